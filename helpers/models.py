@@ -1,0 +1,182 @@
+"""Multi-layer perceptrons configured by one dataclass, ``MLPConfig``.
+
+A network of ``depth`` hidden layers has ``depth + 1`` ``nn.Linear`` layers::
+
+    x -> [Linear -> norm -> activation] x depth -> Linear -> logits
+
+Each ``[...]`` is a ``Block``. With ``residual=True`` a block whose input and output widths
+match adds its input to its output: ``x_{l+1} = x_l + phi(norm(W x_l + b))`` (the first block
+maps ``in_features`` to ``width`` and is residual only if those are equal).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from helpers.activations import ACTIVATIONS, get_activation, get_spec
+
+NORMS = (None, "batch", "layer")
+INITS = ("default", "xavier", "he", "orthogonal", "normal", "mean_field")
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+MAX_DEPTH = 1000
+MAX_WIDTH = 8192
+
+
+@dataclass(frozen=True)
+class MLPConfig:
+    """Everything that defines a network; the same config builds identical weights."""
+
+    depth: int = 10  # number of hidden layers (each Linear -> norm -> activation), >= 1
+    width: int = 64  # units per hidden layer, >= 1
+    activation: str = "tanh"  # a key of helpers.activations.ACTIVATIONS
+    norm: str | None = None  # None, "batch" (BatchNorm1d) or "layer" (LayerNorm), before phi
+    init: str = "default"  # "default" (PyTorch), "xavier", "he", "orthogonal", "normal",
+    #                        or "mean_field" (W ~ N(0, sigma_w2 / fan_in), b ~ N(0, sigma_b2))
+    weight_std: float = 0.1  # std of every weight when init == "normal" (biases are 0)
+    sigma_w2: float = 1.0  # weight variance times fan_in when init == "mean_field"
+    sigma_b2: float = 0.0  # bias variance when init == "mean_field"
+    residual: bool = False  # add each block's input to its output where widths match
+    in_features: int = 2  # input dimension (2 for the 2-D toy data sets)
+    out_features: int = 2  # number of classes (or regression outputs)
+    dtype: str = "float32"  # "float32" or "float64" (float64 keeps tiny gradients from underflow)
+    seed: int = 0  # seeds the weight initialisation
+
+    def __post_init__(self):
+        for field in ("depth", "width", "in_features", "out_features", "seed"):
+            value = getattr(self, field)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"{field} must be an int, got {value!r}")
+        _check_range("depth", self.depth, 1, MAX_DEPTH)
+        _check_range("width", self.width, 1, MAX_WIDTH)
+        _check_range("in_features", self.in_features, 1, 10**6)
+        _check_range("out_features", self.out_features, 1, 10**6)
+        get_spec(self.activation)
+        if self.norm not in NORMS:
+            raise ValueError(f"unknown norm {self.norm!r}; valid choices: None, 'batch', 'layer'")
+        if self.init not in INITS:
+            raise ValueError(f"unknown init {self.init!r}; valid choices: {', '.join(INITS)}")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"unknown dtype {self.dtype!r}; valid choices: float32, float64")
+        for field in ("weight_std", "sigma_w2", "sigma_b2"):
+            value = getattr(self, field)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise TypeError(f"{field} must be a number, got {value!r}")
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"{field} must be finite and >= 0, got {value}")
+        if not isinstance(self.residual, bool):
+            raise TypeError(f"residual must be True or False, got {self.residual!r}")
+
+    def replace(self, **changes) -> MLPConfig:
+        """A copy with some fields changed (validated like a new config)."""
+        return MLPConfig(**{**asdict(self), **changes})
+
+
+def _check_range(name: str, value: float, lo: float, hi: float) -> None:
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be between {lo} and {hi}, got {value}")
+
+
+class Block(nn.Module):
+    """One hidden layer: Linear -> optional norm -> activation, with an optional skip."""
+
+    def __init__(self, n_in: int, n_out: int, activation: str, norm: str | None, residual: bool):
+        super().__init__()
+        self.linear = nn.Linear(n_in, n_out)
+        if norm == "batch":
+            self.norm = nn.BatchNorm1d(n_out)
+        elif norm == "layer":
+            self.norm = nn.LayerNorm(n_out)
+        else:
+            self.norm = nn.Identity()
+        self.act = get_activation(activation)
+        self.residual = residual and n_in == n_out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, n_in) -> (batch, n_out)
+        h = self.act(self.norm(self.linear(x)))
+        return x + h if self.residual else h
+
+    def extra_repr(self) -> str:
+        return f"residual={self.residual}"
+
+
+class MLP(nn.Module):
+    """``depth`` hidden ``Block``s followed by a linear read-out; built by ``build_mlp``."""
+
+    def __init__(self, config: MLPConfig):
+        super().__init__()
+        c = config
+        self.config = config
+        self.blocks = nn.ModuleList(
+            Block(c.in_features if i == 0 else c.width, c.width, c.activation, c.norm, c.residual)
+            for i in range(c.depth)
+        )
+        self.output = nn.Linear(c.width, c.out_features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, in) -> (batch, out)
+        for block in self.blocks:
+            x = block(x)
+        return self.output(x)
+
+
+def linear_layers(model: nn.Module) -> list[tuple[str, nn.Linear]]:
+    """The model's ``nn.Linear`` layers as (name, module), in registration order."""
+    return [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear)]
+
+
+def layer_names(config: MLPConfig) -> list[str]:
+    """Readable names of the Linear layers: ``hidden 1`` ... ``hidden depth``, ``output``."""
+    return [f"hidden {i + 1}" for i in range(config.depth)] + ["output"]
+
+
+@torch.no_grad()
+def init_weights(model: MLP, config: MLPConfig | None = None) -> MLP:
+    """(Re-)initialise ``model``'s parameters in place as ``config`` says; returns ``model``.
+
+    Re-initialising in place is much cheaper than building a new model, which matters
+    when a slider moves. The result is identical to ``build_mlp(config)``.
+    """
+    c = config or model.config
+    gen = torch.Generator().manual_seed(c.seed)
+    spec = ACTIVATIONS[c.activation]
+    for _, lin in linear_layers(model):
+        w, b = lin.weight, lin.bias  # w: (out, in)
+        fan_out, fan_in = w.shape
+        if c.init == "default":
+            # PyTorch's nn.Linear default: kaiming_uniform_(a=sqrt(5)) = U(+-1/sqrt(fan_in)).
+            bound = 1.0 / math.sqrt(fan_in)
+            w.uniform_(-bound, bound, generator=gen)
+            b.uniform_(-bound, bound, generator=gen)
+            continue
+        if c.init == "xavier":  # Glorot & Bengio (2010): Var W = 2 / (fan_in + fan_out)
+            w.normal_(0.0, math.sqrt(2.0 / (fan_in + fan_out)), generator=gen)
+        elif c.init == "he":  # He et al. (2015): Var W = gain^2 / fan_in, gain^2 = 2/(1+a^2)
+            a = 0.01 if c.activation == "leaky_relu" else 0.0
+            w.normal_(0.0, math.sqrt(2.0 / (1.0 + a * a) / fan_in), generator=gen)
+        elif c.init == "orthogonal":  # Saxe et al. (2014), scaled by the activation's gain
+            nn.init.orthogonal_(w, gain=spec.gain, generator=gen)
+        elif c.init == "normal":
+            w.normal_(0.0, c.weight_std, generator=gen)
+        elif c.init == "mean_field":  # Poole et al. (2016); Schoenholz et al. (2017)
+            w.normal_(0.0, math.sqrt(c.sigma_w2 / fan_in), generator=gen)
+        if c.init == "mean_field" and c.sigma_b2 > 0:
+            b.normal_(0.0, math.sqrt(c.sigma_b2), generator=gen)
+        else:
+            b.zero_()
+    for m in model.modules():  # norms start as the identity map
+        if isinstance(m, (nn.BatchNorm1d, nn.LayerNorm)):
+            m.reset_parameters()
+            if isinstance(m, nn.BatchNorm1d):
+                m.reset_running_stats()
+    return model
+
+
+def build_mlp(config: MLPConfig) -> MLP:
+    """Build the network ``config`` describes; the same config gives identical weights."""
+    if not isinstance(config, MLPConfig):
+        raise TypeError(f"build_mlp expects an MLPConfig, got {type(config).__name__}")
+    model = MLP(config).to(DTYPES[config.dtype])
+    return init_weights(model, config)
