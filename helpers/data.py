@@ -1,0 +1,124 @@
+"""Small data sets, generated with NumPy or shipped offline with scikit-learn.
+
+Every function returns ``(X, y)`` as torch tensors: ``X`` float32 of shape (n, features),
+``y`` int64 class indices of shape (n,) (float32 targets for regression), and takes a
+``seed`` so that the same call always gives the same data.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+
+def _check_n(n, minimum: int = 1) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"n must be an int, got {n!r}")
+    if n < minimum:
+        raise ValueError(f"n must be at least {minimum}, got {n}")
+    return int(n)
+
+
+def _check_noise(noise) -> float:
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)):
+        raise TypeError(f"noise must be a number, got {noise!r}")
+    if not math.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be finite and >= 0, got {noise}")
+    return float(noise)
+
+
+def _to_tensors(X: np.ndarray, y: np.ndarray, perm: np.ndarray):
+    return torch.from_numpy(X[perm].astype(np.float32)), torch.from_numpy(y[perm].astype(np.int64))
+
+
+def spirals(n: int = 1000, noise: float = 0.1, seed: int = 0, classes: int = 2):
+    """``classes`` interleaved spiral arms in 2-D, ``n`` points in all, shuffled.
+
+    Each arm turns 1.5 times around the origin; ``noise`` is the std of Gaussian jitter
+    added to both coordinates (the arms are about 1 unit apart at the rim).
+    """
+    n = _check_n(n, classes)
+    noise = _check_noise(noise)
+    if isinstance(classes, bool) or not isinstance(classes, int) or not 2 <= classes <= 10:
+        raise ValueError(f"classes must be an int between 2 and 10, got {classes!r}")
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % classes
+    t = rng.uniform(0.05, 1.0, n)  # position along the arm, 0 = centre
+    angle = 3.0 * math.pi * t + 2.0 * math.pi * y / classes
+    X = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1) * 2.0
+    X += rng.normal(0.0, noise, X.shape)
+    return _to_tensors(X, y, rng.permutation(n))
+
+
+def circles(n: int = 1000, noise: float = 0.1, factor: float = 0.5, seed: int = 0):
+    """Two concentric circles in 2-D (inner radius ``factor``, outer 1), ``n`` points."""
+    n = _check_n(n, 2)
+    noise = _check_noise(noise)
+    if not isinstance(factor, (int, float)) or not 0 < factor < 1:
+        raise ValueError(f"factor must be between 0 and 1 (exclusive), got {factor!r}")
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    angle = rng.uniform(0, 2 * math.pi, n)
+    radius = np.where(y == 1, factor, 1.0)
+    X = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
+    X += rng.normal(0.0, noise, X.shape)
+    return _to_tensors(X, y, rng.permutation(n))
+
+
+def teacher(n: int = 1000, in_features: int = 10, classes: int = 2, width: int = 32,
+            depth: int = 2, task: str = "classification", noise: float = 0.0, seed: int = 0):
+    """Inputs ``N(0, I)`` labelled by a random tanh network (the *teacher*).
+
+    ``task="classification"`` gives the teacher's arg-max class (int64), ``"regression"``
+    its first output plus Gaussian noise of std ``noise`` (float32, shape (n,)).
+    """
+    n = _check_n(n)
+    noise = _check_noise(noise)
+    for name, v, lo in (("in_features", in_features, 1), ("classes", classes, 2),
+                        ("width", width, 1), ("depth", depth, 1)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise ValueError(f"{name} must be an int >= {lo}, got {v!r}")
+    if task not in ("classification", "regression"):
+        raise ValueError(f"unknown task {task!r}; valid choices: classification, regression")
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, in_features))
+    h = X
+    sizes = [in_features] + [width] * depth
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        h = np.tanh(h @ rng.normal(0, 1.5 / math.sqrt(a), (a, b)))  # (n, width)
+    out = h @ rng.normal(0, 1.0 / math.sqrt(width), (width, classes))  # (n, classes)
+    if task == "classification":
+        return torch.from_numpy(X.astype(np.float32)), torch.from_numpy(out.argmax(1))
+    y = out[:, 0] + rng.normal(0.0, noise, n)
+    return torch.from_numpy(X.astype(np.float32)), torch.from_numpy(y.astype(np.float32))
+
+
+def digits(standardize: bool = True):
+    """scikit-learn's 8x8 handwritten digits (1,797 images, 10 classes), shipped offline.
+
+    Returns ``X`` (1797, 64) float32, pixels scaled to [0, 1] and, if ``standardize``, each
+    pixel shifted and scaled to mean 0 and std 1 (constant pixels left at 0), and ``y``.
+    """
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    X = d.data.astype(np.float64) / 16.0
+    if standardize:
+        std = X.std(0)
+        X = (X - X.mean(0)) / np.where(std > 0, std, 1.0)
+    return torch.from_numpy(X.astype(np.float32)), torch.from_numpy(d.target.astype(np.int64))
+
+
+def train_test_split(X, y, test_fraction: float = 0.25, seed: int = 0):
+    """Shuffle and split ``(X, y)`` into ``(X_train, y_train, X_test, y_test)``."""
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
+    n = len(X)
+    if n < 2 or len(y) != n:
+        raise ValueError("need at least 2 examples and one label per example")
+    perm = torch.from_numpy(np.random.default_rng(seed).permutation(n))
+    k = max(1, int(round(n * test_fraction)))
+    test, train = perm[:k], perm[k:]
+    return X[train], y[train], X[test], y[test]

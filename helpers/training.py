@@ -1,0 +1,177 @@
+"""``train``: a small, deterministic training loop that records per-layer gradient statistics."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from helpers.capture import check_data, compute_loss
+
+OPTIMIZERS = ("sgd", "adam")
+
+
+@dataclass(frozen=True, repr=False)
+class History:
+    """What ``train`` recorded; per-layer arrays are (records, layers), one column per Linear."""
+
+    layer_names: tuple[str, ...]  # the model's Linear layers, input layer first
+    steps: np.ndarray  # (records,) step index of each record (0 = before any update)
+    loss: np.ndarray  # (records,) training loss at that step
+    accuracy: np.ndarray  # (records,) training accuracy (NaN for regression losses)
+    grad_norm: np.ndarray  # (records, layers) ||dLoss/dW|| per Linear layer
+    update_ratio: np.ndarray  # (records, layers) ||W_after - W_before|| / ||W_before||
+    stopped_early: bool  # the callback asked to stop, or the loss became NaN/inf
+    diverged: bool  # the loss became NaN or infinite
+    seconds: float  # wall time of the run
+
+    @property
+    def final_loss(self) -> float:
+        return float(self.loss[-1]) if len(self.loss) else math.nan
+
+    @property
+    def final_accuracy(self) -> float:
+        return float(self.accuracy[-1]) if len(self.accuracy) else math.nan
+
+    def __repr__(self) -> str:
+        status = "diverged" if self.diverged else "stopped early" if self.stopped_early else "ok"
+        return (f"History({len(self.steps)} records up to step "
+                f"{int(self.steps[-1]) if len(self.steps) else 0}, final loss "
+                f"{self.final_loss:.4g}, accuracy {self.final_accuracy:.3f}, {status}, "
+                f"{self.seconds:.1f} s)")
+
+
+def _make_optimizer(name: str, params, lr: float):
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr)
+    try:  # the fused CPU kernel is ~5x faster than the default for small nets
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, TypeError):
+        return torch.optim.Adam(params, lr=lr)
+
+
+def train(
+    model: nn.Module,
+    X,
+    y,
+    steps: int = 300,
+    lr: float = 0.01,
+    optimizer: str = "adam",
+    seed: int = 0,
+    record_every: int = 10,
+    callback: Callable[[History], bool | None] | None = None,
+    batch_size: int | None = None,
+    loss="cross_entropy",
+) -> History:
+    """Train ``model`` on ``(X, y)`` in place and return its ``History``.
+
+    Args:
+        steps: number of optimiser steps (>= 1).
+        lr: learning rate (> 0).
+        optimizer: ``"sgd"`` (plain) or ``"adam"``.
+        seed: seeds the mini-batch order (full-batch training uses no randomness).
+        record_every: record statistics every this many steps (and at the last step).
+        callback: called with the history so far after each record; return ``True`` to stop.
+        batch_size: mini-batch size; ``None`` trains on the full batch.
+        loss: ``"cross_entropy"``, ``"mse"`` or a callable ``loss(output, y)``.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be an int >= 1, got {steps!r}")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; valid choices: {', '.join(OPTIMIZERS)}")
+    if isinstance(record_every, bool) or not isinstance(record_every, int) or record_every < 1:
+        raise ValueError(f"record_every must be an int >= 1, got {record_every!r}")
+    if callback is not None and not callable(callback):
+        raise TypeError("callback must be callable or None")
+    X, y = check_data(X, y)
+    if batch_size is not None and (not isinstance(batch_size, int) or not 1 <= batch_size):
+        raise ValueError(f"batch_size must be None or an int >= 1, got {batch_size!r}")
+    linears = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ValueError("the model has no nn.Linear layer to record")
+    first = next(model.parameters())
+    X = X.to(first.dtype)
+    weights = [m.weight for _, m in linears]
+    opt = _make_optimizer(optimizer, model.parameters(), float(lr))
+    gen = torch.Generator().manual_seed(seed)
+    n = X.shape[0]
+    classify = loss == "cross_entropy"
+    rec: dict[str, list] = {k: [] for k in ("steps", "loss", "accuracy", "grad", "update")}
+    stopped = diverged = False
+    start = time.perf_counter()
+
+    def history() -> History:
+        k = len(rec["steps"])
+        return History(
+            layer_names=tuple(name for name, _ in linears),
+            steps=np.asarray(rec["steps"], dtype=np.int64),
+            loss=np.asarray(rec["loss"], dtype=np.float64),
+            accuracy=np.asarray(rec["accuracy"], dtype=np.float64),
+            grad_norm=np.asarray(rec["grad"], dtype=np.float64).reshape(k, len(linears)),
+            update_ratio=np.asarray(rec["update"], dtype=np.float64).reshape(k, len(linears)),
+            stopped_early=stopped, diverged=diverged, seconds=time.perf_counter() - start,
+        )
+
+    model.train()
+    for step in range(steps):
+        if batch_size is None or batch_size >= n:
+            xb, yb = X, y
+        else:
+            idx = torch.randint(n, (batch_size,), generator=gen)
+            xb, yb = X[idx], y[idx]
+        opt.zero_grad(set_to_none=True)
+        out = model(xb)
+        loss_value = compute_loss(out, yb, loss)
+        value = float(loss_value.detach())
+        if not math.isfinite(value):
+            diverged = stopped = True
+            rec["steps"].append(step)
+            rec["loss"].append(value)
+            rec["accuracy"].append(math.nan)
+            rec["grad"].append([math.nan] * len(linears))
+            rec["update"].append([math.nan] * len(linears))
+            break
+        loss_value.backward()
+        record = step % record_every == 0 or step == steps - 1
+        if record:
+            with torch.no_grad():
+                grads = [w.grad if w.grad is not None else torch.zeros_like(w) for w in weights]
+                rec["grad"].append([float(v) for v in torch._foreach_norm(grads)])
+                before = [w.detach().clone() for w in weights]
+        opt.step()
+        if record:
+            with torch.no_grad():
+                diffs = [w.detach() - b for w, b in zip(weights, before)]
+                num, den = torch._foreach_norm(diffs), torch._foreach_norm(before)
+                rec["update"].append([float(a / b) if b > 0 else math.nan
+                                      for a, b in zip(num, den)])
+                acc = (out.argmax(1) == yb).double().mean().item() if classify else math.nan
+            rec["steps"].append(step)
+            rec["loss"].append(value)
+            rec["accuracy"].append(acc)
+            if callback is not None and callback(history()):
+                stopped = True
+                break
+    return history()
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, X, y) -> float:
+    """Fraction of examples whose arg-max output equals the label (model in eval mode)."""
+    X, y = check_data(X, y)
+    was_training = model.training
+    model.eval()
+    try:
+        out = model(X.to(next(model.parameters()).dtype))
+    finally:
+        model.train(was_training)
+    return float((out.argmax(1) == y).double().mean())
