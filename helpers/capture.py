@@ -142,6 +142,9 @@ def compute_loss(out: torch.Tensor, y: torch.Tensor, loss) -> torch.Tensor:
     if loss == "mse":
         target = y.to(out.dtype)
         if target.shape != out.shape:
+            if target.numel() != out.numel():
+                raise ValueError(f"mse needs one target per output, shape {tuple(out.shape)}; "
+                                 f"got y of shape {tuple(y.shape)}")
             target = target.reshape(out.shape)
         return F.mse_loss(out, target)
     raise ValueError(f"unknown loss {loss!r}; valid choices: {', '.join(LOSSES)} or a callable")
@@ -256,6 +259,11 @@ def gradient_profile(
         with torch.enable_grad():
             out = model(X)
             loss_value = compute_loss(out, y, loss)
+    except BaseException:  # e.g. bad labels: undo the forward's update of running statistics
+        with torch.no_grad():
+            for b, saved in zip(buffers, saved_buffers):
+                b.copy_(saved)
+        raise
     finally:
         for h in handles:
             h.remove()

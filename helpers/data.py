@@ -39,10 +39,10 @@ def spirals(n: int = 1000, noise: float = 0.1, seed: int = 0, classes: int = 2):
     Each arm turns 1.5 times around the origin; ``noise`` is the std of Gaussian jitter
     added to both coordinates (the arms are about 1 unit apart at the rim).
     """
-    n = _check_n(n, classes)
-    noise = _check_noise(noise)
     if isinstance(classes, bool) or not isinstance(classes, int) or not 2 <= classes <= 10:
         raise ValueError(f"classes must be an int between 2 and 10, got {classes!r}")
+    n = _check_n(n, classes)
+    noise = _check_noise(noise)
     rng = np.random.default_rng(seed)
     y = np.arange(n) % classes
     t = rng.uniform(0.05, 1.0, n)  # position along the arm, 0 = centre

@@ -158,8 +158,10 @@ class GradientMonitor:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._finish_updates()
-        self._remove()
+        try:
+            self._finish_updates()
+        finally:
+            self._remove()
 
     def _remove(self):
         for h in self._handles:

@@ -154,7 +154,10 @@ def q_star(activation: str, sigma_w2, sigma_b2=0.0, q0=1.0, tol: float = 1e-13):
         q_f = new
         if np.all(~finite | (step <= tol * np.maximum(1.0, q_f)) | (q_f > Q_MAX)):
             break
-    q = np.where(finite & (q_f <= Q_MAX), q_f, np.inf)
+    # Not converged and still growing: there is no finite fixed point above q (e.g. ReLU
+    # with sigma_w2 slightly above 2, where q grows by a factor sigma_w2 / 2 per iteration).
+    growing = (step > tol * np.maximum(1.0, q_f)) & (lmap(q_f)[0] > q_f)
+    q = np.where(finite & (q_f <= Q_MAX) & ~growing, q_f, np.inf)
     return q if q.ndim else float(q)
 
 

@@ -47,6 +47,7 @@ class History:
 
 
 def _make_optimizer(name: str, params, lr: float):
+    params = list(params)  # a generator would be used up by a failed first attempt
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr)
     try:  # the fused CPU kernel is ~5x faster than the default for small nets

@@ -1,0 +1,193 @@
+"""Per-layer charts: gradient norms on a log axis, activation statistics, histogram heatmaps.
+
+Each chart has a builder (``*_figure``) and an updater (``update_*``) that rewrites the
+trace data of an existing figure in place, so a widget can keep one ``FigureWidget`` and
+change only its numbers. Both accept plain arrays or a ``GradientProfile``-like object;
+nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from helpers.figures.style import (
+    HEATMAP_SCALE, ROLE_COLORS, THEORY_DASH, base_layout, flagged_note, log_safe,
+)
+
+
+def _layers(n: int) -> np.ndarray:
+    return np.arange(1, n + 1)
+
+
+def log_series(values) -> dict:
+    """Trace data for a log-axis series: the line, its zero/NaN points and its overflows."""
+    v = np.asarray(values, dtype=np.float64)
+    y, ok, zero, huge, floor, ceiling = log_safe(v)
+    x = _layers(len(v))
+    line = np.where(ok | huge, y, np.nan)  # a gap where a value cannot be drawn on a log axis
+    return {
+        "x": x, "y": line, "zero_x": x[zero], "zero_y": y[zero], "huge_x": x[huge],
+        "huge_y": y[huge], "note": flagged_note(zero, huge, "layers"),
+    }
+
+
+def _log_traces(name: str, color: str, row=None, col=None, dash=None) -> list[go.Scatter]:
+    kw = dict(legendgroup=name)
+    return [
+        go.Scatter(x=[], y=[], mode="lines+markers", name=name, line=dict(color=color, dash=dash),
+                   marker=dict(size=5), **kw),
+        go.Scatter(x=[], y=[], mode="markers", name=f"{name}: exactly 0 / NaN",
+                   marker=dict(symbol="x", size=9, color=ROLE_COLORS["warning"]), **kw),
+        go.Scatter(x=[], y=[], mode="markers", name=f"{name}: overflow (inf)",
+                   marker=dict(symbol="triangle-up", size=10, color=ROLE_COLORS["warning"]), **kw),
+    ]
+
+
+def _set_log_traces(traces, values) -> str:
+    s = log_series(values)
+    line, zero, huge = traces
+    line.x, line.y = s["x"], s["y"]
+    zero.x, zero.y = s["zero_x"], s["zero_y"]
+    huge.x, huge.y = s["huge_x"], s["huge_y"]
+    return s["note"]
+
+
+def gradient_norm_figure(
+    values, theory=None, *, name: str = "measured ||dL/dW||", theory_name: str = "theory",
+    color: str = ROLE_COLORS["measured"], title: str = "Weight-gradient norm per layer",
+    y_title: str = "||dL/dW|| (log scale)",
+) -> go.Figure:
+    """Per-layer gradient norms on a log axis, with an optional dashed theory curve.
+
+    ``values`` is an array (one entry per layer) or a ``GradientProfile`` (its
+    ``weight_grad_norm``). Zeros, NaN and inf are drawn with their own markers and named in
+    the subtitle, never dropped.
+    """
+    if hasattr(values, "weight_grad_norm"):
+        values = values.weight_grad_norm
+    fig = go.Figure(_log_traces(name, color) + _log_traces(theory_name, ROLE_COLORS["theory"],
+                                                           dash=THEORY_DASH))
+    base_layout(fig, title, "layer (1 = first hidden, last = output)", y_title)
+    fig.update_yaxes(type="log", exponentformat="power")
+    update_gradient_norm_figure(fig, values, theory)
+    return fig
+
+
+def update_gradient_norm_figure(fig, values, theory=None) -> None:
+    """Rewrite the data of a figure made by ``gradient_norm_figure``."""
+    if hasattr(values, "weight_grad_norm"):
+        values = values.weight_grad_norm
+    note = _set_log_traces(fig.data[0:3], values)
+    if theory is None:
+        for t in fig.data[3:6]:
+            t.x, t.y = [], []
+        fig.data[3].visible = False
+    else:
+        fig.data[3].visible = True
+        _set_log_traces(fig.data[3:6], theory)
+    fig.layout.title.text = fig.layout.title.text.split("<br>")[0] + (
+        f"<br><sup>{note}</sup>" if note else "")
+
+
+def activation_stats_figure(profile, title: str = "Activations per layer") -> go.Figure:
+    """Activation std (left axis) and saturation / dead-unit percentages (right axis)."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=[], y=[], mode="lines+markers", name="activation std",
+                             line=dict(color=ROLE_COLORS["std"])), secondary_y=False)
+    fig.add_trace(go.Bar(x=[], y=[], name="saturated units (%)", opacity=0.5,
+                         marker_color=ROLE_COLORS["saturation"]), secondary_y=True)
+    fig.add_trace(go.Bar(x=[], y=[], name="dead units (%)", opacity=0.5,
+                         marker_color=ROLE_COLORS["dead"]), secondary_y=True)
+    base_layout(fig, title, "layer (1 = first hidden, last = output)", "activation std")
+    fig.update_yaxes(title_text="% of units", range=[0, 100], secondary_y=True)
+    update_activation_stats_figure(fig, profile)
+    return fig
+
+
+def update_activation_stats_figure(fig, profile) -> None:
+    """Rewrite the data of a figure made by ``activation_stats_figure``."""
+    x = _layers(len(profile.activation_std))
+    std, sat, dead = fig.data[0:3]
+    std.x, std.y = x, np.nan_to_num(profile.activation_std, nan=0.0, posinf=0.0)
+    sat.x, sat.y = x, 100 * profile.saturation
+    dead.x, dead.y = x, 100 * profile.dead_fraction
+
+
+def _hist_z(profile) -> np.ndarray:
+    # Fractions span decades; log10 keeps both the bulk and the tails visible.
+    with np.errstate(divide="ignore"):
+        return np.log10(np.maximum(profile.activation_hist, 1e-4))
+
+
+def histogram_heatmap_figure(profile, title: str = "Activation histograms per layer") -> go.Figure:
+    """Layer x bin heatmap of activation histograms (colour = log10 fraction of values)."""
+    fig = go.Figure(go.Heatmap(z=[[0]], colorscale=HEATMAP_SCALE, zmin=-4, zmax=0,
+                               name="fraction of activations",
+                               colorbar=dict(title="log10<br>fraction", len=0.8)))
+    base_layout(fig, title, "activation value", "layer (1 = first hidden, last = output)")
+    fig.update_layout(showlegend=False)
+    update_histogram_heatmap_figure(fig, profile)
+    return fig
+
+
+def update_histogram_heatmap_figure(fig, profile) -> None:
+    """Rewrite the data of a figure made by ``histogram_heatmap_figure``."""
+    e = profile.hist_edges
+    heat = fig.data[0]
+    heat.x = 0.5 * (e[:-1] + e[1:])
+    heat.y = _layers(profile.activation_hist.shape[0])
+    heat.z = _hist_z(profile)
+
+
+EXPLORER_TITLES = (
+    "Weight-gradient norm ||dL/dW|| (log scale)", "Activation std per layer",
+    "Saturated and dead units (%)", "Activation histograms (log10 fraction)",
+)
+
+
+def explorer_figure(profile=None, height: int = 640) -> go.Figure:
+    """The Gradient Flow Explorer's 2 x 2 dashboard, optionally filled with ``profile``."""
+    fig = make_subplots(rows=2, cols=2, subplot_titles=EXPLORER_TITLES,
+                        horizontal_spacing=0.1, vertical_spacing=0.16)
+    for t in _log_traces("||dL/dW||", ROLE_COLORS["measured"]):
+        fig.add_trace(t, row=1, col=1)
+    fig.add_trace(go.Scatter(x=[], y=[], mode="lines+markers", name="activation std",
+                             line=dict(color=ROLE_COLORS["std"])), row=1, col=2)
+    fig.add_trace(go.Bar(x=[], y=[], name="saturated (%)", marker_color=ROLE_COLORS["saturation"]),
+                  row=2, col=1)
+    fig.add_trace(go.Bar(x=[], y=[], name="dead (%)", marker_color=ROLE_COLORS["dead"]),
+                  row=2, col=1)
+    fig.add_trace(go.Heatmap(z=[[0]], colorscale=HEATMAP_SCALE, zmin=-4, zmax=0,
+                             name="log10 fraction", showscale=True,
+                             colorbar=dict(title="log10<br>fraction", len=0.4, y=0.2)),
+                  row=2, col=2)
+    fig.update_layout(template="plotly_white", height=height, barmode="group",
+                      title=dict(text="Gradient flow", x=0.02),
+                      margin=dict(l=60, r=20, t=90, b=60), legend=dict(orientation="h", y=-0.12))
+    fig.update_yaxes(type="log", exponentformat="power", title_text="||dL/dW||", row=1, col=1)
+    fig.update_yaxes(title_text="std", rangemode="tozero", row=1, col=2)
+    fig.update_yaxes(title_text="% of units", range=[0, 100], row=2, col=1)
+    fig.update_yaxes(title_text="layer", row=2, col=2)
+    for col in (1, 2):
+        fig.update_xaxes(title_text="layer (1 = first hidden, last = output)", row=1, col=col)
+    fig.update_xaxes(title_text="layer (1 = first hidden, last = output)", row=2, col=1)
+    fig.update_xaxes(title_text="activation value", row=2, col=2)
+    if profile is not None:
+        update_explorer_figure(fig, profile)
+    return fig
+
+
+def update_explorer_figure(fig, profile, title: str | None = None) -> None:
+    """Rewrite all of the explorer dashboard's data from one ``GradientProfile``."""
+    note = _set_log_traces(fig.data[0:3], profile.weight_grad_norm)
+    x = _layers(len(profile.activation_std))
+    fig.data[3].x, fig.data[3].y = x, np.nan_to_num(profile.activation_std, nan=0.0, posinf=0.0)
+    fig.data[4].x, fig.data[4].y = x, 100 * profile.saturation
+    fig.data[5].x, fig.data[5].y = x, 100 * profile.dead_fraction
+    e = profile.hist_edges
+    fig.data[6].x, fig.data[6].y = 0.5 * (e[:-1] + e[1:]), _layers(profile.activation_hist.shape[0])
+    fig.data[6].z = _hist_z(profile)
+    head = title if title is not None else fig.layout.title.text.split("<br>")[0]
+    fig.layout.title.text = head + (f"<br><sup>{note}</sup>" if note else "")

@@ -1,0 +1,83 @@
+"""One look for every chart: a colour-blind-safe palette and log-scale helpers.
+
+Colours come from the Okabe-Ito palette (safe for the common colour-vision deficiencies).
+Each activation has one colour everywhere in the course; theory is always drawn dashed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+    "grey": "#999999",
+}
+
+ACTIVATION_COLORS = {
+    "sigmoid": OKABE_ITO["vermillion"], "tanh": OKABE_ITO["orange"], "relu": OKABE_ITO["blue"],
+    "leaky_relu": OKABE_ITO["sky_blue"], "elu": OKABE_ITO["green"], "gelu": OKABE_ITO["purple"],
+    "silu": OKABE_ITO["black"], "linear": OKABE_ITO["grey"],
+}
+
+# Roles that are not activations: measured vs theory, first vs last layer, etc.
+ROLE_COLORS = {
+    "measured": OKABE_ITO["blue"], "theory": "#444444", "bound": OKABE_ITO["vermillion"],
+    "derivative": OKABE_ITO["green"], "point": OKABE_ITO["black"], "warning": OKABE_ITO["vermillion"],
+    "std": OKABE_ITO["blue"], "saturation": OKABE_ITO["vermillion"], "dead": OKABE_ITO["purple"],
+}
+# A sequence for series that are not activations (configurations, runs, ...).
+SERIES_COLORS = [OKABE_ITO[k] for k in ("blue", "vermillion", "green", "orange", "purple",
+                                        "sky_blue", "black", "grey")]
+THEORY_DASH = "dash"
+HEATMAP_SCALE = "Viridis"  # perceptually uniform and colour-blind safe
+
+
+def activation_color(name: str) -> str:
+    """The course-wide colour of an activation (grey for names outside the registry)."""
+    return ACTIVATION_COLORS.get(name, OKABE_ITO["grey"])
+
+
+def base_layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int = 380):
+    """Title, axis labels, legend and a plain white template, applied to ``fig``."""
+    fig.update_layout(
+        title=dict(text=title, x=0.02, xanchor="left"), template="plotly_white", height=height,
+        margin=dict(l=60, r=20, t=60, b=50), legend=dict(orientation="h", y=-0.2),
+        showlegend=True,
+    )
+    fig.update_xaxes(title_text=x_title)
+    fig.update_yaxes(title_text=y_title)
+    return fig
+
+
+def log_safe(values) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """Prepare positive data for a log axis without dropping anything.
+
+    Returns ``(y, ok, zero, huge, floor, ceiling)``: ``y`` equals ``values`` where they are
+    finite and > 0; zeros, negatives and NaN are placed at ``floor`` (a decade below the
+    smallest positive value) and flagged in ``zero``; +inf is placed at ``ceiling`` and
+    flagged in ``huge``. A chart draws the flagged points with their own marker and says so.
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    ok = np.isfinite(v) & (v > 0)
+    huge = np.isposinf(v)
+    zero = ~ok & ~huge
+    pos = v[ok]
+    floor = float(pos.min() / 10.0) if pos.size else 1e-30
+    ceiling = float(pos.max() * 10.0) if pos.size else 1.0
+    if ceiling <= floor:
+        ceiling = floor * 100.0
+    y = np.where(ok, v, np.where(huge, ceiling, floor))
+    return y, ok, zero, huge, floor, ceiling
+
+
+def flagged_note(zero: np.ndarray, huge: np.ndarray, what: str = "values") -> str:
+    """A sentence naming how many points a log chart had to place at its floor or ceiling."""
+    parts = []
+    if zero.any():
+        parts.append(f"{int(zero.sum())} {what} are exactly 0 or not a number (underflow or "
+                     "dead units): drawn as x at the bottom")
+    if huge.any():
+        parts.append(f"{int(huge.sum())} {what} overflowed to infinity: drawn as a triangle at the top")
+    return "; ".join(parts)

@@ -1,0 +1,125 @@
+"""The Gradient Flow Explorer: change a network, see its gradients layer by layer."""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+import ipywidgets as widgets
+
+from helpers.activations import ACTIVATIONS
+from helpers.capture import gradient_profile
+from helpers.data import spirals
+from helpers.figures.profiles import explorer_figure, update_explorer_figure
+from helpers.models import MLPConfig, build_mlp, init_weights
+from helpers.widgets.base import LiveFigure
+
+EXPLORER_INITS = ("default", "xavier", "he", "orthogonal", "normal")
+
+
+class GradientFlowExplorer(LiveFigure):
+    """Controls for depth, width, activation, init (and weight std), norm, residual, seed
+    and float precision; one dashboard of per-layer gradient norm, activation std,
+    saturated/dead units and activation histograms; a line with the first/last ratio.
+
+    Models are cached by architecture and re-initialised in place when only the init or
+    the seed changes, so an update costs one forward and backward pass plus statistics.
+    """
+
+    def __init__(self, X=None, y=None, *, depth: int = 20, width: int = 64,
+                 activation: str = "sigmoid", init: str = "default", weight_std: float = 0.1,
+                 norm: str | None = None, residual: bool = False, seed: int = 0,
+                 dtype: str = "float64", batch: int = 256):
+        if X is None or y is None:
+            X, y = spirals(batch, noise=0.1, seed=0)
+        MLPConfig(depth=depth, width=width, activation=activation, init=init, norm=norm,
+                  residual=residual, seed=seed, dtype=dtype, weight_std=weight_std)  # validate
+        if init not in EXPLORER_INITS:
+            raise ValueError(f"unknown init {init!r}; valid choices: {', '.join(EXPLORER_INITS)}")
+        self.X, self.y = X, y
+        self.in_features = int(X.shape[1])
+        self.out_features = int(y.max()) + 1
+        self._models: OrderedDict = OrderedDict()
+        self.profile = None
+        self.config = None
+        style = {"description_width": "initial"}
+        wide = widgets.Layout(width="300px")
+        controls = {
+            "depth": widgets.IntSlider(depth, min=1, max=100, description="depth",
+                                       continuous_update=False, style=style, layout=wide),
+            "width": widgets.IntSlider(width, min=4, max=512, step=4, description="width",
+                                       continuous_update=False, style=style, layout=wide),
+            "activation": widgets.Dropdown(
+                options=[(s.label, name) for name, s in ACTIVATIONS.items()], value=activation,
+                description="activation", style=style, layout=wide),
+            "init": widgets.Dropdown(options=list(EXPLORER_INITS), value=init,
+                                     description="init", style=style, layout=wide),
+            "weight_std": widgets.FloatLogSlider(
+                weight_std, base=10, min=-3, max=1, step=0.05, description="weight std",
+                continuous_update=False, disabled=init != "normal", style=style, layout=wide,
+                readout_format=".3g"),
+            "norm": widgets.Dropdown(options=[("none", None), ("batch", "batch"),
+                                              ("layer", "layer")], value=norm,
+                                     description="norm", style=style, layout=wide),
+            "residual": widgets.Checkbox(residual, description="residual connections",
+                                         indent=False, layout=wide),
+            "seed": widgets.BoundedIntText(seed, min=0, max=10**6, description="seed",
+                                           style=style, layout=wide),
+            "dtype": widgets.ToggleButtons(options=["float64", "float32"], value=dtype,
+                                           description="precision", style=style),
+        }
+        super().__init__(controls, explorer_figure())
+        self.update()
+
+    def _model(self, config: MLPConfig):
+        key = (config.depth, config.width, config.activation, config.norm, config.residual,
+               config.dtype)
+        model = self._models.pop(key, None)
+        if model is None:
+            model = build_mlp(config)
+        else:
+            init_weights(model, config)
+        model.config = config
+        self._models[key] = model
+        while len(self._models) > 6:  # a few recent architectures, not an unbounded cache
+            self._models.popitem(last=False)
+        return model
+
+    def _update(self) -> str:
+        v = self.values()
+        self.controls["weight_std"].disabled = v["init"] != "normal"
+        config = MLPConfig(
+            depth=v["depth"], width=v["width"], activation=v["activation"], init=v["init"],
+            weight_std=v["weight_std"], norm=v["norm"], residual=v["residual"], seed=v["seed"],
+            dtype=v["dtype"], in_features=self.in_features, out_features=self.out_features)
+        model = self._model(config)
+        model.train()
+        self.config = config
+        self.profile = p = gradient_profile(model, self.X, self.y)
+        title = (f"{ACTIVATIONS[config.activation].label}, depth {config.depth}, width "
+                 f"{config.width}, init {config.init}, norm {config.norm or 'none'}"
+                 f"{', residual' if config.residual else ''}, {config.dtype}")
+        update_explorer_figure(self.figure, p, title=title)
+        return ratio_sentence(p.weight_grad_norm)
+
+
+def ratio_sentence(grad_norms) -> str:
+    """'First hidden layer's gradient is 10^-k times the last hidden layer's' as HTML."""
+    first = float(grad_norms[0])
+    last = float(grad_norms[-2] if len(grad_norms) > 1 else grad_norms[0])
+    if not (math.isfinite(first) and math.isfinite(last)) or last == 0:
+        return (f"<b>first / last hidden-layer gradient norm:</b> cannot be formed "
+                f"(first = {first:.3g}, last = {last:.3g})")
+    if first == 0:
+        return ("<b>first / last hidden-layer gradient norm: 0</b> — the first layer's "
+                "gradient underflowed to exactly zero (try float64)")
+    ratio = first / last
+    orders = math.log10(ratio)
+    trend = "smaller" if ratio < 1 else "larger"
+    return (f"<b>first / last hidden-layer gradient norm: {ratio:.3g}</b> "
+            f"({abs(orders):.1f} orders of magnitude {trend})")
+
+
+def make_gradient_flow_explorer(X=None, y=None, **settings) -> GradientFlowExplorer:
+    """The course's central widget; ``settings`` are the initial control values."""
+    return GradientFlowExplorer(X, y, **settings)
