@@ -115,18 +115,23 @@ def update_activation_stats_figure(fig, profile) -> None:
     dead.x, dead.y = x, 100 * profile.dead_fraction
 
 
+def _hidden_hist(profile) -> np.ndarray:
+    """Histogram rows of the hidden layers (the output layer's logits are left out)."""
+    h = profile.activation_hist
+    return h[:-1] if h.shape[0] > 1 else h
+
+
 def _hist_z(profile) -> np.ndarray:
     # Fractions span decades; log10 keeps both the bulk and the tails visible.
-    with np.errstate(divide="ignore"):
-        return np.log10(np.maximum(profile.activation_hist, 1e-4))
+    return np.log10(np.maximum(_hidden_hist(profile), 1e-4))
 
 
 def histogram_heatmap_figure(profile, title: str = "Activation histograms per layer") -> go.Figure:
-    """Layer x bin heatmap of activation histograms (colour = log10 fraction of values)."""
+    """Hidden layer x bin heatmap of activation histograms (colour = log10 fraction)."""
     fig = go.Figure(go.Heatmap(z=[[0]], colorscale=HEATMAP_SCALE, zmin=-4, zmax=0,
                                name="fraction of activations",
                                colorbar=dict(title="log10<br>fraction", len=0.8)))
-    base_layout(fig, title, "activation value", "layer (1 = first hidden, last = output)")
+    base_layout(fig, title, "activation value", "hidden layer")
     fig.update_layout(showlegend=False)
     update_histogram_heatmap_figure(fig, profile)
     return fig
@@ -137,7 +142,7 @@ def update_histogram_heatmap_figure(fig, profile) -> None:
     e = profile.hist_edges
     heat = fig.data[0]
     heat.x = 0.5 * (e[:-1] + e[1:])
-    heat.y = _layers(profile.activation_hist.shape[0])
+    heat.y = _layers(_hidden_hist(profile).shape[0])
     heat.z = _hist_z(profile)
 
 
@@ -169,7 +174,7 @@ def explorer_figure(profile=None, height: int = 640) -> go.Figure:
     fig.update_yaxes(type="log", exponentformat="power", title_text="||dL/dW||", row=1, col=1)
     fig.update_yaxes(title_text="std", rangemode="tozero", row=1, col=2)
     fig.update_yaxes(title_text="% of units", range=[0, 100], row=2, col=1)
-    fig.update_yaxes(title_text="layer", row=2, col=2)
+    fig.update_yaxes(title_text="hidden layer", row=2, col=2)
     for col in (1, 2):
         fig.update_xaxes(title_text="layer (1 = first hidden, last = output)", row=1, col=col)
     fig.update_xaxes(title_text="layer (1 = first hidden, last = output)", row=2, col=1)
@@ -187,7 +192,7 @@ def update_explorer_figure(fig, profile, title: str | None = None) -> None:
     fig.data[4].x, fig.data[4].y = x, 100 * profile.saturation
     fig.data[5].x, fig.data[5].y = x, 100 * profile.dead_fraction
     e = profile.hist_edges
-    fig.data[6].x, fig.data[6].y = 0.5 * (e[:-1] + e[1:]), _layers(profile.activation_hist.shape[0])
+    fig.data[6].x, fig.data[6].y = 0.5 * (e[:-1] + e[1:]), _layers(_hidden_hist(profile).shape[0])
     fig.data[6].z = _hist_z(profile)
     head = title if title is not None else fig.layout.title.text.split("<br>")[0]
     fig.layout.title.text = head + (f"<br><sup>{note}</sup>" if note else "")
