@@ -7,6 +7,13 @@ A network of ``depth`` hidden layers has ``depth + 1`` ``nn.Linear`` layers::
 Each ``[...]`` is a ``Block``. With ``residual=True`` a block whose input and output widths
 match adds its input to its output: ``x_{l+1} = x_l + phi(norm(W x_l + b))`` (the first block
 maps ``in_features`` to ``width`` and is residual only if those are equal).
+
+Where the norm sits in a residual block is ``norm_position``:
+
+* ``"inside"`` (default): ``x + phi(norm(W x + b))``, the same layer order as a plain block;
+* ``"pre"``: ``x + W phi(norm(x)) + b``, pre-norm: the skip path carries ``x`` untouched;
+* ``"post"``: ``norm(x + phi(W x + b))``, post-norm (as in the original Transformer): every
+  block's output, skip path included, passes through the norm.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from helpers.activations import ACTIVATIONS, get_activation, get_spec
 
 NORMS = (None, "batch", "layer")
 INITS = ("default", "xavier", "he", "orthogonal", "normal", "mean_field")
+NORM_POSITIONS = ("inside", "pre", "post")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 MAX_DEPTH = 1000
 MAX_WIDTH = 8192
@@ -40,6 +48,7 @@ class MLPConfig:
     sigma_w2: float = 1.0  # weight variance times fan_in when init == "mean_field"
     sigma_b2: float = 0.0  # bias variance when init == "mean_field"
     residual: bool = False  # add each block's input to its output where widths match
+    norm_position: str = "inside"  # residual blocks: "inside", "pre" or "post" (see above)
     in_features: int = 2  # input dimension (2 for the 2-D toy data sets)
     out_features: int = 2  # number of classes (or regression outputs)
     dtype: str = "float32"  # "float32" or "float64" (float64 keeps tiny gradients from underflow)
@@ -69,6 +78,9 @@ class MLPConfig:
                 raise ValueError(f"{field} must be finite and >= 0, got {value}")
         if not isinstance(self.residual, bool):
             raise TypeError(f"residual must be True or False, got {self.residual!r}")
+        if self.norm_position not in NORM_POSITIONS:
+            raise ValueError(f"unknown norm_position {self.norm_position!r}; valid choices: "
+                             f"{', '.join(NORM_POSITIONS)}")
 
     def replace(self, **changes) -> MLPConfig:
         """A copy with some fields changed (validated like a new config)."""
@@ -83,9 +95,12 @@ def _check_range(name: str, value: float, lo: float, hi: float) -> None:
 class Block(nn.Module):
     """One hidden layer: Linear -> optional norm -> activation, with an optional skip."""
 
-    def __init__(self, n_in: int, n_out: int, activation: str, norm: str | None, residual: bool):
+    def __init__(self, n_in: int, n_out: int, activation: str, norm: str | None, residual: bool,
+                 norm_position: str = "inside"):
         super().__init__()
         self.linear = nn.Linear(n_in, n_out)
+        self.residual = residual and n_in == n_out
+        self.position = norm_position if self.residual else "inside"
         if norm == "batch":
             self.norm = nn.BatchNorm1d(n_out)
         elif norm == "layer":
@@ -93,14 +108,17 @@ class Block(nn.Module):
         else:
             self.norm = nn.Identity()
         self.act = get_activation(activation)
-        self.residual = residual and n_in == n_out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, n_in) -> (batch, n_out)
+        if self.position == "pre":
+            return x + self.linear(self.act(self.norm(x)))
+        if self.position == "post":
+            return self.norm(x + self.act(self.linear(x)))
         h = self.act(self.norm(self.linear(x)))
         return x + h if self.residual else h
 
     def extra_repr(self) -> str:
-        return f"residual={self.residual}"
+        return f"residual={self.residual}, norm_position={self.position!r}"
 
 
 class MLP(nn.Module):
@@ -111,7 +129,8 @@ class MLP(nn.Module):
         c = config
         self.config = config
         self.blocks = nn.ModuleList(
-            Block(c.in_features if i == 0 else c.width, c.width, c.activation, c.norm, c.residual)
+            Block(c.in_features if i == 0 else c.width, c.width, c.activation, c.norm, c.residual,
+                  c.norm_position)
             for i in range(c.depth)
         )
         self.output = nn.Linear(c.width, c.out_features)
