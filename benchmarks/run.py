@@ -1,0 +1,286 @@
+"""Speed and memory of the course, measured: prints a table and writes benchmarks/results.json.
+
+    python benchmarks/run.py            # everything (a few minutes on a 2-core machine)
+    python benchmarks/run.py --quick    # fewer repetitions, no notebooks (a smoke run)
+
+Figures that are compared (capture vs bare, monitor vs plain training) are timed
+alternately in one loop, so that machine noise affects both sides alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+import torch
+import torch.nn.functional as F
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from helpers.capture import GradientMonitor, gradient_profile  # noqa: E402
+from helpers.data import spirals  # noqa: E402
+from helpers.models import MLPConfig, build_mlp  # noqa: E402
+from helpers.widgets.explorer import make_gradient_flow_explorer  # noqa: E402
+
+TARGETS = {
+    "explorer_depth50_median_ms": ("<", 50.0),
+    "capture_ratio_depth50": ("<", 1.3),
+    "notebook_max_seconds": ("<", 30.0),
+    "course_total_seconds": ("<", 180.0),
+    "notebook_max_peak_rss_mb": ("<", 1500.0),
+    "leak_rss_growth_mb": ("<", 20.0),
+}
+
+
+def pct(values, q):
+    return float(np.percentile(np.asarray(values) * 1000.0, q))
+
+
+def explorer_round_trip(depth: int, dtype: str, changes: int) -> dict:
+    """Kernel time from setting a control to the FigureWidget holding the new data."""
+    ex = make_gradient_flow_explorer(depth=depth, width=64, dtype=dtype)  # batch 256 spirals
+    times = []
+    for i in range(changes + 3):
+        before = ex.figure.data[0].y
+        start = time.perf_counter()
+        ex.seed.value = (i % 7) + 1 if ex.seed.value != (i % 7) + 1 else 0
+        elapsed = time.perf_counter() - start
+        if ex.error is not None:
+            raise RuntimeError(f"explorer update failed: {ex.error!r}")
+        if np.array_equal(np.asarray(before, float), np.asarray(ex.figure.data[0].y, float)):
+            raise RuntimeError("the explorer's chart did not change")
+        if i >= 3:  # the first updates warm caches up
+            times.append(elapsed)
+    return {"median_ms": pct(times, 50), "p95_ms": pct(times, 95), "changes": len(times)}
+
+
+def _bare(model, X, y):
+    model.zero_grad(set_to_none=True)
+    F.cross_entropy(model(X), y).backward()
+
+
+def capture_overhead(depth: int, reps: int) -> dict:
+    """gradient_profile time / bare forward+backward time, timed alternately."""
+    X, y = spirals(256, noise=0.1, seed=0)
+    model = build_mlp(MLPConfig(depth=depth, width=64, activation="tanh"))
+    bare, prof = [], []
+    for i in range(reps + 3):
+        t0 = time.perf_counter()
+        _bare(model, X, y)
+        t1 = time.perf_counter()
+        gradient_profile(model, X, y)
+        t2 = time.perf_counter()
+        if i >= 3:
+            bare.append(t1 - t0)
+            prof.append(t2 - t1)
+    ratio = statistics.median(prof) / statistics.median(bare)
+    return {"bare_ms": pct(bare, 50), "profile_ms": pct(prof, 50), "ratio": ratio}
+
+
+def monitor_overhead(steps: int, rounds: int) -> dict:
+    """A training run under GradientMonitor vs the same run without it."""
+    X, y = spirals(256, noise=0.1, seed=0)
+
+    def run(monitored: bool) -> float:
+        model = build_mlp(MLPConfig(depth=20, width=64, activation="relu", init="he"))
+        opt = torch.optim.SGD(model.parameters(), lr=0.05)
+        start = time.perf_counter()
+        if monitored:
+            with GradientMonitor(model):
+                for _ in range(steps):
+                    opt.zero_grad()
+                    F.cross_entropy(model(X), y).backward()
+                    opt.step()
+        else:
+            for _ in range(steps):
+                opt.zero_grad()
+                F.cross_entropy(model(X), y).backward()
+                opt.step()
+        return time.perf_counter() - start
+
+    plain, mon = [], []
+    for _ in range(rounds):
+        plain.append(run(False))
+        mon.append(run(True))
+    return {"plain_s": statistics.median(plain), "monitored_s": statistics.median(mon),
+            "ratio": statistics.median(mon) / statistics.median(plain), "steps": steps}
+
+
+def lower_bound(depth: int, reps: int) -> dict:
+    """Bare forward+backward and the machine's matmul throughput at the same sizes."""
+    X, y = spirals(256, noise=0.1, seed=0)
+    model = build_mlp(MLPConfig(depth=depth, width=64, activation="tanh"))
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        _bare(model, X, y)
+        times.append(time.perf_counter() - t0)
+    # forward 2*B*in*out flops per Linear, backward twice that
+    flops = sum(6 * 256 * m.in_features * m.out_features
+                for m in model.modules() if isinstance(m, torch.nn.Linear))
+    a, b = torch.randn(256, 64), torch.randn(64, 64)
+    big_a, big_b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    small = _time(lambda: a @ b, 2000)
+    large = _time(lambda: big_a @ big_b, 20)
+    return {
+        "fwd_bwd_ms": pct(times, 50), "fwd_bwd_gflops": flops / statistics.median(times) / 1e9,
+        "matmul_256x64x64_gflops": 2 * 256 * 64 * 64 / small / 1e9,
+        "matmul_1024_gflops": 2 * 1024**3 / large / 1e9,
+    }
+
+
+def _time(fn, n: int) -> float:
+    fn()
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - start) / n
+
+
+def _peak_children_rss(stop: threading.Event, out: list) -> None:
+    me = psutil.Process()
+    peak = 0
+    while not stop.is_set():
+        try:
+            rss = sum(c.memory_info().rss for c in me.children(recursive=True))
+            peak = max(peak, rss)
+        except psutil.Error:
+            pass
+        stop.wait(0.05)
+    out.append(peak)
+
+
+def notebooks() -> list[dict]:
+    """Wall time and peak kernel RSS of executing each lesson headless (solutions unfilled)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    rows = []
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        stop, peak = threading.Event(), []
+        watcher = threading.Thread(target=_peak_children_rss, args=(stop, peak), daemon=True)
+        watcher.start()
+        start = time.perf_counter()
+        NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                       store_widget_state=False,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        seconds = time.perf_counter() - start
+        stop.set()
+        watcher.join()
+        errors = sum(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
+        rows.append({"notebook": path.name, "seconds": seconds, "peak_rss_mb": peak[0] / 2**20,
+                     "error_outputs": errors})
+    return rows
+
+
+def leak_check(total: int, early: int) -> dict:
+    """RSS after ``early`` explorer updates vs after ``total`` (same process)."""
+    ex = make_gradient_flow_explorer(depth=20, width=64)
+    proc = psutil.Process()
+    rss_early = None
+    for i in range(total):
+        ex.seed.value = i % 50
+        if i + 1 == early:
+            gc.collect()
+            rss_early = proc.memory_info().rss
+    gc.collect()
+    rss_end = proc.memory_info().rss
+    return {"updates": total, "rss_after_early_mb": rss_early / 2**20,
+            "rss_after_all_mb": rss_end / 2**20, "growth_mb": (rss_end - rss_early) / 2**20,
+            "early": early}
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few repetitions, no notebooks")
+    parser.add_argument("--skip-notebooks", action="store_true")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)  # what helpers.notebook.setup() does in every lesson
+    quick = args.quick
+    changes = 5 if quick else 40
+    results: dict = {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "torch": torch.__version__, "platform": platform.platform()},
+    }
+    results["explorer"] = {
+        f"depth{d}_{dtype}": explorer_round_trip(d, dtype, changes)
+        for d in (10, 50, 100) for dtype in ("float32", "float64")
+    }
+    results["capture"] = {f"depth{d}": capture_overhead(d, 5 if quick else 40) for d in (10, 50)}
+    results["monitor"] = monitor_overhead(10 if quick else 100, 1 if quick else 3)
+    results["lower_bound"] = lower_bound(50, 5 if quick else 40)
+    if not (quick or args.skip_notebooks):
+        results["notebooks"] = notebooks()
+    results["leak"] = leak_check(120 if quick else 2000, 20 if quick else 100)
+
+    summary = {
+        "explorer_depth50_median_ms": results["explorer"]["depth50_float64"]["median_ms"],
+        "capture_ratio_depth50": results["capture"]["depth50"]["ratio"],
+        "leak_rss_growth_mb": results["leak"]["growth_mb"],
+    }
+    if "notebooks" in results:
+        nbs = results["notebooks"]
+        summary["notebook_max_seconds"] = max(r["seconds"] for r in nbs)
+        summary["course_total_seconds"] = sum(r["seconds"] for r in nbs)
+        summary["notebook_max_peak_rss_mb"] = max(r["peak_rss_mb"] for r in nbs)
+    results["summary"] = summary
+    results["targets"] = {
+        k: {"value": summary[k], "target": f"{op} {bound:g}",
+            "met": summary[k] < bound if op == "<" else summary[k] > bound}
+        for k, (op, bound) in TARGETS.items() if k in summary
+    }
+    print_table(results)
+    Path(args.out).write_text(json.dumps(results, indent=2))
+    print(f"\nwritten to {args.out}")
+    return results
+
+
+def print_table(r: dict) -> None:
+    print(f"Benchmarks, {r['date']}, {r['machine']['cpus']} CPUs, torch {r['machine']['torch']}")
+    print("\nExplorer round trip (set a control -> new trace data), width 64, batch 256")
+    print(f"  {'config':<18}{'median ms':>10}{'p95 ms':>10}")
+    for k, v in r["explorer"].items():
+        print(f"  {k:<18}{v['median_ms']:>10.1f}{v['p95_ms']:>10.1f}")
+    print("\nCapture overhead (timed alternately)")
+    for k, v in r["capture"].items():
+        print(f"  gradient_profile {k}: {v['profile_ms']:.1f} ms vs bare fwd+bwd "
+              f"{v['bare_ms']:.1f} ms -> x{v['ratio']:.2f}")
+    m = r["monitor"]
+    print(f"  GradientMonitor, {m['steps']}-step training: {m['monitored_s']:.2f} s vs "
+          f"{m['plain_s']:.2f} s -> x{m['ratio']:.2f}")
+    lb = r["lower_bound"]
+    print("\nLower bound (depth 50, width 64, batch 256)")
+    print(f"  bare fwd+bwd {lb['fwd_bwd_ms']:.1f} ms = {lb['fwd_bwd_gflops']:.2f} GFLOP/s; "
+          f"matmul 256x64x64 {lb['matmul_256x64x64_gflops']:.1f} GFLOP/s, "
+          f"1024^3 {lb['matmul_1024_gflops']:.1f} GFLOP/s")
+    if "notebooks" in r:
+        print("\nNotebooks (headless, unsolved)")
+        for row in r["notebooks"]:
+            print(f"  {row['notebook']:<40}{row['seconds']:>7.1f} s{row['peak_rss_mb']:>8.0f} MB")
+    lk = r["leak"]
+    print(f"\nLeak check: RSS {lk['rss_after_early_mb']:.0f} MB after {lk['early']} explorer "
+          f"updates, {lk['rss_after_all_mb']:.0f} MB after {lk['updates']} "
+          f"(+{lk['growth_mb']:.1f} MB)")
+    print("\nTargets")
+    for k, t in r["targets"].items():
+        print(f"  {k:<28}{t['value']:>10.2f}  target {t['target']:<8} "
+              f"{'met' if t['met'] else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
