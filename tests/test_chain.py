@@ -1,0 +1,133 @@
+"""helpers.chain: the scalar chain's hand-written backward pass and the Jacobian products,
+checked against PyTorch autograd."""
+
+import numpy as np
+import pytest
+import torch
+
+from helpers.activations import ACTIVATIONS
+from helpers.chain import (
+    autograd_chain_gradients,
+    autograd_input_jacobian,
+    bound_to_output,
+    depth_below,
+    input_gradients,
+    jacobian_norms,
+    random_layers,
+    scalar_chain,
+)
+from helpers.theory import chain_bound, chi1
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+def test_scalar_chain_matches_autograd(activation):
+    rng = np.random.default_rng(1)
+    w, b = rng.normal(0, 1.5, 12), rng.normal(0, 1.0, 12)
+    r = scalar_chain(w, b, activation, 0.7)
+    ref = autograd_chain_gradients(w, b, activation, 0.7)
+    np.testing.assert_allclose(r.grad, ref, rtol=1e-10, atol=1e-300)
+    assert r.grad[-1] == 1.0 and r.a.shape == (13,) and r.z.shape == (12,)
+
+
+def test_autograd_reference_is_independent_of_numpy_backward():
+    # Build the chain directly in torch, so the oracle does not share code with the package.
+    w, b = [0.5, -2.0, 3.0], [0.1, 0.0, -0.2]
+    x = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+    a = x
+    for wk, bk in zip(w, b, strict=True):
+        a = torch.tanh(wk * a + bk)
+    (g,) = torch.autograd.grad(a, x)
+    assert scalar_chain(w, b, "tanh", 0.3).grad[0] == pytest.approx(float(g), rel=1e-12)
+
+
+def test_forward_values_and_local_factors():
+    r = scalar_chain([2.0, -1.0], [0.5, 0.0], "sigmoid", 1.0)
+    s = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    assert r.z[0] == pytest.approx(2.5)
+    assert r.a[1] == pytest.approx(s(2.5))
+    assert r.local[1] == pytest.approx(-1.0 * s(r.z[1]) * (1 - s(r.z[1])))
+    assert r.grad[0] == pytest.approx(r.local[0] * r.local[1])
+
+
+def test_bound_holds_and_matches_theory():
+    rng = np.random.default_rng(3)
+    for act in ("sigmoid", "tanh", "relu", "gelu"):
+        w = rng.normal(0, 2, 20)
+        r = scalar_chain(w, rng.normal(0, 1, 20), act, 0.1)
+        assert np.all(np.abs(r.grad) <= r.bound * (1 + 1e-12))
+        # bound[0] is the theory module's bound for the whole chain
+        assert r.bound[0] == pytest.approx(chain_bound(w, act)[-1], rel=1e-12)
+    np.testing.assert_allclose(bound_to_output([1.0, 1.0, 1.0]), [1 / 64, 1 / 16, 1 / 4, 1])
+
+
+def test_best_case_reaches_the_bound_and_explosion():
+    r = scalar_chain(np.ones(10), -0.5, "sigmoid", 0.5)  # z_k = 0 exactly
+    assert r.grad[0] == 0.25**10 == r.bound[0]
+    r = scalar_chain(np.full(20, 8.0), -4.0, "sigmoid", 0.5)
+    assert r.grad[0] == 2.0**20
+
+
+def test_dead_relu_gives_exact_zero_and_overflow_is_inf():
+    assert scalar_chain(np.full(5, 2.0), 0.0, "relu", -1.0).grad[0] == 0.0
+    r = scalar_chain(np.full(1000, 16.0), -8.0, "sigmoid", 0.5)  # 4^1000 overflows
+    assert np.isposinf(r.grad[0]) and np.isposinf(r.bound[0])
+
+
+def test_depth_below_and_input_gradients():
+    r = scalar_chain(np.ones(60), -0.5, "sigmoid", 0.5)
+    np.testing.assert_allclose(input_gradients(r), 0.25 ** np.arange(1, 61))
+    assert depth_below(r, 1e-6) == 10
+    assert depth_below(r, 1e-300) is None
+
+
+@pytest.mark.parametrize("bad", [dict(weights=[]), dict(weights=[[1.0]]),
+                                 dict(weights=[np.inf]), dict(biases=[0.0, 1.0])])
+def test_invalid_inputs(bad):
+    args = dict(weights=[1.0], biases=0.0, activation="sigmoid", x0=0.0) | bad
+    with pytest.raises(ValueError):
+        scalar_chain(**args)
+    with pytest.raises(ValueError, match="valid choices"):
+        scalar_chain([1.0], 0.0, "sigmoidd", 0.0)
+
+
+@pytest.mark.parametrize("activation,sigma_w,sigma_b", [("sigmoid", 4.0, 0.0), ("relu", 1.4, 0.3),
+                                                        ("tanh", 1.2, 0.1)])
+def test_jacobian_norms_match_autograd(activation, sigma_w, sigma_b):
+    m = jacobian_norms(6, 16, activation, sigma_w, sigma_b, seed=4)
+    for L in (1, 3, 6):
+        J = autograd_input_jacobian(L, 16, activation, sigma_w, sigma_b, seed=4)
+        # The first L layers of the depth-6 network are the depth-L network only if the draws
+        # match; random_layers draws all weights first, so compare with a depth-L jacobian_norms.
+        mL = jacobian_norms(L, 16, activation, sigma_w, sigma_b, seed=4)
+        assert mL.spectral[-1] == pytest.approx(np.linalg.norm(J, 2), rel=1e-10)
+        assert mL.rms[-1] == pytest.approx(np.linalg.norm(J) / 4.0, rel=1e-10)
+    assert m.depth == 6
+
+
+def test_jacobian_factor_norm_and_prefix_consistency():
+    W, b, x = random_layers(3, 8, 2.0, 0.0, seed=0)
+    m = jacobian_norms(3, 8, "tanh", 2.0, seed=0)
+    z = W[0] @ x
+    D = 1 / np.cosh(z) ** 2
+    assert m.factor_norm[0] == pytest.approx(np.linalg.norm(W[0].T @ np.diag(D), 2))
+    assert m.weight_norm[0] == pytest.approx(np.linalg.norm(W[0], 2))
+    assert m.spectral[0] == pytest.approx(np.linalg.norm(np.diag(D) @ W[0], 2))
+
+
+def test_rms_gain_follows_mean_field():
+    # Per-layer RMS gain of a width-64 net is close to sqrt(chi_1) (ReLU: sigma_w / sqrt 2).
+    for act, s in (("relu", 1.0), ("sigmoid", 1.0)):
+        m = jacobian_norms(40, 64, act, s, seed=0)
+        gain = m.rms[-1] ** (1 / 40)
+        assert gain == pytest.approx(np.sqrt(chi1(act, s * s)), rel=0.05)
+
+
+def test_random_layers_validation_and_seed():
+    with pytest.raises(ValueError, match="between"):
+        random_layers(0, 8, 1.0)
+    with pytest.raises(ValueError, match="between"):
+        random_layers(2, 0, 1.0)
+    with pytest.raises(ValueError):
+        random_layers(2, 8, -1.0)
+    a, b = random_layers(2, 8, 1.0, seed=5)[0], random_layers(2, 8, 2.0, seed=5)[0]
+    np.testing.assert_allclose(2 * a, b)  # compared weight scales share their draws
