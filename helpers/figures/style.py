@@ -65,7 +65,10 @@ def log_safe(values) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, fl
     zero = ~ok & ~huge
     pos = v[ok]
     floor = float(pos.min() / 10.0) if pos.size else 1e-30
-    ceiling = float(pos.max() * 10.0) if pos.size else 1.0
+    if floor <= 0:  # the smallest value is subnormal and /10 underflowed: a log axis needs > 0
+        floor = float(pos.min())
+    with np.errstate(over="ignore"):  # values near the float64 limit: stay finite
+        ceiling = float(min(pos.max() * 10.0, np.finfo(np.float64).max)) if pos.size else 1.0
     if ceiling <= floor:
         ceiling = floor * 100.0
     y = np.where(ok, v, np.where(huge, ceiling, floor))
