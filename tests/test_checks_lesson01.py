@@ -1,0 +1,92 @@
+"""Tests for helpers.checks.lesson01: right answers pass, wrong ones fail with a hint."""
+
+import numpy as np
+import pytest
+from scipy.special import expit, ndtr
+
+from helpers.activations import derivative
+from helpers.checks.lesson01 import check_saturated_fraction, check_sigmoid_prime, check_tanh_prime
+from helpers.saturation import saturation_bounds
+
+Z_SAT = saturation_bounds("sigmoid")[1]
+
+
+def stub(*args):
+    raise NotImplementedError("Exercise 1.x: to do")
+
+
+@pytest.fixture(autouse=True)
+def lenient(monkeypatch):
+    monkeypatch.setenv("COURSE_STRICT_CHECKS", "0")
+
+
+def test_sigmoid_prime_passes():
+    assert check_sigmoid_prime(lambda z: expit(z) * expit(-z)).passed
+
+
+@pytest.mark.parametrize("fn,words", [
+    (lambda z: expit(z) * (1 - expit(z)), "exactly 0"),
+    (lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2, "NaN"),
+    (lambda z: expit(z), "check the formula"),
+    (lambda z: 0.25 * np.ones(3), "shape"),
+])
+def test_sigmoid_prime_wrong_answers_fail_with_a_hint(fn, words):
+    with np.errstate(all="ignore"):
+        r = check_sigmoid_prime(fn)
+    assert r.status == "failed" and r.hint
+    assert words in r.message + r.hint
+
+
+def test_not_done_and_errors():
+    assert check_sigmoid_prime(stub).status == "not done"
+    assert check_saturated_fraction(stub).status == "not done"
+    assert check_tanh_prime(stub).status == "not done"
+    assert check_tanh_prime(lambda z: 1 / 0).status == "error"
+
+
+def test_strict_mode_raises(monkeypatch):
+    monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
+    with pytest.raises(AssertionError, match="1.3"):
+        check_tanh_prime(lambda z: z)
+
+
+def good_fraction(w, b):
+    return float(ndtr((-Z_SAT - b) / abs(w)) + ndtr((b - Z_SAT) / abs(w)))
+
+
+def test_saturated_fraction_passes():
+    assert check_saturated_fraction(good_fraction).passed
+
+
+@pytest.mark.parametrize("fn,words", [
+    (lambda w, b: float(ndtr((b - Z_SAT) / abs(w))), "one tail"),
+    (lambda w, b: float(ndtr((-Z_SAT - b) / w**2) + ndtr((b - Z_SAT) / w**2)), "w^2"),
+    (lambda w, b: 2.0, "between 0 and 1"),
+    (lambda w, b: good_fraction(w, 0.0), "differ"),
+])
+def test_saturated_fraction_wrong_answers(fn, words):
+    r = check_saturated_fraction(fn)
+    assert r.status == "failed" and words in r.message + r.hint
+
+
+def test_tanh_prime_passes_for_the_identity_and_for_sech2():
+    sp = derivative("sigmoid")
+    assert check_tanh_prime(lambda z: 4 * sp(2 * z)).passed
+    assert check_tanh_prime(lambda z: 1 / np.cosh(z) ** 2).passed
+
+
+@pytest.mark.parametrize("factor,inner,label", [(2, 2, "2 sigma'(2z)"), (4, 1, "4 sigma'(z)"),
+                                                (1, 2, "sigma'(2z)")])
+def test_tanh_prime_names_the_missing_factor(factor, inner, label):
+    sp = derivative("sigmoid")
+    r = check_tanh_prime(lambda z: factor * sp(inner * z))
+    assert r.status == "failed" and f"equals {label}," in r.message and "chain rule" in r.hint
+
+
+def test_tanh_prime_other_wrong_answer():
+    r = check_tanh_prime(np.tanh)
+    assert r.status == "failed" and "differ" in r.message
+
+def test_alias():
+    from helpers.checks.lesson01 import check_sigmoid_derivative
+    assert check_sigmoid_derivative is check_sigmoid_prime

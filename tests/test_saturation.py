@@ -1,0 +1,139 @@
+"""Tests for helpers.saturation: exact saturated fraction, Monte Carlo, the neuron state."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import integrate, stats
+
+from helpers.activations import derivative, is_saturated
+from helpers.saturation import (
+    neuron_state,
+    saturated_fraction,
+    saturated_fraction_curve,
+    saturated_fraction_mc,
+    saturation_bounds,
+)
+
+CASES = [(1.0, 0.0), (4.0, 0.0), (-3.0, 1.0), (0.5, 3.0), (2.0, -5.0), (10.0, 0.5)]
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+@pytest.mark.parametrize("w,b", CASES)
+def test_exact_fraction_matches_scipy_norm(activation, w, b):
+    lo, hi = saturation_bounds(activation)
+    dist = stats.norm(loc=b, scale=abs(w))
+    expected = dist.cdf(lo) + dist.sf(hi)
+    assert saturated_fraction(w, b, activation) == pytest.approx(expected, rel=1e-10, abs=1e-15)
+
+
+@pytest.mark.parametrize("w,b", CASES)
+def test_exact_fraction_matches_numerical_integration(w, b):
+    # Integrate the saturated indicator against the N(0, 1) density of x directly.
+    def integrand(x):
+        return float(is_saturated("sigmoid", np.array(w * x + b))) * stats.norm.pdf(x)
+
+    lo, hi = saturation_bounds("sigmoid")
+    kinks = sorted([(lo - b) / w, (hi - b) / w])
+    total = sum(integrate.quad(integrand, a, c, limit=200)[0]
+                for a, c in zip([-40.0, *kinks], [*kinks, 40.0], strict=True))
+    assert saturated_fraction(w, b) == pytest.approx(total, abs=1e-9)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+@pytest.mark.parametrize("w,b", CASES)
+def test_monte_carlo_agrees_within_five_standard_errors(activation, w, b):
+    p, se = saturated_fraction_mc(w, b, activation, n=50_000, seed=3)
+    exact = saturated_fraction(w, b, activation)
+    assert abs(p - exact) <= 5 * max(se, math.sqrt(exact * (1 - exact) / 50_000)) + 1e-12
+
+
+def test_monte_carlo_is_reproducible_and_seed_dependent():
+    assert saturated_fraction_mc(3.0, 0.0, seed=1) == saturated_fraction_mc(3.0, 0.0, seed=1)
+    assert saturated_fraction_mc(3.0, 0.0, seed=1) != saturated_fraction_mc(3.0, 0.0, seed=2)
+
+
+def test_known_values_and_symmetries():
+    lo, hi = saturation_bounds("sigmoid")
+    assert hi == pytest.approx(3.636893, abs=1e-4) and lo == -hi
+    assert saturated_fraction(1.0) == pytest.approx(2 * stats.norm.cdf(-hi), rel=1e-12)
+    # only |w| matters, and the bias enters symmetrically for these symmetric bounds
+    assert saturated_fraction(-2.5, 1.0) == pytest.approx(saturated_fraction(2.5, 1.0))
+    assert saturated_fraction(2.5, -1.0) == pytest.approx(saturated_fraction(2.5, 1.0))
+    # tanh saturates exactly where sigmoid does at half the pre-activation (tanh' = 4 sigma'(2z))
+    assert saturation_bounds("tanh")[1] == pytest.approx(hi / 2, abs=1e-4)
+    # increasing in |w| for b = 0, towards 1
+    f = saturated_fraction(np.linspace(0.1, 50, 200))
+    assert np.all(np.diff(f) > 0) and f[-1] > 0.9
+
+
+def test_zero_weight_and_non_saturating_activations():
+    assert saturated_fraction(0.0, 0.0) == 0.0
+    assert saturated_fraction(0.0, 5.0) == 1.0
+    assert saturated_fraction_mc(0.0, 5.0) == (1.0, 0.0)
+    assert saturated_fraction(3.0, 1.0, "relu") == 0.0
+    # ELU saturates on one side only (upper bound infinite)
+    lo, _ = saturation_bounds("elu")
+    assert saturated_fraction(2.0, 0.0, "elu") == pytest.approx(stats.norm.cdf(lo / 2.0))
+
+
+def test_vectorised_broadcasting():
+    out = saturated_fraction(np.array([1.0, 2.0, 0.0]), np.array([[0.0], [5.0]]))
+    assert out.shape == (2, 3)
+    assert out[1, 2] == 1.0 and out[0, 2] == 0.0
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="valid choices"):
+        saturated_fraction(1.0, 0.0, "sigmod")
+    with pytest.raises(ValueError, match="finite"):
+        saturated_fraction(np.inf)
+    with pytest.raises(ValueError, match="n must be"):
+        saturated_fraction_mc(1.0, n=1)
+
+
+def test_curve_contains_exact_and_mc():
+    c = saturated_fraction_curve(np.linspace(0, 6, 13), 0.0, mc_w_values=[1.0, 3.0], n=10_000)
+    assert set(c["exact"]) == {"sigmoid", "tanh"}
+    assert c["exact"]["sigmoid"].shape == (13,) and c["mc"]["tanh"].shape == (2,)
+    np.testing.assert_allclose(c["exact"]["tanh"], saturated_fraction(c["w"], 0.0, "tanh"))
+    assert c["mc"]["sigmoid"][1] == saturated_fraction_mc(3.0, 0.0, n=10_000)[0]
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+@pytest.mark.parametrize("x,w,b", [(1.0, 1.0, 0.0), (-2.0, 3.0, 0.5), (0.7, -4.0, 2.0)])
+def test_neuron_gradients_match_autograd(activation, x, w, b):
+    s = neuron_state(x, w, b, activation, n=1000)
+    xt, wt, bt = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (x, w, b))
+    zt = wt * xt + bt
+    zt.retain_grad()
+    a = torch.sigmoid(zt) if activation == "sigmoid" else torch.tanh(zt)
+    a.backward()
+    assert s.z == pytest.approx(zt.item()) and s.a == pytest.approx(a.item(), rel=1e-12)
+    assert s.slope == pytest.approx(zt.grad.item(), rel=1e-10)
+    assert s.grad_w == pytest.approx(wt.grad.item(), rel=1e-10)
+    assert s.grad_b == pytest.approx(bt.grad.item(), rel=1e-10)
+    assert s.grad_x == pytest.approx(xt.grad.item(), rel=1e-10)
+
+
+def test_neuron_state_contents():
+    s = neuron_state(1.0, 2.0, 1.0, n=20_000, seed=5)
+    assert s.saturated is False and s.bounds == saturation_bounds("sigmoid")
+    assert s.fraction == saturated_fraction(2.0, 1.0)
+    assert (s.fraction_mc, s.fraction_se) == saturated_fraction_mc(2.0, 1.0, n=20_000, seed=5)
+    # the density is N(b, w^2) and integrates to ~1 over the window; the histogram too
+    dz = s.z_grid[1] - s.z_grid[0]
+    assert np.sum(s.density) * dz == pytest.approx(1.0, abs=1e-3)
+    width = s.hist_centers[1] - s.hist_centers[0]
+    assert np.sum(s.hist_density) * width == pytest.approx(1.0 - s.outside, abs=1e-9)
+    sat = np.isfinite(s.density_saturated)
+    np.testing.assert_array_equal(sat, is_saturated("sigmoid", s.z_grid))
+    assert "NeuronState(sigmoid" in repr(s)
+    assert neuron_state(3.0, 2.0, 0.0).saturated is True
+    assert derivative("sigmoid")(6.0) == pytest.approx(neuron_state(3.0, 2.0, 0.0).slope)
+
+
+def test_neuron_state_zero_weight():
+    s = neuron_state(1.0, 0.0, 5.0)
+    assert np.all(s.density == 0) and s.fraction == 1.0 and s.fraction_mc == 1.0
