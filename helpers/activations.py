@@ -90,7 +90,7 @@ ACTIVATIONS: dict[str, ActivationSpec] = {
     for spec in [
         ActivationSpec(
             "sigmoid", "Sigmoid", nn.Sigmoid, expit, lambda z: expit(z) * expit(-z),
-            0.25, (-3.6368, 3.6368), False, 1.0,
+            0.25, (-3.6369, 3.6369), False, 1.0,
         ),
         ActivationSpec(
             "tanh", "Tanh", nn.Tanh, np.tanh, _tanh_d, 1.0, (-1.8184, 1.8184), False, 5.0 / 3.0,
