@@ -1,0 +1,125 @@
+"""Tests for helpers.data: shapes, dtypes, determinism, balance and input checks."""
+
+import numpy as np
+import pytest
+import torch
+
+from helpers.data import circles, digits, spirals, teacher, train_test_split
+
+
+@pytest.mark.parametrize("make", [lambda **k: spirals(101, 0.1, **k),
+                                  lambda **k: circles(101, 0.1, **k),
+                                  lambda **k: teacher(101, 5, **k)])
+def test_shapes_dtypes_and_determinism(make):
+    X, y = make(seed=3)
+    assert X.dtype == torch.float32 and y.dtype == torch.int64
+    assert X.shape[0] == 101 and y.shape == (101,)
+    assert X.ndim == 2 and y.ndim == 1
+    X2, y2 = make(seed=3)
+    assert torch.equal(X, X2) and torch.equal(y, y2)
+    X3, _ = make(seed=4)
+    assert not torch.equal(X, X3)
+    assert torch.isfinite(X).all()
+
+
+@pytest.mark.parametrize("classes", [2, 3, 7])
+def test_spirals_balanced_and_shuffled(classes):
+    X, y = spirals(100, 0.2, seed=0, classes=classes)
+    assert X.shape == (100, 2)
+    counts = torch.bincount(y, minlength=classes)
+    assert len(counts) == classes and counts.max() - counts.min() <= 1
+    assert not torch.equal(y, torch.arange(100) % classes)  # shuffled
+
+
+def test_spirals_geometry_without_noise():
+    X, _ = spirals(200, 0.0, seed=0)
+    r = X.norm(dim=1)
+    assert r.min() >= 2 * 0.05 - 1e-6 and r.max() <= 2.0 + 1e-6
+
+
+def test_circles_radii_and_balance():
+    X, y = circles(100, 0.0, factor=0.3, seed=0)
+    r = X.norm(dim=1)
+    assert torch.allclose(r[y == 0], torch.ones(()), atol=1e-6)
+    assert torch.allclose(r[y == 1], torch.full((), 0.3), atol=1e-6)
+    assert int((y == 0).sum()) == int((y == 1).sum()) == 50
+
+
+def test_teacher_classification_and_regression():
+    X, y = teacher(200, in_features=6, classes=3, seed=0)
+    assert X.shape == (200, 6) and y.dtype == torch.int64
+    assert set(y.tolist()) <= {0, 1, 2} and len(set(y.tolist())) >= 2
+    Xr, yr = teacher(200, in_features=6, task="regression", seed=0)
+    assert yr.dtype == torch.float32 and yr.shape == (200,)
+    assert torch.equal(Xr, X)
+    _, noisy = teacher(200, in_features=6, task="regression", noise=0.5, seed=0)
+    diff = (noisy - yr).double()
+    assert 0.4 < diff.std().item() < 0.6  # the noise has the requested std
+
+
+def test_digits():
+    X, y = digits()
+    assert X.shape == (1797, 64) and X.dtype == torch.float32
+    assert y.shape == (1797,) and y.dtype == torch.int64 and set(y.tolist()) == set(range(10))
+    std = X.double().std(0, unbiased=False)
+    assert torch.allclose(X.double().mean(0), torch.zeros(64, dtype=torch.float64), atol=1e-6)
+    assert torch.all(((std - 1).abs() < 1e-5) | (std == 0))
+    assert int((std == 0).sum()) >= 1  # constant border pixels stay at 0
+    raw, _ = digits(standardize=False)
+    assert raw.min() == 0.0 and raw.max() == 1.0
+
+
+def test_train_test_split():
+    X, y = spirals(100, 0.1, seed=0)
+    Xtr, ytr, Xte, yte = train_test_split(X, y, 0.2, seed=1)
+    assert (len(Xtr), len(Xte)) == (80, 20) and len(ytr) == 80 and len(yte) == 20
+    merged = torch.cat([Xtr, Xte])
+    assert torch.equal(merged[merged[:, 0].argsort()], X[X[:, 0].argsort()])
+    again = train_test_split(X, y, 0.2, seed=1)
+    assert torch.equal(again[0], Xtr) and torch.equal(again[3], yte)
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda: spirals(0), ValueError, "n must be at least 2, got 0"),
+        (lambda: spirals(2, classes=3), ValueError, "n must be at least 3"),
+        (lambda: spirals(10.5), TypeError, "n must be an int"),
+        (lambda: spirals(True), TypeError, "n must be an int"),
+        (lambda: spirals(10, -0.1), ValueError, "noise must be finite and >= 0"),
+        (lambda: spirals(10, float("nan")), ValueError, "noise must be finite and >= 0"),
+        (lambda: spirals(10, "a"), TypeError, "noise must be a number"),
+        (lambda: spirals(10, classes=1), ValueError, "classes must be an int between 2 and 10"),
+        (lambda: spirals(10, classes=11), ValueError, "classes must be an int between 2 and 10"),
+        (lambda: spirals(10, classes="3"), ValueError, "classes must be an int between 2 and 10"),
+        (lambda: spirals(10, classes=2.0), ValueError, "classes must be an int between 2 and 10"),
+        (lambda: circles(1), ValueError, "n must be at least 2"),
+        (lambda: circles(10, -1.0), ValueError, "noise must be finite and >= 0"),
+        (lambda: circles(10, factor=1.5), ValueError, "factor must be between 0 and 1"),
+        (lambda: circles(10, factor=0), ValueError, "factor must be between 0 and 1"),
+        (lambda: teacher(0), ValueError, "n must be at least 1"),
+        (lambda: teacher(10, noise=-1), ValueError, "noise must be finite and >= 0"),
+        (lambda: teacher(10, task="ranking"), ValueError,
+         "unknown task 'ranking'; valid choices: classification, regression"),
+        (lambda: teacher(10, classes=1), ValueError, "classes must be an int >= 2"),
+        (lambda: teacher(10, in_features=0), ValueError, "in_features must be an int >= 1"),
+        (lambda: teacher(10, depth=0), ValueError, "depth must be an int >= 1"),
+        (lambda: teacher(10, width=2.5), ValueError, "width must be an int >= 1"),
+        (lambda: train_test_split(torch.zeros(10, 2), torch.zeros(10), 0.0), ValueError,
+         "test_fraction must be between 0 and 1"),
+        (lambda: train_test_split(torch.zeros(10, 2), torch.zeros(10), 1.0), ValueError,
+         "test_fraction must be between 0 and 1"),
+        (lambda: train_test_split(torch.zeros(10, 2), torch.zeros(9)), ValueError,
+         "one label per example"),
+        (lambda: train_test_split(torch.zeros(1, 2), torch.zeros(1)), ValueError,
+         "at least 2 examples"),
+    ],
+)
+def test_bad_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_numpy_integers_accepted():
+    X, y = spirals(np.int64(20), 0.1)
+    assert X.shape == (20, 2) and y.shape == (20,)

@@ -1,0 +1,250 @@
+"""Tests for helpers.models: MLPConfig validation, build_mlp, init_weights, residual blocks."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from helpers.activations import ACTIVATIONS
+from helpers.models import (
+    INITS,
+    MLP,
+    Block,
+    MLPConfig,
+    build_mlp,
+    init_weights,
+    layer_names,
+    linear_layers,
+)
+
+
+def params_equal(a: nn.Module, b: nn.Module) -> bool:
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+@pytest.mark.parametrize("init", INITS)
+@pytest.mark.parametrize("norm", [None, "batch", "layer"])
+def test_same_config_same_weights_different_seed_different(init, norm):
+    cfg = MLPConfig(depth=3, width=8, init=init, norm=norm, sigma_b2=0.1)
+    assert params_equal(build_mlp(cfg), build_mlp(cfg))
+    a, b = build_mlp(cfg), build_mlp(cfg.replace(seed=1))
+    for (_, la), (_, lb) in zip(linear_layers(a), linear_layers(b)):
+        assert not torch.equal(la.weight, lb.weight)
+
+
+@pytest.mark.parametrize("init", INITS)
+def test_init_weights_in_place_equals_build_mlp(init):
+    cfg = MLPConfig(depth=3, width=8, init=init, norm="batch", sigma_b2=0.2, seed=3)
+    model = build_mlp(cfg.replace(seed=0))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.fill_(0.5)
+    model(torch.randn(16, 2))  # train-mode forward moves BatchNorm's running statistics
+    out = init_weights(model, cfg)
+    assert out is model
+    assert params_equal(model, build_mlp(cfg))  # includes BatchNorm buffers
+
+
+def test_init_weights_uses_models_own_config_by_default():
+    cfg = MLPConfig(depth=2, width=8, init="he", seed=5)
+    model = build_mlp(cfg)
+    with torch.no_grad():
+        model.output.weight.zero_()
+    assert params_equal(init_weights(model), build_mlp(cfg))
+
+
+WIDE = dict(depth=2, width=1024, in_features=128, activation="tanh")
+
+
+def hidden_weights(cfg):
+    model = build_mlp(cfg)
+    return [m for _, m in linear_layers(model)][:-1]  # (1024, 128), (1024, 1024)
+
+
+@pytest.mark.parametrize(
+    "init, extra, variance",
+    [
+        ("xavier", {}, lambda fi, fo: 2.0 / (fi + fo)),
+        ("he", {}, lambda fi, fo: 2.0 / fi),
+        ("normal", {"weight_std": 0.3}, lambda fi, fo: 0.09),
+        ("mean_field", {"sigma_w2": 1.7, "sigma_b2": 0.3}, lambda fi, fo: 1.7 / fi),
+        ("default", {}, lambda fi, fo: 1.0 / (3.0 * fi)),  # U(+-1/sqrt(fan_in))
+    ],
+)
+def test_empirical_weight_variance_matches_formula(init, extra, variance):
+    for lin in hidden_weights(MLPConfig(init=init, **WIDE, **extra)):
+        w = lin.weight.detach().double()
+        fan_out, fan_in = w.shape
+        # >= 131k entries: the sample variance is within ~0.4% (1 sd) of the true one.
+        assert w.var().item() == pytest.approx(variance(fan_in, fan_out), rel=0.03)
+        assert abs(w.mean().item()) < 0.01 * math.sqrt(variance(fan_in, fan_out))
+
+
+def test_he_init_for_leaky_relu_uses_its_gain():
+    # Same generator draws, so the leaky weights are the ReLU weights scaled by 1/sqrt(1+a^2).
+    cfg = MLPConfig(depth=2, width=64, activation="relu", init="he")
+    relu, leaky = build_mlp(cfg), build_mlp(cfg.replace(activation="leaky_relu"))
+    for (_, a), (_, b) in zip(linear_layers(relu), linear_layers(leaky)):
+        ratio = b.weight.double() / a.weight.double()
+        np.testing.assert_allclose(ratio.detach().numpy(), 1.0 / math.sqrt(1.0 + 0.01**2),
+                                   rtol=1e-6)
+    w = [m for _, m in linear_layers(build_mlp(MLPConfig(init="he", **{
+        **WIDE, "activation": "leaky_relu"})))][1].weight.detach().double()
+    assert w.var().item() == pytest.approx(2.0 / (1 + 0.01**2) / 1024, rel=0.03)
+
+
+def test_biases_zero_except_default_and_mean_field():
+    for init in ("xavier", "he", "orthogonal", "normal"):
+        for _, lin in linear_layers(build_mlp(MLPConfig(depth=2, width=8, init=init))):
+            assert torch.count_nonzero(lin.bias) == 0
+    assert all(torch.count_nonzero(m.bias) == 0 for _, m in linear_layers(
+        build_mlp(MLPConfig(depth=2, width=8, init="mean_field", sigma_b2=0.0))))
+    for _, lin in linear_layers(build_mlp(MLPConfig(depth=2, width=8, init="default"))):
+        bound = 1.0 / math.sqrt(lin.weight.shape[1])
+        assert lin.bias.abs().max() <= bound and lin.weight.abs().max() <= bound
+
+
+def test_mean_field_bias_variance():
+    cfg = MLPConfig(depth=4, width=1024, in_features=8, init="mean_field", sigma_w2=1.5,
+                    sigma_b2=0.3)
+    b = torch.cat([m.bias for _, m in linear_layers(build_mlp(cfg))][:-1]).double()
+    # 4096 biases: the sample variance has a relative sd of sqrt(2/4096) ~ 2.2%.
+    assert b.var().item() == pytest.approx(0.3, rel=0.1)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
+def test_orthogonal_init_scaled_by_gain(activation):
+    cfg = MLPConfig(depth=2, width=128, in_features=16, activation=activation, init="orthogonal")
+    gain2 = ACTIVATIONS[activation].gain ** 2
+    first, square, _ = [m.weight.detach().double() for _, m in linear_layers(build_mlp(cfg))]
+    np.testing.assert_allclose((square @ square.T).numpy(), gain2 * np.eye(128), atol=1e-5)
+    np.testing.assert_allclose((first.T @ first).numpy(), gain2 * np.eye(16), atol=1e-5)
+
+
+def test_norm_layers_start_as_identity():
+    for norm, cls in (("batch", nn.BatchNorm1d), ("layer", nn.LayerNorm)):
+        model = build_mlp(MLPConfig(depth=2, width=8, norm=norm))
+        norms = [m for m in model.modules() if isinstance(m, cls)]
+        assert len(norms) == 2
+        for m in norms:
+            assert torch.all(m.weight == 1) and torch.all(m.bias == 0)
+    model = build_mlp(MLPConfig(depth=2, width=8))
+    assert all(isinstance(b.norm, nn.Identity) for b in model.blocks)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 7])
+def test_number_and_names_of_linear_layers(depth):
+    cfg = MLPConfig(depth=depth, width=5, in_features=3, out_features=4)
+    model = build_mlp(cfg)
+    lins = linear_layers(model)
+    assert len(lins) == depth + 1
+    assert [n for n, _ in lins] == [f"blocks.{i}.linear" for i in range(depth)] + ["output"]
+    assert layer_names(cfg) == [f"hidden {i + 1}" for i in range(depth)] + ["output"]
+    assert lins[0][1].weight.shape == (5, 3) and lins[-1][1].weight.shape == (4, 5)
+    assert model(torch.randn(6, 3)).shape == (6, 4)
+
+
+def test_residual_blocks_add_input_where_widths_match():
+    cfg = MLPConfig(depth=3, width=6, in_features=2, residual=True, norm="layer")
+    model = build_mlp(cfg)
+    assert [b.residual for b in model.blocks] == [False, True, True]
+    assert "residual=True" in repr(model) and "residual=False" in repr(model)
+    x = torch.randn(4, 2)
+    h = x
+    with torch.no_grad():
+        for block in model.blocks:
+            branch = block.act(block.norm(block.linear(h)))
+            h = h + branch if block.residual else branch
+        np.testing.assert_array_equal(model(x).numpy(), model.output(h).numpy())
+    same = build_mlp(cfg.replace(in_features=6))
+    assert [b.residual for b in same.blocks] == [True, True, True]
+    plain = build_mlp(cfg.replace(residual=False))
+    assert not any(b.residual for b in plain.blocks)
+
+
+def test_block_without_residual_is_plain_composition():
+    block = Block(3, 3, "tanh", None, residual=False)
+    x = torch.randn(2, 3)
+    with torch.no_grad():
+        assert torch.equal(block(x), torch.tanh(block.linear(x)))
+
+
+def test_float64_option():
+    model = build_mlp(MLPConfig(depth=2, width=4, dtype="float64", norm="batch"))
+    assert all(p.dtype == torch.float64 for p in model.parameters())
+    assert model(torch.randn(3, 2, dtype=torch.float64)).dtype == torch.float64
+    assert isinstance(model, MLP) and model.config.dtype == "float64"
+
+
+def test_replace_and_repr():
+    cfg = MLPConfig()
+    new = cfg.replace(depth=3, activation="relu")
+    assert (new.depth, new.activation, new.width) == (3, "relu", cfg.width)
+    assert "depth=3" in repr(new)
+    with pytest.raises(ValueError, match="depth must be between 1 and 1000"):
+        cfg.replace(depth=0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        ({"depth": 0}, ValueError, "depth must be between 1 and 1000, got 0"),
+        ({"depth": 1001}, ValueError, "depth must be between 1 and 1000"),
+        ({"width": 0}, ValueError, "width must be between 1 and 8192"),
+        ({"in_features": 0}, ValueError, "in_features must be between 1"),
+        ({"out_features": 0}, ValueError, "out_features must be between 1"),
+        ({"depth": 2.5}, TypeError, "depth must be an int, got 2.5"),
+        ({"depth": True}, TypeError, "depth must be an int"),
+        ({"width": "64"}, TypeError, "width must be an int"),
+        ({"seed": None}, TypeError, "seed must be an int"),
+        ({"activation": "swish"}, ValueError, "valid choices: sigmoid, tanh, relu"),
+        ({"activation": None}, TypeError, "activation must be a string"),
+        ({"norm": "group"}, ValueError, "valid choices: None, 'batch', 'layer'"),
+        ({"init": "kaiming"}, ValueError, "valid choices: default, xavier, he, orthogonal"),
+        ({"dtype": "float16"}, ValueError, "valid choices: float32, float64"),
+        ({"weight_std": -0.1}, ValueError, "weight_std must be finite and >= 0"),
+        ({"weight_std": float("nan")}, ValueError, "weight_std must be finite and >= 0"),
+        ({"sigma_w2": float("inf")}, ValueError, "sigma_w2 must be finite and >= 0"),
+        ({"sigma_b2": -1.0}, ValueError, "sigma_b2 must be finite and >= 0"),
+        ({"weight_std": "0.1"}, TypeError, "weight_std must be a number"),
+        ({"residual": 1}, TypeError, "residual must be True or False"),
+    ],
+)
+def test_config_rejects_bad_values(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        MLPConfig(**kwargs)
+
+
+def test_build_mlp_rejects_non_config():
+    with pytest.raises(TypeError, match="build_mlp expects an MLPConfig, got dict"):
+        build_mlp({"depth": 3})
+
+
+@pytest.mark.parametrize("position", ["inside", "pre", "post"])
+def test_norm_position_of_residual_blocks(position):
+    cfg = MLPConfig(depth=3, width=6, in_features=2, residual=True, norm="layer",
+                    norm_position=position, init="he", activation="relu")
+    model = build_mlp(cfg)
+    first, second = model.blocks[0], model.blocks[1]
+    assert first.position == "inside" and not first.residual  # 2 -> 6: no skip possible
+    assert second.position == position and second.residual
+    assert f"norm_position={position!r}" in repr(model)
+    x = torch.randn(5, 6)
+    with torch.no_grad():
+        expected = {
+            "inside": x + second.act(second.norm(second.linear(x))),
+            "pre": x + second.linear(second.act(second.norm(x))),
+            "post": second.norm(x + second.act(second.linear(x))),
+        }[position]
+        assert torch.equal(second(x), expected)
+    plain = build_mlp(cfg.replace(residual=False))
+    assert all(b.position == "inside" for b in plain.blocks)
+
+
+def test_unknown_norm_position():
+    with pytest.raises(ValueError, match="unknown norm_position 'middle'; valid choices: inside, "
+                                         "pre, post"):
+        MLPConfig(norm_position="middle")

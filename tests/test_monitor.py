@@ -1,0 +1,313 @@
+"""Tests for helpers.monitor.GradientMonitor on any nn.Module; autograd is the oracle."""
+
+import copy
+import gc
+import tracemalloc
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from helpers.capture import GradientMonitor as MonitorFromCapture
+from helpers.capture import gradient_profile
+from helpers.models import MLPConfig, build_mlp
+from helpers.monitor import GradientMonitor, MonitorHistory
+
+
+def small_cnn(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(4 * 4 * 4, 3),
+    )
+
+
+def layernorm_net(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(4, 8), nn.LayerNorm(8), nn.Tanh(), nn.Linear(8, 2))
+
+
+def images(n=8, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 1, 8, 8, generator=g), torch.randint(3, (n,), generator=g)
+
+
+def vectors(n=16, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 4, generator=g), torch.randint(2, (n,), generator=g)
+
+
+def assert_no_hooks(model: nn.Module):
+    for m in model.modules():
+        assert not m._forward_hooks and not m._forward_pre_hooks
+    for p in model.parameters():
+        assert not getattr(p, "_post_accumulate_grad_hooks", None)
+
+
+def dnorm(t):
+    return torch.linalg.vector_norm(t.detach().double()).item()
+
+
+@pytest.mark.parametrize("make, data, tracked", [
+    (small_cnn, images, (("0", "Conv2d"), ("1", "ReLU"), ("4", "Linear"))),
+    (layernorm_net, vectors, (("0", "Linear"), ("1", "LayerNorm"), ("2", "Tanh"),
+                              ("3", "Linear"))),
+])
+def test_records_match_manual_autograd(make, data, tracked):
+    model = make()
+    twin = copy.deepcopy(model)  # trained in lock-step by hand, without the monitor
+    X, y = data()
+    steps = 4
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    twin_opt = torch.optim.SGD(twin.parameters(), lr=0.1)
+    idx = [int(name) for name, _ in tracked]
+    expected = {k: [] for k in ("mean", "std", "ograd", "wnorm", "wgrad", "update")}
+    with GradientMonitor(model) as monitor:
+        assert monitor.num_hooks > 0
+        for _ in range(steps):
+            opt.zero_grad()
+            F.cross_entropy(model(X), y).backward()
+            opt.step()
+
+            twin_opt.zero_grad()
+            h, outs = X, []
+            for layer in twin:
+                h = layer(h)
+                h.retain_grad()
+                outs.append(h)
+            F.cross_entropy(h, y).backward()
+            before = {i: twin[i].weight.detach().clone() for i in idx if hasattr(twin[i], "weight")}
+            twin_opt.step()
+            nan = float("nan")
+            expected["mean"].append([outs[i].detach().double().mean().item() for i in idx])
+            expected["std"].append([outs[i].detach().double().std(correction=0).item() for i in idx])
+            expected["ograd"].append([dnorm(outs[i].grad) for i in idx])
+            expected["wnorm"].append([dnorm(before[i]) if i in before else nan for i in idx])
+            expected["wgrad"].append([dnorm(twin[i].weight.grad) if i in before else nan
+                                      for i in idx])
+            expected["update"].append([
+                dnorm(twin[i].weight.detach() - before[i]) / dnorm(before[i])
+                if i in before else nan for i in idx])
+    assert monitor.num_hooks == 0
+    assert_no_hooks(model)
+    h = monitor.history()
+    assert isinstance(h, MonitorHistory)
+    assert tuple(zip(h.module_names, h.module_types)) == tracked
+    np.testing.assert_array_equal(h.steps, np.arange(steps))
+    for field in ("output_mean", "output_std", "output_grad_norm", "weight_norm",
+                  "weight_grad_norm", "update_ratio"):
+        assert getattr(h, field).shape == (steps, len(tracked))
+    # The monitored and the twin model compute bitwise the same numbers.
+    np.testing.assert_allclose(h.output_mean, expected["mean"], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(h.output_std, expected["std"], rtol=1e-12)
+    np.testing.assert_allclose(h.output_grad_norm, expected["ograd"], rtol=1e-12)
+    np.testing.assert_allclose(h.weight_norm, expected["wnorm"], rtol=1e-6)  # float32 norm
+    np.testing.assert_allclose(h.weight_grad_norm, expected["wgrad"], rtol=1e-12)
+    np.testing.assert_allclose(h.update_ratio, expected["update"], rtol=1e-12)
+    assert np.all(h.update_ratio[np.isfinite(h.update_ratio)] > 0)
+    np.testing.assert_allclose(h.grad_data_ratio, h.weight_grad_norm / h.weight_norm)
+
+
+def test_update_ratio_matches_weights_before_and_after_with_adam():
+    model = layernorm_net()
+    X, y = vectors()
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    before, after = [], []
+    with GradientMonitor(model) as monitor:
+        for _ in range(3):
+            before.append(model[0].weight.detach().clone())
+            opt.zero_grad()
+            F.cross_entropy(model(X), y).backward()
+            opt.step()
+            after.append(model[0].weight.detach().clone())
+    ratios = [dnorm(a.double() - b.double()) / dnorm(b) for a, b in zip(after, before)]
+    np.testing.assert_allclose(monitor.history().update_ratio[:, 0], ratios, rtol=1e-12)
+
+
+def train_steps(model, X, y, steps, monitor):
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    outs, grads = [], []
+    for _ in range(steps):
+        opt.zero_grad()
+        out = model(X)
+        F.cross_entropy(out, y).backward()
+        outs.append(out.detach().clone())
+        grads.append([p.grad.clone() for p in model.parameters()])
+        opt.step()
+    return outs, grads
+
+
+@pytest.mark.parametrize("make, data", [(small_cnn, images), (layernorm_net, vectors)])
+def test_monitor_does_not_change_outputs_or_gradients(make, data):
+    X, y = data()
+    plain, watched = make(seed=3), make(seed=3)
+    out_a, grad_a = train_steps(plain, X, y, 5, None)
+    with GradientMonitor(watched):
+        out_b, grad_b = train_steps(watched, X, y, 5, None)
+    for a, b in zip(out_a, out_b):
+        assert torch.equal(a, b)
+    for ga, gb in zip(grad_a, grad_b):
+        assert all(torch.equal(u, v) for u, v in zip(ga, gb))
+    assert all(torch.equal(u, v) for u, v in zip(plain.parameters(), watched.parameters()))
+
+
+def test_hooks_removed_when_the_body_raises():
+    model = small_cnn()
+    X, y = images()
+    monitor = GradientMonitor(model)
+    with pytest.raises(RuntimeError, match="boom"):
+        with monitor:
+            assert monitor.num_hooks == 1 + 3 + 2  # pre-hook, 3 forward hooks, 2 weight hooks
+            F.cross_entropy(model(X), y).backward()
+            raise RuntimeError("boom")
+    assert monitor.num_hooks == 0
+    assert_no_hooks(model)
+    assert monitor.history().steps.tolist() == [0]
+
+
+def test_hooks_removed_even_if_finishing_the_last_step_fails():
+    model = layernorm_net()
+    X, y = vectors()
+    old_weight = model[0].weight
+    monitor = GradientMonitor(model)
+    with pytest.raises(AttributeError):
+        with monitor:
+            F.cross_entropy(model(X), y).backward()
+            model[0].weight = None  # the update ratio can no longer be measured
+    assert monitor.num_hooks == 0
+    assert not old_weight._post_accumulate_grad_hooks
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+
+
+def test_nested_use_is_refused_and_cleans_up():
+    model = layernorm_net()
+    monitor = GradientMonitor(model)
+    with pytest.raises(RuntimeError, match="already active"):
+        with monitor:
+            with monitor:
+                pass
+    assert monitor.num_hooks == 0
+    assert_no_hooks(model)
+
+
+def test_no_grad_forward_is_not_a_step_and_monitor_can_be_reused():
+    model = layernorm_net()
+    X, y = vectors()
+    monitor = GradientMonitor(model, track_updates=False)
+    with monitor:
+        F.cross_entropy(model(X), y).backward()
+        with torch.no_grad():
+            model(X)
+    with monitor:
+        F.cross_entropy(model(X), y).backward()
+    h = monitor.history()
+    assert h.steps.tolist() == [0, 1]
+    assert np.all(np.isnan(h.update_ratio))  # no weight copies kept
+    assert np.all(np.isfinite(h.weight_grad_norm[:, [0, 1, 3]]))
+    assert np.all(np.isnan(h.weight_grad_norm[:, 2]))  # Tanh has no weight
+
+
+def test_empty_history_and_repr():
+    model = layernorm_net()
+    monitor = GradientMonitor(model)
+    empty = monitor.history()
+    assert empty.output_mean.shape == (0, 4) and len(empty.steps) == 0
+    assert repr(empty) == "MonitorHistory(0 steps, 4 modules)"
+    X, y = vectors()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with monitor:
+        for _ in range(3):
+            opt.zero_grad()
+            F.cross_entropy(model(X), y).backward()
+            opt.step()
+    h = monitor.history()
+    text = repr(h)
+    assert text.startswith("MonitorHistory(3 steps, 4 modules)")
+    assert f"{h.weight_grad_norm[-1, 0]:.3e}" in text
+    assert f"{np.nanmean(h.update_ratio[:, 3]):.3e}" in text
+    assert "LayerNorm" in text and "Tanh" in text
+
+
+def test_monitor_on_mlp_agrees_with_gradient_profile():
+    model = build_mlp(MLPConfig(depth=3, width=8, activation="tanh", dtype="float64"))
+    X, y = vectors()
+    X = X[:, :2].double()
+    p = gradient_profile(model, X, y)
+    with GradientMonitor(model) as monitor:
+        F.cross_entropy(model(X), y).backward()
+    h = monitor.history()
+    lin = [j for j, t in enumerate(h.module_types) if t == "Linear"]
+    np.testing.assert_allclose(h.weight_grad_norm[0, lin], p.weight_grad_norm, rtol=1e-10)
+    acts = [j for j, t in enumerate(h.module_types) if t == "Tanh"] + [lin[-1]]
+    np.testing.assert_allclose(h.output_grad_norm[0, acts], p.activation_grad_norm, rtol=1e-10)
+
+
+def test_no_leak_over_many_uses():
+    """Thousands of monitor uses and hundreds of profiles leave no hooks, tensors or objects."""
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 2))
+    X, y = torch.randn(4, 2), torch.tensor([0, 1, 0, 1])
+
+    def train_cycle():
+        with GradientMonitor(model) as monitor:
+            F.cross_entropy(model(X), y).backward()
+        monitor.history()
+        model.zero_grad(set_to_none=True)
+        gradient_profile(model, X, y)
+
+    def counts():
+        gc.collect()
+        objects = gc.get_objects()
+        return len(objects), sum(type(o) is torch.Tensor or type(o) is nn.Parameter
+                                 for o in objects)
+
+    for _ in range(20):  # warm up caches
+        train_cycle()
+    n_objects, n_tensors = counts()
+    for _ in range(3000):
+        with GradientMonitor(model) as monitor:
+            assert monitor.num_hooks == 1 + 3 + 2
+    for _ in range(100):
+        train_cycle()
+    del monitor
+    objects_after, tensors_after = counts()
+    assert tensors_after <= n_tensors + 5
+    assert objects_after <= n_objects + 50  # one leaked object per use would add >= 100
+
+    tracemalloc.start()
+    start = tracemalloc.get_traced_memory()[0]
+    for _ in range(1000):
+        with GradientMonitor(model):
+            pass
+    gc.collect()
+    grown = tracemalloc.get_traced_memory()[0] - start
+    tracemalloc.stop()
+    assert grown < 20_000  # bytes; one leaked hook handle per use would be ~50 kB
+    assert_no_hooks(model)
+
+
+def test_bad_models():
+    assert MonitorFromCapture is GradientMonitor
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module, got list"):
+        GradientMonitor([nn.Linear(2, 2)])
+    with pytest.raises(ValueError, match="no module with parameters or a known activation"):
+        GradientMonitor(nn.Sequential(nn.Flatten(), nn.Dropout()))
+
+
+def test_hooks_removed_when_registration_fails():
+    model = layernorm_net()
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("cannot hook this module")
+
+    model[2].register_forward_hook = refuse  # the third tracked module refuses hooks
+    monitor = GradientMonitor(model)
+    with pytest.raises(RuntimeError, match="cannot hook"):
+        with monitor:
+            pass
+    assert monitor.num_hooks == 0
+    assert_no_hooks(model)
+    del model[2].register_forward_hook
+    with monitor:  # usable again once the module accepts hooks
+        assert monitor.num_hooks > 0

@@ -1,0 +1,237 @@
+"""Tests for helpers.theory: closed forms, quadrature, Monte Carlo and wide random networks."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import integrate
+
+from helpers.activations import ACTIVATIONS, activation_fn, derivative
+from helpers.capture import gradient_profile
+from helpers.models import MLPConfig, build_mlp
+from helpers.theory import (
+    chain_bound,
+    chi1,
+    chi1_grid,
+    critical_line,
+    depth_scale,
+    expected_squared_derivative,
+    gaussian_expectation,
+    gradient_norm_prediction,
+    length_map,
+    monte_carlo_squared_derivative,
+    q_star,
+    sigmoid_derivative_bound,
+)
+
+NAMES = list(ACTIVATIONS)
+QS = [0.1, 1.0, 4.0]
+
+
+def quad_expectation(f, q):
+    """E[f(sqrt(q) z)], z ~ N(0, 1), by adaptive quadrature split at the kink z = 0."""
+    def g(z):
+        return f(np.array(math.sqrt(q) * z)) * math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+
+    lo = integrate.quad(g, -np.inf, 0.0, epsabs=1e-14, epsrel=1e-13, limit=200)[0]
+    hi = integrate.quad(g, 0.0, np.inf, epsabs=1e-14, epsrel=1e-13, limit=200)[0]
+    return lo + hi
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("q", QS)
+def test_expected_squared_derivative_vs_quad_and_monte_carlo(name, q):
+    d = derivative(name)
+    exact = expected_squared_derivative(name, q)
+    assert exact == pytest.approx(quad_expectation(lambda x: d(x) ** 2, q), abs=1e-10)
+    mean, se = monte_carlo_squared_derivative(name, q, n=100_000, seed=1)
+    assert abs(mean - exact) <= 4 * se + 1e-12  # + 1e-12: linear's estimate has se = 0
+
+
+@pytest.mark.parametrize("q", QS)
+def test_expected_squared_derivative_closed_forms(q):
+    assert expected_squared_derivative("relu", q) == pytest.approx(0.5, abs=1e-12)
+    assert expected_squared_derivative("leaky_relu", q) == pytest.approx((1 + 0.01**2) / 2,
+                                                                         abs=1e-12)
+    assert expected_squared_derivative("linear", q) == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(expected_squared_derivative("relu", np.array(QS)), 0.5, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid", "gelu"])
+def test_length_map_vs_quad(name):
+    f = activation_fn(name)
+    for q in QS:
+        expected = 1.3 * quad_expectation(lambda x: f(x) ** 2, q) + 0.2
+        assert length_map(name, q, 1.3, 0.2) == pytest.approx(expected, abs=1e-10)
+
+
+def test_length_map_closed_forms_and_gaussian_moments():
+    assert length_map("relu", 3.0, 1.5, 0.1) == pytest.approx(1.5 * 3.0 / 2 + 0.1, rel=1e-12)
+    assert length_map("linear", 3.0, 1.5, 0.1) == pytest.approx(1.5 * 3.0 + 0.1, rel=1e-12)
+    np.testing.assert_allclose(gaussian_expectation(lambda x: x**2, np.array([0.5, 2.0])),
+                               [0.5, 2.0], rtol=1e-12)
+    assert gaussian_expectation(np.ones_like) == pytest.approx(1.0, abs=1e-12)
+
+
+POINTS = [("tanh", 0.5, 0.05), ("tanh", 1.5, 0.05), ("tanh", 3.0, 0.3), ("sigmoid", 4.0, 0.1),
+          ("relu", 1.5, 0.1), ("gelu", 1.2, 0.05), ("silu", 2.5, 0.1), ("elu", 1.0, 0.1)]
+
+
+@pytest.mark.parametrize("name, sw, sb", POINTS)
+def test_q_star_is_a_fixed_point(name, sw, sb):
+    q = q_star(name, sw, sb)
+    assert np.isfinite(q) and q > 0
+    assert length_map(name, q, sw, sb) == pytest.approx(q, rel=1e-9, abs=1e-12)
+
+
+def test_q_star_vectorised_and_relu_closed_form():
+    sw = np.array([0.5, 1.0, 1.5])
+    np.testing.assert_allclose(q_star("relu", sw, 0.1), 0.1 / (1 - sw / 2), rtol=1e-9)
+    assert q_star("tanh", 0.5, 0.0) == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("sw, sb", [(2.001, 0.0), (2.01, 0.0), (2.1, 0.0), (2.5, 0.0), (3.0, 0.1),
+                                    (2.0, 0.1)])
+def test_relu_q_star_is_infinite_beyond_two(sw, sb):
+    assert q_star("relu", sw, sb) == math.inf
+    assert np.all(np.isinf(q_star("relu", np.array([sw, sw]), sb)))
+
+
+def test_chi1_known_values():
+    assert chi1("tanh", 1.0, 0.0) == pytest.approx(1.0, abs=1e-9)
+    assert chi1("relu", 2.0, 0.0) == pytest.approx(1.0, abs=1e-12)
+    for sw in (0.5, 1.0, 3.0):  # ReLU: chi1 = sigma_w2 / 2 whatever q*
+        assert chi1("relu", sw, 0.1) == pytest.approx(sw / 2, rel=1e-12)
+    assert chi1("tanh", 0.5, 0.05) < 1 < chi1("tanh", 3.0, 0.05)
+
+
+def test_chi1_equals_its_definition():
+    for name, sw, sb in POINTS:
+        q = q_star(name, sw, sb)
+        assert chi1(name, sw, sb) == pytest.approx(sw * expected_squared_derivative(name, q),
+                                                   rel=1e-12)
+
+
+def test_critical_line():
+    assert critical_line("tanh", 0.0) == pytest.approx(1.0, abs=1e-5)
+    np.testing.assert_allclose(critical_line("relu", np.array([0.0, 0.1, 0.5])), 2.0, atol=1e-8)
+    sb = np.array([0.01, 0.05, 0.2])
+    line = critical_line("tanh", sb)
+    assert line.shape == (3,) and np.all(np.diff(line) > 0)
+    np.testing.assert_allclose(chi1("tanh", line, sb), 1.0, atol=1e-7)
+    assert math.isnan(critical_line("tanh", 0.05, lo=0.05, hi=1.0))  # no crossing in range
+
+
+def test_depth_scale_and_prediction():
+    for name, sw, sb in POINTS:
+        assert depth_scale(name, sw, sb) == pytest.approx(1 / abs(math.log(chi1(name, sw, sb))))
+    assert depth_scale("relu", 2.0, 0.0) == math.inf or depth_scale("relu", 2.0, 0.0) > 1e10
+    pred = gradient_norm_prediction("tanh", 0.5, 0.05, 5)
+    c = chi1("tanh", 0.5, 0.05)
+    np.testing.assert_allclose(pred, [c**4, c**3, c**2, c, 1.0], rtol=1e-12)
+    grid = chi1_grid("tanh", [0.5, 1.0, 2.0], [0.0, 0.1])
+    assert grid.shape == (2, 3)
+    assert grid[1, 2] == pytest.approx(chi1("tanh", 2.0, 0.1), rel=1e-12)
+
+
+def test_sigmoid_derivative_bound():
+    for d in range(31):
+        assert sigmoid_derivative_bound(d) == 0.25**d
+    assert sigmoid_derivative_bound(np.int64(3)) == 0.25**3
+
+
+def test_chain_bound_holds_for_autograd_chains():
+    w = [2.0, -4.0, 0.5]
+    np.testing.assert_allclose(chain_bound(w), [0.5, 0.5, 0.0625])
+    np.testing.assert_allclose(chain_bound(w, "tanh"), [2.0, 8.0, 4.0])
+    g = torch.Generator().manual_seed(0)
+    for _ in range(20):
+        weights = torch.randn(8, generator=g, dtype=torch.float64) * 3
+        biases = torch.randn(8, generator=g, dtype=torch.float64)
+        a0 = torch.randn((), generator=g, dtype=torch.float64, requires_grad=True)
+        a, grads = a0, []
+        for wj, bj in zip(weights, biases):
+            a = torch.sigmoid(wj * a + bj)
+            grads.append(abs(torch.autograd.grad(a, a0, retain_graph=True)[0].item()))
+        assert np.all(np.array(grads) <= chain_bound(weights.numpy()) * (1 + 1e-12))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "activation, sigma_w2, sigma_b2",
+    [("tanh", 0.5, 0.05),  # ordered: chi1 = 0.432
+     ("tanh", "critical", 0.05),  # sigma_w2 = 1.761 on the critical line: chi1 = 1
+     ("tanh", 3.0, 0.05),  # chaotic: chi1 = 1.209
+     ("relu", 2.0, 0.0)],  # He init: chi1 = 1
+)
+def test_chi1_matches_wide_random_network(activation, sigma_w2, sigma_b2):
+    """The per-layer growth of ||dL/da_l||^2 in a wide network equals chi1.
+
+    Depth 20, width 1000, float64, 32 inputs drawn from the fixed-point distribution
+    (phi(sqrt(q*) z), so every layer's pre-activations have variance q*), and a loss
+    sum(output * R) with R random, so that a random direction is back-propagated from the
+    last hidden layer. The growth factor ||dL/da_{l-1}||^2 / ||dL/da_l||^2 is averaged
+    geometrically over the 15 middle ratios (the first two and last two are left out).
+
+    Tolerance 5% relative: over seeds 0..2 and these four points the measured geometric
+    mean differed from chi1 by at most 1.0% (single layers by up to 8%, finite-width
+    noise ~ 1 / sqrt(width * batch)), so 5% is five times the worst deviation seen while
+    still rejecting a wrong phase (chi1 differs from 1 by 20% or more off the critical line).
+    """
+    if sigma_w2 == "critical":
+        sigma_w2 = critical_line(activation, sigma_b2)
+    depth, width, batch = 20, 1000, 32
+    qs = q_star(activation, sigma_w2, sigma_b2)
+    qs = qs if np.isfinite(qs) and qs > 1e-12 else 1.0  # ReLU at sigma_w2 = 2: any q is fixed
+    cfg = MLPConfig(depth=depth, width=width, init="mean_field", sigma_w2=sigma_w2,
+                    sigma_b2=sigma_b2, activation=activation, in_features=width,
+                    out_features=width, dtype="float64", seed=0)
+    model = build_mlp(cfg)
+    g = torch.Generator().manual_seed(1)
+    z = math.sqrt(qs) * torch.randn(batch, width, generator=g, dtype=torch.float64)
+    X = torch.from_numpy(activation_fn(activation)(z.numpy()))
+    R = torch.randn(batch, width, generator=g, dtype=torch.float64)
+    p = gradient_profile(model, X, torch.zeros(batch), loss=lambda out, y: (out * R).sum())
+    sq = p.activation_grad_norm[:depth] ** 2  # hidden layers 1..depth
+    growth = sq[:-1] / sq[1:]
+    measured = float(np.exp(np.log(growth[2:-2]).mean()))
+    assert measured == pytest.approx(chi1(activation, sigma_w2, sigma_b2), rel=0.05)
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda: expected_squared_derivative("tanh", -1.0), ValueError, "finite and >= 0"),
+        (lambda: expected_squared_derivative("tanh", float("nan")), ValueError, "finite and >= 0"),
+        (lambda: expected_squared_derivative("swish", 1.0), ValueError, "valid choices: sigmoid"),
+        (lambda: monte_carlo_squared_derivative("tanh", -2.0), ValueError, "finite and >= 0"),
+        (lambda: monte_carlo_squared_derivative("tanh", 1.0, n=1), ValueError, "n must be an int >= 2"),
+        (lambda: length_map("tanh", 1.0, 0.0), ValueError, "sigma_w2 must be finite and > 0"),
+        (lambda: length_map("tanh", 1.0, -1.0), ValueError, "sigma_w2 must be finite and > 0"),
+        (lambda: length_map("tanh", 1.0, 1.0, -0.1), ValueError, "sigma_b2 must be finite and >= 0"),
+        (lambda: length_map("tanh", -1.0, 1.0), ValueError, "finite and >= 0"),
+        (lambda: q_star("tanh", 0.0), ValueError, "sigma_w2 must be finite and > 0"),
+        (lambda: q_star("swish", 1.0), ValueError, "valid choices"),
+        (lambda: chi1("relu", -2.0), ValueError, "sigma_w2 must be finite and > 0"),
+        (lambda: chi1("swish", 1.0), ValueError, "valid choices"),
+        (lambda: chi1(3, 1.0), TypeError, "activation must be a string"),
+        (lambda: depth_scale("tanh", float("inf")), ValueError, "sigma_w2 must be finite"),
+        (lambda: critical_line("tanh", -0.1), ValueError, "sigma_b2 must be finite and >= 0"),
+        (lambda: critical_line("swish", 0.1), ValueError, "valid choices"),
+        (lambda: gradient_norm_prediction("tanh", 1.0, 0.0, 0), ValueError,
+         "depth must be an int >= 1"),
+        (lambda: gradient_norm_prediction("tanh", 1.0, 0.0, 2.5), ValueError,
+         "depth must be an int >= 1"),
+        (lambda: sigmoid_derivative_bound(-1), ValueError, "depth must be >= 0"),
+        (lambda: sigmoid_derivative_bound(2.5), TypeError, "depth must be an int"),
+        (lambda: sigmoid_derivative_bound(True), TypeError, "depth must be an int"),
+        (lambda: chain_bound([]), ValueError, "non-empty 1-D sequence of finite numbers"),
+        (lambda: chain_bound([1.0, float("nan")]), ValueError, "finite numbers"),
+        (lambda: chain_bound([1.0], "swish"), ValueError, "valid choices"),
+        (lambda: gaussian_expectation(np.ones_like, -1.0), ValueError, "finite and >= 0"),
+    ],
+)
+def test_bad_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
