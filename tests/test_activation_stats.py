@@ -1,0 +1,174 @@
+"""Tests for helpers.activation_stats (autograd is the oracle for every gradient)."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from helpers.activation_stats import (
+    compare_activations, dead_unit_mask, dead_units, gradient_factors, shift_biases,
+    squared_derivative_table,
+)
+from helpers.capture import gradient_profile
+from helpers.data import spirals
+from helpers.models import MLPConfig, build_mlp
+from helpers.theory import expected_squared_derivative
+
+
+@pytest.fixture(scope="module")
+def data():
+    return spirals(200, seed=0)
+
+
+def small(activation, **kw):
+    cfg = dict(depth=4, width=16, activation=activation, init="he", dtype="float64", seed=0)
+    cfg.update(kw)
+    return build_mlp(MLPConfig(**cfg))
+
+
+def test_dead_unit_mask_counts_columns_zero_on_every_row():
+    A = np.array([[0.0, 1.0, 0.0, -2.0],
+                  [0.0, 0.0, 0.0, -1.0],
+                  [0.0, 0.0, 3.0, 0.0]])  # (examples, units)
+    np.testing.assert_array_equal(dead_unit_mask(A), [True, False, False, True])
+    np.testing.assert_array_equal(dead_unit_mask(torch.tensor(A)), [True, False, False, True])
+    with pytest.raises(ValueError, match="examples, units"):
+        dead_unit_mask(np.zeros(3))
+    with pytest.raises(ValueError):
+        dead_unit_mask(np.zeros((0, 3)))
+
+
+def _autograd_row_norms(model, X, y):
+    """||dL/dW_row||^2 + (dL/db)^2 per hidden unit, from loss.backward()."""
+    model.zero_grad()
+    F.cross_entropy(model(X.double()), y).backward()
+    return [((b.linear.weight.grad ** 2).sum(1) + b.linear.bias.grad ** 2).numpy()
+            for b in model.blocks]
+
+
+def _preacts(model, X):
+    zs, h = [], X.double()
+    with torch.no_grad():
+        for b in model.blocks:
+            z = b.linear(h)
+            zs.append(z.numpy())
+            h = b.act(z)
+    return zs
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+def test_dead_units_matches_autograd_and_definition(data, activation):
+    X, y = data
+    model = shift_biases(small(activation), -0.5)
+    report = dead_units(model, X, y)
+    rows = _autograd_row_norms(model, X, y)
+    zs = _preacts(model, X)
+    assert report.activation == activation
+    assert report.n_examples == len(X)
+    assert report.total_dead > 0  # the shift must kill some units, or the test is empty
+    for i, (z, r) in enumerate(zip(zs, rows)):
+        mask = (z <= 0).all(axis=0)
+        np.testing.assert_array_equal(report.dead_masks[i], mask)
+        assert report.dead_count[i] == mask.sum()
+        np.testing.assert_allclose(report.dead_grad_norm[i], np.sqrt(r[mask].sum()), rtol=1e-10,
+                                   atol=1e-300)
+        np.testing.assert_allclose(report.alive_grad_norm[i], np.sqrt(r[~mask].sum()),
+                                   rtol=1e-10, atol=1e-300)
+    dead_layers = report.dead_count > 0
+    if activation == "relu":
+        assert np.all(report.dead_grad_norm == 0.0)  # exactly zero, not small
+    else:
+        assert np.all(report.dead_grad_norm[dead_layers] > 0)
+    np.testing.assert_allclose(report.dead_fraction, report.dead_count / 16)
+    assert "dead" in repr(report)
+
+
+def test_dead_fraction_agrees_with_gradient_profile(data):
+    X, y = data
+    model = shift_biases(small("relu", depth=3, width=32), -0.3)
+    report = dead_units(model, X, y)
+    profile = gradient_profile(model, X, y)
+    np.testing.assert_allclose(report.dead_fraction, profile.dead_fraction[:-1])
+
+
+def test_dead_units_does_not_touch_grad_and_rejects_other_models(data):
+    X, y = data
+    model = small("relu")
+    dead_units(model, X, y)
+    assert all(p.grad is None for p in model.parameters())
+    with pytest.raises(TypeError, match="build_mlp"):
+        dead_units(torch.nn.Linear(2, 2), X, y)
+    with pytest.raises(ValueError, match="plain MLP"):
+        dead_units(small("relu", norm="batch"), X, y)
+
+
+def test_shift_biases_adds_to_hidden_biases_only():
+    model = small("relu")
+    before = [b.linear.bias.clone() for b in model.blocks]
+    out_before = model.output.bias.clone()
+    shift_biases(model, -2.0)
+    for b, old in zip(model.blocks, before):
+        torch.testing.assert_close(b.linear.bias, old - 2.0)
+    torch.testing.assert_close(model.output.bias, out_before)
+
+
+def test_gradient_factors_measured_is_autograd_ratio(data):
+    X, y = data
+    model = small("tanh", depth=5)
+    f = gradient_factors(model, X, y)
+    acts, h = [], X.double()
+    for b in model.blocks:
+        h = b.act(b.linear(h))
+        h.retain_grad()
+        acts.append(h)
+    F.cross_entropy(model.output(h), y).backward()
+    sq = np.array([float((a.grad ** 2).sum()) for a in acts])
+    np.testing.assert_allclose(f.measured, sq[:-1] / sq[1:], rtol=1e-10)
+    zs = _preacts(model, X)
+    np.testing.assert_allclose(f.q, [np.mean(z ** 2) for z in zs], rtol=1e-12)
+    sw2 = np.array([float((b.linear.weight.detach() ** 2).sum()) / b.linear.in_features
+                    for b in model.blocks])
+    np.testing.assert_allclose(f.predicted, sw2[1:] * expected_squared_derivative("tanh", f.q[1:]),
+                               rtol=1e-12)
+    assert "measured" in repr(f)
+
+
+def test_gradient_factor_prediction_holds_for_wide_relu_and_linear(data):
+    X, y = data
+    for act, target in (("relu", 1.0), ("linear", 2.0)):
+        f = gradient_factors(small(act, depth=10, width=256), X, y)
+        assert f.predicted_mean == pytest.approx(target, rel=0.05)
+        assert f.measured_mean == pytest.approx(f.predicted_mean, rel=0.1)
+
+
+def test_squared_derivative_table_agrees_with_quadrature():
+    names = ["sigmoid", "relu", "gelu", "linear"]
+    q = [0.1, 1.0, 10.0]
+    t = squared_derivative_table(names, q, n=20_000, seed=3)
+    assert t["names"] == tuple(names)
+    assert t["quadrature"].shape == t["monte_carlo"].shape == t["std_error"].shape == (4, 3)
+    for i, n in enumerate(names):
+        np.testing.assert_allclose(t["quadrature"][i], expected_squared_derivative(n, q))
+    assert np.all(np.abs(t["quadrature"] - t["monte_carlo"]) <= 5 * t["std_error"] + 1e-12)
+    np.testing.assert_allclose(t["quadrature"][1], 0.5, rtol=1e-12)
+    with pytest.raises(ValueError, match="valid choices"):
+        squared_derivative_table(["nope"], q)
+
+
+def test_compare_activations_uses_same_seed_and_matches_profiles(data):
+    X, y = data
+    names = ["sigmoid", "relu"]
+    c = compare_activations(names, X, y, depth=6, width=16, init="he", seed=1)
+    assert c.names == tuple(names)
+    assert c.weight_grad_norm.shape == (2, 7)
+    for i, name in enumerate(names):
+        model = build_mlp(MLPConfig(depth=6, width=16, activation=name, init="he",
+                                    dtype="float64", seed=1))
+        np.testing.assert_allclose(c.weight_grad_norm[i], gradient_profile(model, X, y)
+                                   .weight_grad_norm, rtol=1e-12)
+    np.testing.assert_allclose(c.first_to_last, c.weight_grad_norm[:, 0] / c.weight_grad_norm[:, -2])
+    assert c.first_to_last[0] < c.first_to_last[1]  # sigmoid vanishes faster than ReLU
+    assert c.factor_measured[0] < 0.2 < c.factor_measured[1]
+    assert "first/last" in repr(c)
+    with pytest.raises(ValueError):
+        compare_activations([], X, y)

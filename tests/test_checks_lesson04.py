@@ -1,0 +1,68 @@
+"""Tests for helpers.checks.lesson04: correct passes, wrong fails with a hint, stub is TODO."""
+
+import numpy as np
+import pytest
+import torch
+
+from helpers.activations import derivative
+from helpers.checks.lesson04 import (
+    check_count_dead_units, check_leaky_relu_derivative, check_monte_carlo_gelu,
+)
+
+
+@pytest.fixture(autouse=True)
+def lenient(monkeypatch):
+    monkeypatch.delenv("COURSE_STRICT_CHECKS", raising=False)
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError("Exercise")
+
+
+def good_leaky(z, slope=0.01):
+    return np.where(np.asarray(z) > 0, 1.0, slope)
+
+
+def test_leaky_reference_agrees_with_autograd():
+    z = np.array([-2.0, -1e-9, 0.0, 1e-9, 2.0])
+    zt = torch.tensor(z, requires_grad=True)
+    for slope in (0.01, 0.2):
+        (g,) = torch.autograd.grad(torch.nn.functional.leaky_relu(zt, slope).sum(), zt)
+        np.testing.assert_array_equal(good_leaky(z, slope), g.numpy())
+
+
+def test_check_4_1():
+    assert check_leaky_relu_derivative(good_leaky).passed
+    wrong_zero = check_leaky_relu_derivative(lambda z, slope=0.01: np.where(np.asarray(z) >= 0, 1.0, slope))
+    assert wrong_zero.status == "failed" and "z = 0" in wrong_zero.hint
+    hard_coded = check_leaky_relu_derivative(lambda z, slope=0.01: np.where(np.asarray(z) > 0, 1.0, 0.01))
+    assert hard_coded.status == "failed"
+    assert check_leaky_relu_derivative(stub).status == "not done"
+
+
+def test_check_4_2():
+    assert check_count_dead_units(lambda A: int((~(A > 0).any(axis=0)).sum())).passed
+    rows = check_count_dead_units(lambda A: int((A <= 0).all(axis=1).sum()))
+    assert rows.status == "failed" and "rows" in rows.message
+    assert check_count_dead_units(lambda A: int((A == 0).sum())).status == "failed"
+    assert check_count_dead_units(stub).status == "not done"
+
+
+def mc(q, n, seed):
+    z = np.sqrt(q) * np.random.default_rng(seed).standard_normal(n)
+    return float(np.mean(derivative("gelu")(z) ** 2))
+
+
+def test_check_4_3():
+    assert check_monte_carlo_gelu(mc).passed
+    no_sqrt = check_monte_carlo_gelu(lambda q, n, seed: mc(q * q, n, seed))
+    assert no_sqrt.status == "failed" and "sqrt" in no_sqrt.hint
+    assert check_monte_carlo_gelu(lambda q, n, seed: "x").status == "failed"
+    assert check_monte_carlo_gelu(stub).status == "not done"
+
+
+def test_strict_mode_raises(monkeypatch):
+    monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
+    with pytest.raises(AssertionError):
+        check_count_dead_units(lambda A: 0)
+    assert check_count_dead_units(lambda A: int((~(A > 0).any(axis=0)).sum())).passed

@@ -1,0 +1,37 @@
+"""Tests for helpers.widgets.activations: set controls, check the figure's numbers."""
+
+import numpy as np
+import pytest
+
+from helpers.activations import derivative
+from helpers.figures.activations import PICKER_NAMES
+from helpers.widgets.activations import make_activation_picker
+
+
+def trace(w, name, which):
+    return w.figure.data[2 * PICKER_NAMES.index(name) + which]
+
+
+def test_picker_controls_drive_the_figure():
+    w = make_activation_picker(["sigmoid"], (-4, 4))
+    assert w.error is None and "Sigmoid" in w.status.value
+    w.activations.value = ("relu", "elu")
+    assert w.error is None
+    assert not trace(w, "sigmoid", 0).visible
+    z = np.asarray(trace(w, "elu", 1).x)
+    np.testing.assert_allclose(trace(w, "elu", 1).y, derivative("elu")(z))
+    w.z_range.value = (-10.0, -2.0)
+    z = np.asarray(trace(w, "relu", 1).x)
+    assert z.min() == -10.0 and z.max() == -2.0
+    assert np.all(np.asarray(trace(w, "relu", 1).y) == 0.0)
+    assert "100% of the range" in w.status.value  # ReLU' is 0 on the whole negative range
+    w.activations.value = ()
+    assert w.error is None and "Select" in w.status.value
+    assert not any(t.visible for t in w.figure.data)
+
+
+def test_picker_validates_arguments():
+    with pytest.raises(ValueError, match="valid choices"):
+        make_activation_picker(["nope"])
+    with pytest.raises(ValueError, match="lo < hi"):
+        make_activation_picker(["relu"], (3, -3))
