@@ -220,7 +220,9 @@ JS_PLOT_DATA = """
 
 def open_notebook(page, server: LabServer, rel_path: str, timeout_ms: int = 60_000) -> None:
     """Open a notebook in JupyterLab and wait until its cells are shown and its kernel is idle."""
-    page.goto(server.url(f"lab/tree/{rel_path}"), wait_until="domcontentloaded")
+    # ?reset: start from an empty workspace, so the notebooks opened by earlier tests are
+    # not restored (each would start its own kernel)
+    page.goto(server.url(f"lab/tree/{rel_path}?reset"), wait_until="domcontentloaded")
     page.wait_for_function("() => !!window.jupyterapp", timeout=timeout_ms)
     page.evaluate("() => window.jupyterapp.started.then(() => window.jupyterapp.restored)")
     page.wait_for_function(
