@@ -94,7 +94,9 @@ class DeadUnitReport:
         return int(self.dead_count.sum())
 
     def __repr__(self) -> str:
-        rows = [f"DeadUnitReport({ACTIVATIONS[self.activation].label}, {self.n_examples} "
+        label = ACTIVATIONS[self.activation].label if self.activation in ACTIVATIONS \
+            else self.activation
+        rows = [f"DeadUnitReport({label}, {self.n_examples} "
                 f"examples, {self.total_dead} of {int(self.width.sum())} hidden units dead)",
                 f"  {'layer':<8}{'dead':>8}{'dead %':>9}{'|grad| dead':>14}{'|grad| alive':>14}"]
         for i in range(len(self.width)):

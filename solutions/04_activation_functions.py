@@ -1,4 +1,13 @@
-"""Solutions to the exercises of lesson 4 (activation functions)."""
+"""Solutions to the exercises of lesson 4 (activation functions).
+
+Each block replaces the body of the exercise cell with the same number; the notebook's setup
+cell provides the names imported here.
+"""
+
+import numpy as np
+
+from helpers.activations import derivative
+
 
 # %% Exercise 4.1
 def leaky_relu_prime(z, slope=0.01):

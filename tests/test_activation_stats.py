@@ -6,7 +6,11 @@ import torch
 import torch.nn.functional as F
 
 from helpers.activation_stats import (
-    compare_activations, dead_unit_mask, dead_units, gradient_factors, shift_biases,
+    compare_activations,
+    dead_unit_mask,
+    dead_units,
+    gradient_factors,
+    shift_biases,
     squared_derivative_table,
 )
 from helpers.capture import gradient_profile
@@ -66,7 +70,7 @@ def test_dead_units_matches_autograd_and_definition(data, activation):
     assert report.activation == activation
     assert report.n_examples == len(X)
     assert report.total_dead > 0  # the shift must kill some units, or the test is empty
-    for i, (z, r) in enumerate(zip(zs, rows)):
+    for i, (z, r) in enumerate(zip(zs, rows, strict=True)):
         mask = (z <= 0).all(axis=0)
         np.testing.assert_array_equal(report.dead_masks[i], mask)
         assert report.dead_count[i] == mask.sum()
@@ -107,7 +111,7 @@ def test_shift_biases_adds_to_hidden_biases_only():
     before = [b.linear.bias.clone() for b in model.blocks]
     out_before = model.output.bias.clone()
     shift_biases(model, -2.0)
-    for b, old in zip(model.blocks, before):
+    for b, old in zip(model.blocks, before, strict=True):
         torch.testing.assert_close(b.linear.bias, old - 2.0)
     torch.testing.assert_close(model.output.bias, out_before)
 
@@ -128,8 +132,8 @@ def test_gradient_factors_measured_is_autograd_ratio(data):
     np.testing.assert_allclose(f.q, [np.mean(z ** 2) for z in zs], rtol=1e-12)
     sw2 = np.array([float((b.linear.weight.detach() ** 2).sum()) / b.linear.in_features
                     for b in model.blocks])
-    np.testing.assert_allclose(f.predicted, sw2[1:] * expected_squared_derivative("tanh", f.q[1:]),
-                               rtol=1e-12)
+    expected = sw2[1:] * expected_squared_derivative("tanh", f.q[1:])
+    np.testing.assert_allclose(f.predicted, expected, rtol=1e-12)
     assert "measured" in repr(f)
 
 
@@ -166,7 +170,8 @@ def test_compare_activations_uses_same_seed_and_matches_profiles(data):
                                     dtype="float64", seed=1))
         np.testing.assert_allclose(c.weight_grad_norm[i], gradient_profile(model, X, y)
                                    .weight_grad_norm, rtol=1e-12)
-    np.testing.assert_allclose(c.first_to_last, c.weight_grad_norm[:, 0] / c.weight_grad_norm[:, -2])
+    ratio = c.weight_grad_norm[:, 0] / c.weight_grad_norm[:, -2]
+    np.testing.assert_allclose(c.first_to_last, ratio)
     assert c.first_to_last[0] < c.first_to_last[1]  # sigmoid vanishes faster than ReLU
     assert c.factor_measured[0] < 0.2 < c.factor_measured[1]
     assert "first/last" in repr(c)

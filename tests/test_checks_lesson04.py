@@ -6,7 +6,9 @@ import torch
 
 from helpers.activations import derivative
 from helpers.checks.lesson04 import (
-    check_count_dead_units, check_leaky_relu_derivative, check_monte_carlo_gelu,
+    check_count_dead_units,
+    check_leaky_relu_derivative,
+    check_monte_carlo_gelu,
 )
 
 
@@ -33,9 +35,11 @@ def test_leaky_reference_agrees_with_autograd():
 
 def test_check_4_1():
     assert check_leaky_relu_derivative(good_leaky).passed
-    wrong_zero = check_leaky_relu_derivative(lambda z, slope=0.01: np.where(np.asarray(z) >= 0, 1.0, slope))
+    wrong_zero = check_leaky_relu_derivative(
+        lambda z, slope=0.01: np.where(np.asarray(z) >= 0, 1.0, slope))
     assert wrong_zero.status == "failed" and "z = 0" in wrong_zero.hint
-    hard_coded = check_leaky_relu_derivative(lambda z, slope=0.01: np.where(np.asarray(z) > 0, 1.0, 0.01))
+    hard_coded = check_leaky_relu_derivative(
+        lambda z, slope=0.01: np.where(np.asarray(z) > 0, 1.0, 0.01))
     assert hard_coded.status == "failed"
     assert check_leaky_relu_derivative(stub).status == "not done"
 

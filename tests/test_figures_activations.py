@@ -3,10 +3,15 @@
 import numpy as np
 import pytest
 
-from helpers.activations import ACTIVATIONS, derivative, activation_fn
+from helpers.activations import ACTIVATIONS, activation_fn, derivative
 from helpers.figures.activations import (
-    PICKER_NAMES, activation_picker_figure, dead_units_figure, gradient_flow_comparison_figure,
-    picker_curves, squared_derivative_figure, update_activation_picker_figure,
+    PICKER_NAMES,
+    activation_picker_figure,
+    dead_units_figure,
+    gradient_flow_comparison_figure,
+    picker_curves,
+    squared_derivative_figure,
+    update_activation_picker_figure,
     update_gradient_flow_comparison_figure,
 )
 from helpers.figures.style import ACTIVATION_COLORS

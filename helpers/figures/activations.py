@@ -15,7 +15,11 @@ from plotly.subplots import make_subplots
 from helpers.activations import ACTIVATIONS, activation_fn, derivative, get_spec
 from helpers.figures.profiles import log_series
 from helpers.figures.style import (
-    ROLE_COLORS, THEORY_DASH, activation_color, base_layout, flagged_note,
+    ROLE_COLORS,
+    THEORY_DASH,
+    activation_color,
+    base_layout,
+    flagged_note,
 )
 
 PICKER_NAMES = tuple(ACTIVATIONS)  # the picker owns one phi and one phi' trace per activation

@@ -7,7 +7,9 @@ import numpy as np
 
 from helpers.activations import ACTIVATIONS, get_spec
 from helpers.figures.activations import (
-    activation_picker_figure, picker_curves, update_activation_picker_figure,
+    activation_picker_figure,
+    picker_curves,
+    update_activation_picker_figure,
 )
 from helpers.widgets.base import LiveFigure
 
