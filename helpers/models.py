@@ -197,5 +197,9 @@ def build_mlp(config: MLPConfig) -> MLP:
     """Build the network ``config`` describes; the same config gives identical weights."""
     if not isinstance(config, MLPConfig):
         raise TypeError(f"build_mlp expects an MLPConfig, got {type(config).__name__}")
-    model = MLP(config).to(DTYPES[config.dtype])
+    # Build on the meta device, then allocate and initialise once: PyTorch's own default
+    # initialisation would be wasted work and would advance the global random generator.
+    with torch.device("meta"):
+        model = MLP(config)
+    model = model.to_empty(device="cpu").to(DTYPES[config.dtype])
     return init_weights(model, config)

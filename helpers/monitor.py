@@ -79,10 +79,10 @@ class GradientMonitor:
         self.track_updates = bool(track_updates)
         self._handles: list = []
         self._active = False
-        self._modules = [
-            (name, m) for name, m in model.named_modules()
-            if m is not model and (next(m.parameters(recurse=False), None) is not None
-                                   or activation_name(m) is not None)
+        self._modules = [  # the root too, when it owns parameters itself (e.g. nn.Linear)
+            (name or type(m).__name__, m) for name, m in model.named_modules()
+            if next(m.parameters(recurse=False), None) is not None
+            or (m is not model and activation_name(m) is not None)
         ]
         if not self._modules:
             raise ValueError("the model has no module with parameters or a known activation")

@@ -150,6 +150,9 @@ def q_star(activation: str, sigma_w2, sigma_b2=0.0, q0=1.0, tol: float = 1e-13):
         newton = q_f - g / np.where(dg < 0, dg, -1.0)
         new = np.where(dg < 0, newton, value)  # no descent direction: iterate the map
         new = np.where(new < 0, q_f / 2, new)
+        # Already a fixed point to rounding (e.g. ReLU at sigma_w2 = 2, sigma_b2 = 0, where
+        # every q is one): stay, rather than chase the rounding noise of g / dg.
+        new = np.where(np.abs(g) <= 1e-14 * q_f, q_f, new)
         step = np.abs(new - q_f)
         q_f = new
         if np.all(~finite | (step <= tol * np.maximum(1.0, q_f)) | (q_f > Q_MAX)):
