@@ -1,0 +1,339 @@
+"""Signal propagation measured in real networks: forward variances and backward gradients.
+
+The theory lives in ``helpers.theory``; this module measures the same quantities in
+``helpers.models`` networks so that lesson 5 can draw measurement over prediction.
+
+Conventions (the same as the mean-field theory of Poole et al. 2016 and Schoenholz et al.
+2017). Hidden layer ``l = 1..depth`` computes the pre-activation ``h_l = W_l a_{l-1} + b_l``
+and the activation ``a_l = phi(h_l)``; the read-out is ``out = W_out a_depth + b_out``.
+The loss is ``L = sum(out * v)`` with a fixed Gaussian ``v ~ N(0, 1)`` of the output's shape,
+so the back-propagated gradients are isotropic (no direction is preferred by a task).
+``delta_l = dL/dh_l`` is the gradient with respect to layer ``l``'s *pre-activation*; it obeys
+``delta_l = phi'(h_l) * (W_{l+1}^T delta_{l+1})``, and in the wide-network limit
+``||delta_l||^2 / ||delta_{l+1}||^2 -> chi_1 = sigma_w2 E[phi'(sqrt(q*) z)^2]``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from helpers.activations import activation_fn, get_spec
+from helpers.models import DTYPES, MLPConfig, build_mlp, init_weights
+from helpers.theory import chi1, length_map, q_star
+
+JACOBIAN_INITS = ("gaussian", "orthogonal")
+_MODELS: OrderedDict = OrderedDict()  # a few built networks, re-initialised in place
+
+
+def _model(config: MLPConfig) -> nn.Module:
+    """``build_mlp(config)``, reusing a cached network of the same shape (identical weights).
+
+    Building a 30-layer width-512 network costs several times more than re-initialising
+    one in place (``init_weights`` gives the same weights as ``build_mlp``).
+    """
+    key = (config.depth, config.width, config.activation, config.in_features,
+           config.out_features, config.norm, config.residual, config.dtype)
+    model = _MODELS.pop(key, None)
+    model = build_mlp(config) if model is None else init_weights(model, config)
+    _MODELS[key] = model
+    while len(_MODELS) > 2:
+        _MODELS.popitem(last=False)
+    return model
+
+
+@dataclass(frozen=True, repr=False)
+class SignalProfile:
+    """One forward/backward pass measured per hidden layer (arrays have ``depth`` entries)."""
+
+    preact_second_moment: np.ndarray  # mean of h_l^2 over batch and units (= Var h_l, mean 0)
+    activation_second_moment: np.ndarray  # mean of a_l^2 = phi(h_l)^2 over batch and units
+    grad_sq_norm: np.ndarray  # ||dL/dh_l||^2 summed over units, averaged over the batch
+    grad_second_moment: np.ndarray  # mean of (dL/dh_l)^2 over batch and units
+
+    @property
+    def depth(self) -> int:
+        return len(self.grad_sq_norm)
+
+    def __repr__(self) -> str:
+        p, g = self.preact_second_moment, self.grad_sq_norm
+        return (f"SignalProfile(depth={self.depth}, Var h: first {p[0]:.3g}, last {p[-1]:.3g}; "
+                f"||dL/dh||^2: first {g[0]:.3g}, last {g[-1]:.3g})")
+
+
+def _check_int(name: str, value, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be between {lo} and {hi}, got {value}")
+    return int(value)
+
+
+def _run(model: nn.Module, x: torch.Tensor, v_seed: int) -> SignalProfile:
+    """Forward ``x`` (batch, in) through ``model``, back-propagate ``L = sum(out * v)``."""
+    hs, acts = [], []
+    a = x
+    with torch.enable_grad():
+        for block in model.blocks:
+            h = block.linear(a)  # (batch, width): the pre-activation h_l
+            out = block.act(block.norm(h))
+            a = a + out if block.residual else out
+            hs.append(h)
+            acts.append(out)
+        out = model.output(a)  # (batch, out_features)
+        gen = torch.Generator().manual_seed(v_seed)
+        v = torch.randn(out.shape, generator=gen, dtype=out.dtype)
+        loss = (out * v).sum()
+        grads = torch.autograd.grad(loss, hs)
+    with torch.no_grad():
+        batch = x.shape[0]
+        h2 = torch.stack([(h * h).mean() for h in hs])
+        a2 = torch.stack([(t * t).mean() for t in acts])
+        g2 = torch.stack([(g * g).sum() / batch for g in grads])
+        gm = torch.stack([(g * g).mean() for g in grads])
+    as_np = lambda t: t.detach().double().numpy()  # noqa: E731
+    return SignalProfile(as_np(h2), as_np(a2), as_np(g2), as_np(gm))
+
+
+def variance_profile(config: MLPConfig, batch: int = 128, seed: int = 0) -> SignalProfile:
+    """Per-layer ``Var h_l`` and ``||dL/dh_l||^2`` of the network ``config`` builds.
+
+    Inputs are ``x ~ N(0, 1)`` of shape (batch, in_features) and the loss is
+    ``sum(out * v)`` with ``v ~ N(0, 1)``; both are drawn from ``seed``, so configurations
+    compared with the same ``seed`` see the same data (the weights follow ``config.seed``).
+    """
+    if not isinstance(config, MLPConfig):
+        raise TypeError(f"expected an MLPConfig, got {type(config).__name__}")
+    batch = _check_int("batch", batch, 1, 100_000)
+    model = _model(config)
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, config.in_features, generator=gen, dtype=DTYPES[config.dtype])
+    return _run(model, x, v_seed=seed + 1)
+
+
+def fixed_point_inputs(activation: str, q: float, batch: int, width: int, seed: int = 0,
+                       dtype: str = "float64") -> torch.Tensor:
+    """Inputs shaped like the activations of a layer whose pre-activations have variance ``q``.
+
+    ``x = phi(sqrt(q) z)``, ``z ~ N(0, 1)``, shape (batch, width). Fed to a layer with
+    ``W ~ N(0, sigma_w2 / width)`` and ``b ~ N(0, sigma_b2)``, it gives pre-activations of
+    variance ``length_map(activation, q, sigma_w2, sigma_b2)`` (in expectation), so with
+    ``q = q*`` the network starts at the fixed point.
+    """
+    if not math.isfinite(q) or q < 0:
+        raise ValueError(f"q must be finite and >= 0, got {q}")
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(batch, width, generator=gen, dtype=torch.float64).numpy()
+    return torch.from_numpy(activation_fn(activation)(math.sqrt(q) * z)).to(DTYPES[dtype])
+
+
+def input_variance(activation: str, sigma_w2: float, sigma_b2: float = 0.0) -> float:
+    """The ``q`` the measured networks start from: ``q*`` if it is finite and > 1e-8, else 1.
+
+    Where ``q* = 0`` (e.g. tanh or ReLU with ``sigma_b2 = 0`` in the ordered phase) starting
+    exactly there would feed zeros; where ``q* = inf`` (ReLU in the chaotic phase) there is
+    no fixed point. Both start from ``q = 1`` instead.
+    """
+    q = float(q_star(activation, sigma_w2, sigma_b2))
+    return q if math.isfinite(q) and q > 1e-8 else 1.0
+
+
+def mean_field_profile(activation: str, sigma_w2: float, sigma_b2: float = 0.0, *,
+                       depth: int = 30, width: int = 512, batch: int = 32, q0=None,
+                       seed: int = 0) -> SignalProfile:
+    """Measure a ``mean_field`` network (float64) whose input mimics a layer at variance ``q0``.
+
+    ``q0`` defaults to ``input_variance(...)``. The first hidden layer has ``width`` inputs,
+    so every layer has fan-in ``width`` and the read-out maps ``width`` to ``width``.
+    """
+    get_spec(activation)
+    depth = _check_int("depth", depth, 1, 1000)
+    width = _check_int("width", width, 2, 8192)
+    batch = _check_int("batch", batch, 1, 100_000)
+    q0 = input_variance(activation, sigma_w2, sigma_b2) if q0 is None else float(q0)
+    config = MLPConfig(depth=depth, width=width, activation=activation, init="mean_field",
+                       sigma_w2=float(sigma_w2), sigma_b2=float(sigma_b2), in_features=width,
+                       out_features=width, dtype="float64", seed=seed)
+    x = fixed_point_inputs(activation, q0, batch, width, seed=seed + 1)
+    return _run(_model(config), x, v_seed=seed + 2)
+
+
+@dataclass(frozen=True, repr=False)
+class GradientGrowth:
+    """Measured layer-to-layer growth of ``||dL/dh_l||^2`` against the theory's ``chi_1``."""
+
+    activation: str
+    sigma_w2: float
+    sigma_b2: float
+    depth: int
+    width: int
+    seed: int
+    q_star: float  # the theory's fixed point (inf if none)
+    q_input: float  # the variance the network started from (see input_variance)
+    chi1: float  # the theory's chi_1 = sigma_w2 E[phi'(sqrt(q*) z)^2]
+    grad_sq_norm: np.ndarray  # (depth,) ||dL/dh_l||^2 per example, l = 1..depth
+    preact_var: np.ndarray  # (depth,) measured Var h_l (the theory says q* in every layer)
+    ratios: np.ndarray  # (depth - 1,) ||dL/dh_l||^2 / ||dL/dh_{l+1}||^2, l = 1..depth-1
+    skip: int  # layers left out at each end of the fit
+    growth: float  # geometric mean of ratios[skip : depth - 1 - skip]
+
+    @property
+    def prediction(self) -> np.ndarray:
+        """``chi_1^(depth - l)`` times the measured last-layer value, l = 1..depth."""
+        power = np.arange(self.depth - 1, -1, -1, dtype=np.float64)
+        return self.grad_sq_norm[-1] * self.chi1 ** power
+
+    @property
+    def relative_error(self) -> float:
+        """``growth / chi_1 - 1``."""
+        return self.growth / self.chi1 - 1.0
+
+    @property
+    def phase(self) -> str:
+        """'ordered', 'critical' or 'chaotic' from the theory's chi_1 (critical within 1e-3)."""
+        return classify_chi1(self.chi1)
+
+    def __repr__(self) -> str:
+        return (f"GradientGrowth({self.activation}, sigma_w2={self.sigma_w2:.4g}, "
+                f"sigma_b2={self.sigma_b2:.4g}, depth={self.depth}, width={self.width}: "
+                f"measured growth {self.growth:.4f} vs chi_1 {self.chi1:.4f} "
+                f"({100 * self.relative_error:+.2f}%), {self.phase})")
+
+
+def classify_chi1(c: float, tol: float = 1e-3) -> str:
+    """'critical' if ``|chi_1 - 1| <= tol``, else 'ordered' (< 1) or 'chaotic' (> 1)."""
+    if abs(c - 1.0) <= tol:
+        return "critical"
+    return "ordered" if c < 1.0 else "chaotic"
+
+
+def growth_factor(grad_sq_norm, skip: int = 5) -> float:
+    """Geometric mean of ``g_l / g_{l+1}`` over the middle layers (``skip`` left out each end).
+
+    Over layers ``a = skip .. b = depth - 1 - skip`` (0-based) the consecutive ratios
+    telescope, so this equals ``(g_a / g_b) ** (1 / (b - a))``.
+    """
+    g = np.asarray(grad_sq_norm, dtype=np.float64)
+    ratios = g[:-1] / g[1:]
+    if skip < 0 or len(ratios) - 2 * skip < 1:
+        raise ValueError(f"skip must be between 0 and {(len(ratios) - 1) // 2} for "
+                         f"{len(g)} layers, got {skip}")
+    middle = ratios[skip:len(ratios) - skip]
+    return float(np.exp(np.mean(np.log(middle))))
+
+
+def measure_gradient_growth(activation: str, sigma_w2: float, sigma_b2: float = 0.0,
+                            depth: int = 30, width: int = 512, seed: int = 0, *,
+                            batch: int = 32, skip: int = 5) -> GradientGrowth:
+    """Measure the per-layer growth of the squared back-propagated gradient and compare to chi_1.
+
+    A float64 network with ``init="mean_field"`` (``W ~ N(0, sigma_w2 / width)``,
+    ``b ~ N(0, sigma_b2)``) starts at the fixed point (inputs ``phi(sqrt(q*) z)``, see
+    ``input_variance``); ``L = sum(out * v)`` with Gaussian ``v``. ``grad_sq_norm[l-1]`` is
+    ``||dL/dh_l||^2`` per example (pre-activation gradients, as in chi_1's definition) and
+    ``growth`` the geometric mean of ``||dL/dh_l||^2 / ||dL/dh_{l+1}||^2`` over the middle
+    layers (``skip`` layers left out at each end, where the read-out and the input differ
+    from a typical layer). At width 512 it matches chi_1 to within a few percent
+    (``tests/test_signal.py`` states and tests the tolerance).
+    """
+    depth = _check_int("depth", depth, 3, 1000)
+    skip = _check_int("skip", skip, 0, (depth - 2) // 2)
+    q_in = input_variance(activation, sigma_w2, sigma_b2)
+    prof = mean_field_profile(activation, sigma_w2, sigma_b2, depth=depth, width=width,
+                              batch=batch, q0=q_in, seed=seed)
+    g = prof.grad_sq_norm
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = g[:-1] / g[1:]
+    return GradientGrowth(
+        activation=activation, sigma_w2=float(sigma_w2), sigma_b2=float(sigma_b2), depth=depth,
+        width=width, seed=seed, q_star=float(q_star(activation, sigma_w2, sigma_b2)),
+        q_input=q_in, chi1=float(chi1(activation, sigma_w2, sigma_b2)), grad_sq_norm=g,
+        preact_var=prof.preact_second_moment, ratios=ratios, skip=skip,
+        growth=growth_factor(g, skip),
+    )
+
+
+def length_map_iterates(activation: str, sigma_w2: float, sigma_b2: float, q0s,
+                        steps: int = 20) -> np.ndarray:
+    """``q_l`` for ``l = 0..steps`` from each starting ``q_0`` in ``q0s``: (len(q0s), steps + 1)."""
+    steps = _check_int("steps", steps, 0, 100_000)
+    q = np.asarray(q0s, dtype=np.float64).ravel()
+    out = [q]
+    for _ in range(steps):
+        q = np.asarray(length_map(activation, q, sigma_w2, sigma_b2), dtype=np.float64)
+        out.append(q)
+    return np.stack(out, axis=1)
+
+
+def _orthogonal(n: int, gen: torch.Generator) -> torch.Tensor:
+    """A Haar-random n x n orthogonal matrix (QR of a Gaussian matrix, signs fixed)."""
+    a = torch.randn(n, n, generator=gen, dtype=torch.float64)
+    q, r = torch.linalg.qr(a)
+    return q * torch.sign(torch.diagonal(r))[None, :]
+
+
+def random_network(sigma_w2: float, sigma_b2: float, *, init: str, depth: int, width: int,
+                   seed: int = 0) -> tuple[list, list]:
+    """Square layers ``(W_l, b_l)``, ``l = 1..depth``, as float64 tensors.
+
+    ``init="gaussian"``: ``W ~ N(0, sigma_w2 / width)``; ``init="orthogonal"``:
+    ``W = sqrt(sigma_w2) * O``, ``O`` Haar-random orthogonal; ``b ~ N(0, sigma_b2)``.
+    """
+    if init not in JACOBIAN_INITS:
+        raise ValueError(f"unknown init {init!r}; valid choices: {', '.join(JACOBIAN_INITS)}")
+    depth = _check_int("depth", depth, 1, 1000)
+    width = _check_int("width", width, 2, 4096)
+    gen = torch.Generator().manual_seed(seed)
+    ws, bs = [], []
+    for _ in range(depth):
+        if init == "gaussian":
+            w = torch.randn(width, width, generator=gen, dtype=torch.float64)
+            w *= math.sqrt(sigma_w2 / width)
+        else:
+            w = math.sqrt(sigma_w2) * _orthogonal(width, gen)
+        ws.append(w)
+        bs.append(torch.randn(width, generator=gen, dtype=torch.float64) * math.sqrt(sigma_b2))
+    return ws, bs
+
+
+def input_output_jacobian(activation: str, weights, biases, h0: torch.Tensor) -> torch.Tensor:
+    """``d h_L / d h_0`` for ``h_l = W_l phi(h_{l-1}) + b_l``: the product ``prod_l W_l D_l``.
+
+    ``D_l = diag(phi'(h_{l-1}))``; accumulated layer by layer, (width, width).
+    """
+    act = get_spec(activation).module()
+    h = h0.detach()
+    jac = torch.eye(h.shape[0], dtype=h.dtype)
+    for w, b in zip(weights, biases):
+        x = h.detach().requires_grad_(True)
+        with torch.enable_grad():
+            a = act(x)
+            (d,) = torch.autograd.grad(a.sum(), x)  # phi'(h), elementwise
+        jac = w @ (d[:, None] * jac)  # (width, width)
+        h = (w @ a + b).detach()
+    return jac
+
+
+def jacobian_singular_values(activation: str, sigma_w2: float, sigma_b2: float = 0.0, *,
+                             init: str = "gaussian", depth: int = 30, width: int = 256,
+                             seed: int = 0) -> np.ndarray:
+    """Singular values of the input-output Jacobian ``d h_depth / d h_0`` at one input.
+
+    ``h_0 ~ N(0, q)`` with ``q = input_variance(...)`` (``q*`` where finite and > 0), so every
+    layer sits at the fixed point; weights from ``random_network``. Gaussian and orthogonal
+    weights have the same ``E[||W x||^2]``, hence the same expected mean squared singular
+    value ``chi_1^depth`` (for Gaussian weights one draw scatters widely around it: a few
+    large singular values dominate); they differ in the spread. Returns (width,) values.
+    """
+    get_spec(activation)
+    ws, bs = random_network(sigma_w2, sigma_b2, init=init, depth=depth, width=width, seed=seed)
+    q = input_variance(activation, sigma_w2, sigma_b2)
+    gen = torch.Generator().manual_seed(seed + 1)
+    h0 = torch.randn(width, generator=gen, dtype=torch.float64) * math.sqrt(q)  # (width,)
+    jac = input_output_jacobian(activation, ws, bs, h0)
+    return np.linalg.svd(jac.numpy(), compute_uv=False)

@@ -1,0 +1,67 @@
+"""Lesson 5 figures: traces, axes, and data with zeros / NaN / inf drawn, not dropped."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import plotly.graph_objects as go
+
+from helpers.figures.phase import (
+    depth_scale_figure, gradient_growth_figure, init_comparison_figure, length_map_figure,
+    phase_figure, singular_value_figure, update_phase_map, update_phase_point,
+)
+
+
+def _growth(g, chi=0.9, sw=1.2, sb=0.05):
+    g = np.asarray(g, dtype=float)
+    power = np.arange(len(g) - 1, -1, -1.0)
+    return SimpleNamespace(sigma_w2=sw, sigma_b2=sb, grad_sq_norm=g,
+                           prediction=g[-1] * chi ** power)
+
+
+def test_phase_figure_map_and_point():
+    fig = phase_figure("tanh")
+    assert len(fig.data) == 9 and isinstance(fig.data[0], go.Heatmap)
+    assert fig.layout.yaxis2.type == "log" and fig.layout.xaxis.title.text
+    assert fig.data[0].zmid == 0.0
+    sw, sb = np.linspace(0.5, 3, 4), np.array([0.0, 0.1])
+    chi = np.array([[0.5, 1.0, 2.0, np.inf], [0.2, 0.9, 1.1, 3.0]])
+    update_phase_map(fig, "relu", sw, sb, chi, [2.0, 2.0])
+    np.testing.assert_allclose(fig.data[0].z[0][:3], np.log10([0.5, 1.0, 2.0]))
+    assert np.isfinite(np.asarray(fig.data[0].z)).all()  # inf clipped to the top colour
+    assert list(fig.data[1].x) == [2.0, 2.0] and list(fig.data[1].y) == [0.0, 0.1]
+    update_phase_point(fig, _growth([4.0, 0.0, np.nan, np.inf, 1.0]), title="T")
+    assert list(fig.data[2].x) == [1.2] and list(fig.data[2].y) == [0.05]
+    assert list(fig.data[4].x) == [2, 3]  # zero and NaN flagged
+    assert list(fig.data[5].x) == [4]  # overflow flagged
+    assert "exactly 0" in fig.layout.title.text and fig.layout.title.text.startswith("T")
+    np.testing.assert_allclose(fig.data[6].y, 0.9 ** np.arange(4, -1, -1))
+
+
+def test_init_comparison_figure_draws_bad_values():
+    good = SimpleNamespace(preact_second_moment=np.array([1.0, 0.5, 0.25]),
+                           grad_sq_norm=np.array([3.0, 2.0, 1.0]))
+    bad = SimpleNamespace(preact_second_moment=np.array([1.0, 0.0, np.nan]),
+                          grad_sq_norm=np.array([np.inf, 2.0, 1.0]))
+    fig = init_comparison_figure({"he": good, "too small": bad}, title="inits")
+    assert len(fig.data) == 12
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type == "log"
+    assert len(fig.data[7].x) == 2  # the zero and the NaN of "too small", forward panel
+    assert len(fig.data[11].x) == 1  # its overflow, backward panel
+    assert "inits" in fig.layout.title.text and "exactly 0" in fig.layout.title.text
+
+
+def test_length_map_depth_scale_singular_values_and_growth_figures():
+    it = np.array([[0.1, 0.3, 0.4], [3.0, 1.0, 0.5]])
+    fig = length_map_figure(it, 0.45, {"measured": [0.31, 0.41]}, title="q")
+    assert len(fig.data) == 4 and fig.layout.yaxis.type == "log"
+    assert list(fig.data[3].y) == [0.45, 0.45] and list(fig.data[2].x) == [1, 2]
+    fig = depth_scale_figure([0.5, 1.0, 1.5], {"sb=0": [2.0, np.inf, 3.0]}, title="d")
+    assert np.isnan(fig.data[0].y[1]) and fig.data[0].y[0] == 2.0
+    fig = singular_value_figure({"gauss": [1e-5, 1.0, 10.0], "orth": [1.0, 1.0, 0.0]},
+                                title="s")
+    assert len(fig.data) == 2 and fig.layout.xaxis.title.text
+    np.testing.assert_allclose(fig.data[0].x, [-5, 0, 1])
+    assert np.isfinite(fig.data[1].x).all()  # an exact zero is drawn at the far left
+    fig = gradient_growth_figure({"a": _growth([2.0, 1.0, 0.0])}, title="g")
+    assert len(fig.data) == 6 and fig.layout.yaxis.type == "log"
+    assert list(fig.data[1].x) == [3]
