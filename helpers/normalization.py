@@ -1,0 +1,292 @@
+"""Batch and layer normalization from scratch (NumPy), and the measurements of lesson 6.
+
+The reference functions follow PyTorch's conventions exactly, so that they can be checked
+against ``nn.BatchNorm1d`` and ``nn.LayerNorm``:
+
+* train mode normalises each feature with the batch mean and the *biased* batch variance
+  (divide by ``B``), then applies ``gamma * x_hat + beta``;
+* the running statistics are updated with the *unbiased* batch variance (divide by
+  ``B - 1``): ``running = (1 - momentum) * running + momentum * batch_statistic``;
+* eval mode normalises with the running statistics, so an example's output no longer
+  depends on the other examples in its batch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from helpers.capture import GradientProfile, gradient_profile
+from helpers.data import spirals
+from helpers.models import MLPConfig, build_mlp
+
+EPS = 1e-5  # PyTorch's default epsilon for BatchNorm1d and LayerNorm
+MOMENTUM = 0.1  # PyTorch's default momentum for the running statistics
+
+
+def _as_2d(x, name: str = "x") -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"{name} must have shape (batch, features), got {x.shape}")
+    return x
+
+
+def batch_norm_train(x, gamma, beta, eps: float = EPS) -> np.ndarray:
+    """BatchNorm's train-mode forward: normalise each feature over the batch (biased var)."""
+    x = _as_2d(x)  # (batch, features)
+    if x.shape[0] < 2:
+        raise ValueError("train-mode BatchNorm needs at least 2 examples per batch "
+                         f"(got {x.shape[0]}): one example has no variance")
+    mean = x.mean(axis=0)  # (features,)
+    var = x.var(axis=0)  # biased: divides by B, as the normalisation does
+    return gamma * (x - mean) / np.sqrt(var + eps) + beta
+
+
+def update_running_stats(running_mean, running_var, x, momentum: float = MOMENTUM):
+    """New ``(running_mean, running_var)`` after one train-mode batch (unbiased variance)."""
+    x = _as_2d(x)
+    if not 0 <= momentum <= 1:
+        raise ValueError(f"momentum must be between 0 and 1, got {momentum}")
+    new_mean = (1 - momentum) * np.asarray(running_mean) + momentum * x.mean(axis=0)
+    new_var = (1 - momentum) * np.asarray(running_var) + momentum * x.var(axis=0, ddof=1)
+    return new_mean, new_var
+
+
+def batch_norm_eval(x, gamma, beta, running_mean, running_var, eps: float = EPS) -> np.ndarray:
+    """BatchNorm's eval-mode forward: normalise with the running statistics."""
+    x = _as_2d(x)
+    return gamma * (x - running_mean) / np.sqrt(np.asarray(running_var) + eps) + beta
+
+
+def batch_norm_step(x, gamma, beta, running_mean, running_var, training: bool,
+                    momentum: float = MOMENTUM, eps: float = EPS):
+    """One call of a BatchNorm layer: returns ``(y, new_running_mean, new_running_var)``."""
+    if training:
+        y = batch_norm_train(x, gamma, beta, eps)
+        new_mean, new_var = update_running_stats(running_mean, running_var, x, momentum)
+        return y, new_mean, new_var
+    y = batch_norm_eval(x, gamma, beta, running_mean, running_var, eps)
+    return y, np.asarray(running_mean, dtype=np.float64), np.asarray(running_var, np.float64)
+
+
+def batch_norm_backward(dy, x, gamma, eps: float = EPS):
+    """Gradients ``(dx, dgamma, dbeta)`` of train-mode BatchNorm, given ``dy = dL/dy``.
+
+    With ``x_hat = (x - mean) / s``, ``s = sqrt(var + eps)``, the batch statistics depend on
+    every example, which gives ``dx = gamma / s * (dy - mean(dy) - x_hat * mean(dy * x_hat))``
+    (means over the batch, per feature).
+    """
+    x, dy = _as_2d(x), _as_2d(dy, "dy")
+    s = np.sqrt(x.var(axis=0) + eps)  # (features,)
+    x_hat = (x - x.mean(axis=0)) / s  # (batch, features)
+    dgamma = (dy * x_hat).sum(axis=0)
+    dbeta = dy.sum(axis=0)
+    dx = gamma / s * (dy - dy.mean(axis=0) - x_hat * (dy * x_hat).mean(axis=0))
+    return dx, dgamma, dbeta
+
+
+def layer_norm(x, gamma, beta, eps: float = EPS) -> np.ndarray:
+    """LayerNorm: normalise each example over its own features (no batch statistics)."""
+    x = _as_2d(x)
+    mean = x.mean(axis=1, keepdims=True)  # (batch, 1)
+    var = x.var(axis=1, keepdims=True)  # biased, as in nn.LayerNorm
+    return gamma * (x - mean) / np.sqrt(var + eps) + beta
+
+
+def random_batches(n_batches: int = 4, batch: int = 16, features: int = 5, seed: int = 0):
+    """Test batches with non-zero means and unequal scales, plus random ``gamma``, ``beta``."""
+    rng = np.random.default_rng(seed)
+    loc = rng.normal(0, 2, features)
+    scale = rng.uniform(0.5, 3, features)
+    xs = [loc + scale * rng.standard_normal((batch, features)) for _ in range(n_batches)]
+    return xs, rng.uniform(0.5, 2, features), rng.normal(0, 1, features)
+
+
+def torch_batch_norm_run(batches, gamma, beta, momentum: float = MOMENTUM, eps: float = EPS):
+    """Feed ``batches`` to an ``nn.BatchNorm1d`` in train mode, then each again in eval mode.
+
+    Returns a dict of NumPy arrays: ``train_out`` and ``eval_out`` (lists, one per batch),
+    ``running_mean`` and ``running_var`` (lists, after each train batch).
+    """
+    features = np.asarray(batches[0]).shape[1]
+    bn = nn.BatchNorm1d(features, eps=eps, momentum=momentum).double()
+    with torch.no_grad():
+        bn.weight.copy_(torch.as_tensor(gamma))
+        bn.bias.copy_(torch.as_tensor(beta))
+    out = {"train_out": [], "eval_out": [], "running_mean": [], "running_var": []}
+    bn.train()
+    with torch.no_grad():
+        for x in batches:
+            out["train_out"].append(bn(torch.as_tensor(x, dtype=torch.float64)).numpy())
+            out["running_mean"].append(bn.running_mean.numpy().copy())
+            out["running_var"].append(bn.running_var.numpy().copy())
+        bn.eval()
+        for x in batches:
+            out["eval_out"].append(bn(torch.as_tensor(x, dtype=torch.float64)).numpy())
+    return out
+
+
+def reference_run(step_fn, batches, gamma, beta, momentum: float = MOMENTUM, eps: float = EPS):
+    """The same protocol as ``torch_batch_norm_run`` with a NumPy ``step_fn`` such as
+    ``batch_norm_step`` (running statistics start at mean 0, variance 1, as in PyTorch)."""
+    features = np.asarray(batches[0]).shape[1]
+    rm, rv = np.zeros(features), np.ones(features)
+    out = {"train_out": [], "eval_out": [], "running_mean": [], "running_var": []}
+    for x in batches:
+        y, rm, rv = step_fn(x, gamma, beta, rm, rv, True, momentum, eps)
+        out["train_out"].append(np.asarray(y))
+        out["running_mean"].append(np.asarray(rm))
+        out["running_var"].append(np.asarray(rv))
+    for x in batches:
+        y, _, _ = step_fn(x, gamma, beta, rm, rv, False, momentum, eps)
+        out["eval_out"].append(np.asarray(y))
+    return out
+
+
+def compare_with_torch(step_fn=batch_norm_step, seed: int = 0) -> dict[str, float]:
+    """Largest absolute difference between ``step_fn`` and ``nn.BatchNorm1d`` per quantity."""
+    batches, gamma, beta = random_batches(seed=seed)
+    ours = reference_run(step_fn, batches, gamma, beta)
+    theirs = torch_batch_norm_run(batches, gamma, beta)
+    return {k: float(max(np.abs(a - b).max() for a, b in zip(ours[k], theirs[k], strict=True)))
+            for k in theirs}
+
+
+def backward_vs_autograd(seed: int = 0) -> dict[str, float]:
+    """Largest absolute difference of ``batch_norm_backward`` from autograd through
+    ``nn.BatchNorm1d`` (train mode) for ``dx``, ``dgamma`` and ``dbeta``."""
+    batches, gamma, beta = random_batches(n_batches=1, seed=seed)
+    x = torch.as_tensor(batches[0]).requires_grad_(True)
+    dy = np.random.default_rng(seed + 1).standard_normal(batches[0].shape)
+    bn = nn.BatchNorm1d(x.shape[1]).double().train()
+    with torch.no_grad():
+        bn.weight.copy_(torch.as_tensor(gamma))
+        bn.bias.copy_(torch.as_tensor(beta))
+    bn(x).backward(torch.as_tensor(dy))
+    dx, dgamma, dbeta = batch_norm_backward(dy, batches[0], gamma)
+    return {"dx": float(np.abs(dx - x.grad.numpy()).max()),
+            "dgamma": float(np.abs(dgamma - bn.weight.grad.numpy()).max()),
+            "dbeta": float(np.abs(dbeta - bn.bias.grad.numpy()).max())}
+
+
+def norm_profiles(norms=(None, "batch", "layer"), *, depth: int = 20, width: int = 64,
+                  activation: str = "sigmoid", init: str = "default", weight_std: float = 0.1,
+                  batch: int = 256, seed: int = 0) -> dict:
+    """``{norm: GradientProfile}`` for the same float64 network (same seed, same batch of
+    spirals) with each normalization, measured in train mode at initialization."""
+    X, y = spirals(batch, noise=0.1, seed=seed)
+    out = {}
+    for norm in norms:
+        config = MLPConfig(depth=depth, width=width, activation=activation, norm=norm, init=init,
+                           weight_std=weight_std, dtype="float64", seed=seed)
+        model = build_mlp(config).train()
+        out[norm] = gradient_profile(model, X, y)
+    return out
+
+
+def growth_per_layer(grad_norms) -> float:
+    """Geometric-mean factor by which the gradient norm grows per layer toward the input,
+    fitted (least squares on log) over the hidden layers 2..depth."""
+    g = np.asarray(grad_norms, dtype=np.float64)[1:-1]  # skip the 2-input first layer and output
+    if len(g) < 2 or not np.all(np.isfinite(g) & (g > 0)):
+        return math.nan
+    layers = np.arange(len(g))
+    slope = np.polyfit(layers, np.log(g), 1)[0]
+    return float(np.exp(-slope))
+
+
+def relu_batchnorm_growth() -> float:
+    """Yang et al. (2019): per-layer growth of the gradient *norm* in a wide ReLU net with
+    BatchNorm and large batches, ``sqrt(pi / (pi - 1))`` (the squared norm grows by
+    ``pi / (pi - 1)``)."""
+    return math.sqrt(math.pi / (math.pi - 1.0))
+
+
+@dataclass(frozen=True)
+class BatchNoise:
+    """Spread of BatchNorm's output for one fixed example, over random batch-mates."""
+
+    batch_sizes: np.ndarray  # (k,) batch sizes
+    spread: np.ndarray  # (k,) std over batches of the example's normalised value, mean over units
+    theory: np.ndarray  # (k,) large-batch prediction sqrt((1 + x_hat^2 / 2) / B), unit mean
+    n_batches: int  # batches drawn per size
+
+    def __repr__(self) -> str:
+        pairs = zip(self.batch_sizes, self.spread, strict=True)
+        rows = ", ".join(f"B={b}: {s:.3f}" for b, s in pairs)
+        return f"BatchNoise({rows})"
+
+
+def batch_noise(batch_sizes=(4, 16, 64, 256), *, n_batches: int = 200, width: int = 32,
+                population: int = 4096, seed: int = 0) -> BatchNoise:
+    """How much one example's BatchNorm output changes with the other examples in its batch.
+
+    The pre-activations of the first layer of a random network on spiral data (``width``
+    units) are the population. For each batch size ``B``, draw ``n_batches`` batches of one
+    fixed example plus ``B - 1`` random others, normalise in train mode and record the fixed
+    example's normalised value. Large-batch theory (the batch mean has variance
+    ``sigma^2 / B``, the batch std about ``sigma^2 / (2B)``) predicts a spread of
+    ``sqrt((1 + x_hat^2 / 2) / B)``, which is exact only for Gaussian features.
+    """
+    sizes = np.asarray(batch_sizes, dtype=np.int64)
+    if sizes.ndim != 1 or len(sizes) == 0 or sizes.min() < 2 or sizes.max() > population:
+        raise ValueError(f"batch sizes must be between 2 and population={population}")
+    X, _ = spirals(population, noise=0.1, seed=seed)
+    gen = torch.Generator().manual_seed(seed)
+    layer = nn.Linear(X.shape[1], width).double()
+    with torch.no_grad():
+        layer.weight.normal_(0, 1, generator=gen)
+        layer.bias.normal_(0, 1, generator=gen)
+        Z = layer(X.double()).numpy()  # (population, width)
+    x0, others = Z[0], Z[1:]
+    x_hat = (x0 - Z.mean(0)) / Z.std(0)  # the example's value under population statistics
+    rng = np.random.default_rng(seed)
+    spread = []
+    for b in sizes:
+        values = np.empty((n_batches, width))
+        for i in range(n_batches):
+            batch = np.vstack([x0, others[rng.choice(len(others), b - 1, replace=False)]])
+            values[i] = (x0 - batch.mean(0)) / np.sqrt(batch.var(0) + EPS)
+        spread.append(values.std(0).mean())
+    theory = np.array([np.sqrt((1 + x_hat**2 / 2) / b).mean() for b in sizes])
+    return BatchNoise(sizes, np.array(spread), theory, n_batches)
+
+
+@torch.no_grad()
+def mode_accuracies(model: nn.Module, X, y, batch_sizes=(2, 4, 16)) -> dict[str, float]:
+    """Accuracy of ``model`` evaluated in eval mode, and in train mode on the whole data and
+    on consecutive batches of each size. The model's parameters, buffers and mode are
+    restored afterwards (train-mode forwards would otherwise move the running statistics)."""
+    was_training = model.training
+    saved = {k: v.clone() for k, v in model.state_dict().items()}
+    X = torch.as_tensor(X).to(next(model.parameters()).dtype)
+    y = torch.as_tensor(y)
+
+    def acc(out):
+        return float((out.argmax(1) == y).double().mean())
+
+    try:
+        model.eval()
+        result = {"eval mode": acc(model(X))}
+        model.train()
+        result["train mode, whole data as one batch"] = acc(model(X))
+        for b in batch_sizes:
+            outs = [model(X[i:i + b]) for i in range(0, len(X) - len(X) % b, b)]
+            keep = len(X) - len(X) % b
+            result[f"train mode, batches of {b}"] = float(
+                (torch.cat(outs).argmax(1) == y[:keep]).double().mean())
+    finally:
+        model.load_state_dict(saved)
+        model.train(was_training)
+    return result
+
+
+def norm_explorer_profile(depth: int, activation: str, norm, batch: int, *, width: int = 64,
+                          init: str = "default", seed: int = 0) -> GradientProfile:
+    """The profile the normalization explorer draws: float64, spirals, train mode."""
+    return norm_profiles((norm,), depth=depth, width=width, activation=activation, init=init,
+                         batch=batch, seed=seed)[norm]

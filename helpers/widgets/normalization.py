@@ -1,0 +1,74 @@
+"""The normalization explorer: depth, activation, norm and batch size against gradient flow."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+from helpers.activations import ACTIVATIONS
+from helpers.figures.normalization import (
+    norm_explorer_figure,
+    norm_label,
+    update_norm_explorer_figure,
+)
+from helpers.normalization import growth_per_layer, norm_explorer_profile
+from helpers.widgets.base import LiveFigure
+from helpers.widgets.explorer import ratio_sentence
+
+# The identity is left out: on 2-D inputs a linear net keeps every layer in a 2-D subspace,
+# a degenerate case for BatchNorm that says little about real networks.
+EXPLORER_ACTIVATIONS = ("sigmoid", "tanh", "relu")
+BATCH_SIZES = (4, 8, 16, 32, 64, 128, 256, 512)
+
+
+class NormalizationExplorer(LiveFigure):
+    """Sliders for depth and batch size, drop-downs for activation and norm; charts of the
+    per-layer weight-gradient norm (log) and of saturation % and activation std, measured
+    at initialization in float64 on spiral data (train mode, one seed for every setting)."""
+
+    def __init__(self, *, depth: int = 50, activation: str = "relu", norm: str | None = "batch",
+                 batch: int = 256, width: int = 64, seed: int = 0):
+        if activation not in EXPLORER_ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; valid choices: "
+                             f"{', '.join(EXPLORER_ACTIVATIONS)}")
+        if batch not in BATCH_SIZES:
+            raise ValueError(f"batch must be one of {BATCH_SIZES}, got {batch!r}")
+        if norm not in (None, "batch", "layer"):
+            raise ValueError(f"unknown norm {norm!r}; valid choices: None, 'batch', 'layer'")
+        if not isinstance(depth, int) or not 2 <= depth <= 100:
+            raise ValueError(f"depth must be an int between 2 and 100, got {depth!r}")
+        self.width, self.seed = width, seed
+        self.profile = None
+        style = {"description_width": "initial"}
+        wide = widgets.Layout(width="320px")
+        controls = {
+            "depth": widgets.IntSlider(depth, min=2, max=100, description="depth",
+                                       continuous_update=False, style=style, layout=wide),
+            "activation": widgets.Dropdown(
+                options=[(ACTIVATIONS[a].label, a) for a in EXPLORER_ACTIVATIONS],
+                value=activation, description="activation", style=style, layout=wide),
+            "norm": widgets.Dropdown(options=[("none", None), ("batch", "batch"),
+                                              ("layer", "layer")], value=norm,
+                                     description="norm", style=style, layout=wide),
+            "batch": widgets.SelectionSlider(options=list(BATCH_SIZES), value=batch,
+                                             description="batch size", continuous_update=False,
+                                             style=style, layout=wide),
+        }
+        super().__init__(controls, norm_explorer_figure(), columns=2)
+        self.update()
+
+    def _update(self) -> str:
+        v = self.values()
+        self.profile = p = norm_explorer_profile(v["depth"], v["activation"], v["norm"],
+                                                 v["batch"], width=self.width, seed=self.seed)
+        title = (f"{ACTIVATIONS[v['activation']].label}, depth {v['depth']}, width {self.width}, "
+                 f"{norm_label(v['norm'])}, batch {v['batch']}, float64, at initialization")
+        update_norm_explorer_figure(self.figure, p, title=title)
+        growth = growth_per_layer(p.weight_grad_norm)
+        return (f"{ratio_sentence(p.weight_grad_norm)}; fitted growth per layer toward the "
+                f"input: <b>{growth:.3f}</b>; mean saturation "
+                f"{100 * p.saturation[:-1].mean():.1f}%")
+
+
+def make_normalization_explorer(**settings) -> NormalizationExplorer:
+    """The lesson-6 explorer; ``settings`` are the initial control values."""
+    return NormalizationExplorer(**settings)

@@ -1,0 +1,169 @@
+"""helpers.normalization: the NumPy BatchNorm/LayerNorm against PyTorch, and the measurements."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from helpers.models import MLPConfig, build_mlp
+from helpers.normalization import (
+    backward_vs_autograd,
+    batch_noise,
+    batch_norm_backward,
+    batch_norm_eval,
+    batch_norm_step,
+    batch_norm_train,
+    compare_with_torch,
+    growth_per_layer,
+    layer_norm,
+    mode_accuracies,
+    norm_explorer_profile,
+    norm_profiles,
+    random_batches,
+    reference_run,
+    relu_batchnorm_growth,
+    torch_batch_norm_run,
+    update_running_stats,
+)
+
+
+def test_train_forward_matches_batchnorm1d():
+    batches, gamma, beta = random_batches(n_batches=1, batch=10, features=4, seed=3)
+    bn = nn.BatchNorm1d(4).double().train()
+    with torch.no_grad():
+        bn.weight.copy_(torch.as_tensor(gamma))
+        bn.bias.copy_(torch.as_tensor(beta))
+        expected = bn(torch.as_tensor(batches[0])).numpy()
+    np.testing.assert_allclose(batch_norm_train(batches[0], gamma, beta), expected, atol=1e-12)
+
+
+def test_running_stats_use_unbiased_variance_and_new_batch_weight():
+    x = np.array([[0.0, 1.0], [2.0, 5.0], [4.0, 3.0]])
+    m, v = update_running_stats(np.zeros(2), np.ones(2), x, momentum=0.1)
+    np.testing.assert_allclose(m, 0.1 * x.mean(0))
+    np.testing.assert_allclose(v, 0.9 + 0.1 * x.var(0, ddof=1))
+
+
+def test_reference_run_matches_torch_train_and_eval():
+    diffs = compare_with_torch(seed=5)
+    assert set(diffs) == {"train_out", "eval_out", "running_mean", "running_var"}
+    assert max(diffs.values()) < 1e-12
+
+
+def test_eval_mode_uses_running_stats_and_leaves_them():
+    x = np.random.default_rng(0).normal(3, 2, (5, 3))
+    rm, rv = np.full(3, 1.0), np.full(3, 4.0)
+    y, m2, v2 = batch_norm_step(x, np.ones(3), np.zeros(3), rm, rv, False)
+    np.testing.assert_allclose(y, (x - 1.0) / np.sqrt(4.0 + 1e-5))
+    np.testing.assert_array_equal(m2, rm)
+    np.testing.assert_array_equal(v2, rv)
+    np.testing.assert_allclose(batch_norm_eval(x, 2.0, 1.0, rm, rv), 2 * y + 1)
+
+
+def test_a_wrong_step_function_is_detected():
+    def biased_running(x, g, b, rm, rv, training, momentum=0.1, eps=1e-5):
+        y, m, v = batch_norm_step(x, g, b, rm, rv, training, momentum, eps)
+        if training:
+            v = (1 - momentum) * rv + momentum * x.var(0)
+        return y, m, v
+
+    assert compare_with_torch(biased_running)["running_var"] > 1e-3
+
+
+def test_backward_matches_autograd():
+    diffs = backward_vs_autograd(seed=2)
+    assert max(diffs.values()) < 1e-10
+    # and independently, with autograd through our own NumPy-equivalent torch formula
+    x = torch.randn(7, 3, dtype=torch.float64, requires_grad=True)
+    gamma = torch.tensor([0.5, 2.0, 1.5], dtype=torch.float64, requires_grad=True)
+    beta = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    dy = torch.randn(7, 3, dtype=torch.float64)
+    F.batch_norm(x, None, None, gamma, beta, training=True).backward(dy)
+    dx, dg, db = batch_norm_backward(dy.numpy(), x.detach().numpy(), gamma.detach().numpy())
+    np.testing.assert_allclose(dx, x.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(dg, gamma.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(db, beta.grad.numpy(), atol=1e-12)
+
+
+def test_layer_norm_matches_torch():
+    x = np.random.default_rng(1).normal(2, 3, (6, 5))
+    g, b = np.linspace(0.5, 2, 5), np.linspace(-1, 1, 5)
+    expected = F.layer_norm(torch.as_tensor(x), (5,), torch.as_tensor(g), torch.as_tensor(b))
+    np.testing.assert_allclose(layer_norm(x, g, b), expected.numpy(), atol=1e-12)
+
+
+def test_bad_inputs_raise():
+    with pytest.raises(ValueError, match="at least 2"):
+        batch_norm_train(np.ones((1, 3)), 1.0, 0.0)
+    with pytest.raises(ValueError, match="shape"):
+        batch_norm_train(np.ones(3), 1.0, 0.0)
+    with pytest.raises(ValueError, match="momentum"):
+        update_running_stats(0, 1, np.ones((2, 2)), momentum=2)
+    with pytest.raises(ValueError, match="batch sizes"):
+        batch_noise(batch_sizes=(1, 4))
+
+
+def test_torch_run_records_every_batch():
+    batches, gamma, beta = random_batches(n_batches=3, seed=0)
+    out = torch_batch_norm_run(batches, gamma, beta)
+    assert all(len(v) == 3 for v in out.values())
+    ours = reference_run(batch_norm_step, batches, gamma, beta)
+    np.testing.assert_allclose(ours["running_var"][-1], out["running_var"][-1], atol=1e-12)
+
+
+def test_norm_profiles_batchnorm_removes_sigmoid_saturation():
+    p = norm_profiles((None, "batch"), depth=6, width=16, activation="sigmoid", init="normal",
+                      weight_std=1.0, batch=64)
+    assert p[None].saturation[:-1].mean() > 0.05
+    assert p["batch"].saturation[:-1].mean() < 0.01
+    assert p["batch"].dtype == "float64"
+
+
+def test_profile_gradients_match_autograd():
+    prof = norm_explorer_profile(5, "relu", "batch", 32, width=8)
+    from helpers.data import spirals
+    X, y = spirals(32, noise=0.1, seed=0)
+    model = build_mlp(MLPConfig(depth=5, width=8, activation="relu", norm="batch",
+                                dtype="float64")).train()
+    F.cross_entropy(model(X.double()), y).backward()
+    grads = [m.weight.grad.norm().item() for m in model.modules() if isinstance(m, nn.Linear)]
+    np.testing.assert_allclose(prof.weight_grad_norm, grads, rtol=1e-10)
+
+
+def test_relu_batchnorm_gradients_grow_like_theory():
+    p = norm_profiles((None, "batch"), depth=40, width=64, activation="relu", init="he", batch=128)
+    growth = growth_per_layer(p["batch"].weight_grad_norm)
+    assert abs(growth - relu_batchnorm_growth()) < 0.08
+    assert growth_per_layer(p[None].weight_grad_norm) < 1.05
+    assert relu_batchnorm_growth() == pytest.approx(math.sqrt(math.pi / (math.pi - 1)))
+
+
+def test_growth_per_layer_on_exact_geometric_series():
+    g = np.r_[1.0, 3.0 ** np.arange(10, 0, -1), 1.0]
+    assert growth_per_layer(g) == pytest.approx(3.0)
+    assert math.isnan(growth_per_layer([1.0, 0.0, 1.0, 1.0]))
+
+
+def test_batch_noise_shrinks_like_inverse_sqrt():
+    n = batch_noise(batch_sizes=(8, 128), n_batches=100, width=8, population=1024)
+    assert n.spread[0] > n.spread[1] * 2.5
+    assert np.all(n.theory > 0) and n.theory[0] / n.theory[1] == pytest.approx(4.0)
+    assert "B=8" in repr(n)
+
+
+def test_mode_accuracies_restores_state_and_mode():
+    from helpers.data import spirals
+    X, y = spirals(32, seed=0)
+    model = build_mlp(MLPConfig(depth=3, width=8, activation="tanh", norm="batch"))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    model.train()
+    acc = mode_accuracies(model, X, y, batch_sizes=(2, 4))
+    assert set(acc) == {"eval mode", "train mode, whole data as one batch",
+                        "train mode, batches of 2", "train mode, batches of 4"}
+    assert all(0 <= a <= 1 for a in acc.values())
+    assert model.training
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), k

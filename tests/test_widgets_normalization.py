@@ -1,0 +1,46 @@
+"""helpers.widgets.normalization: every control changes the figure to the computed numbers."""
+
+import numpy as np
+import pytest
+
+from helpers.normalization import norm_explorer_profile
+from helpers.widgets.normalization import make_normalization_explorer
+
+
+@pytest.fixture
+def explorer():
+    return make_normalization_explorer(depth=6, activation="relu", norm="batch", batch=32)
+
+
+def _expected(w):
+    v = w.values()
+    return norm_explorer_profile(v["depth"], v["activation"], v["norm"], v["batch"])
+
+
+@pytest.mark.parametrize("name,value", [("depth", 9), ("activation", "sigmoid"),
+                                        ("norm", None), ("norm", "layer"), ("batch", 128)])
+def test_each_control_updates_the_figure(explorer, name, value):
+    before = np.array(explorer.figure.data[0].y, dtype=float)
+    getattr(explorer, name).value = value
+    assert explorer.error is None
+    expected = _expected(explorer)
+    np.testing.assert_allclose(np.array(explorer.figure.data[0].y, dtype=float),
+                               expected.weight_grad_norm, rtol=1e-9)
+    np.testing.assert_allclose(explorer.figure.data[3].y, 100 * expected.saturation)
+    after = np.array(explorer.figure.data[0].y, dtype=float)
+    assert before.shape != after.shape or not np.allclose(before, after)
+    assert "first / last" in explorer.status.value
+
+
+def test_controls_do_not_update_continuously(explorer):
+    assert explorer.depth.continuous_update is False
+    assert explorer.batch.continuous_update is False
+
+
+def test_invalid_settings_raise():
+    with pytest.raises(ValueError, match="valid choices"):
+        make_normalization_explorer(activation="gelu")
+    with pytest.raises(ValueError, match="batch"):
+        make_normalization_explorer(batch=3)
+    with pytest.raises(ValueError, match="between 2 and 100"):
+        make_normalization_explorer(depth=500)
