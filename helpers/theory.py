@@ -130,37 +130,42 @@ def q_star(activation: str, sigma_w2, sigma_b2=0.0, q0=1.0, tol: float = 1e-13):
     """
     sw, sb = _check_sigmas(sigma_w2, sigma_b2)
     sw, sb = np.broadcast_arrays(sw, sb)
+    shape = sw.shape
     f, d = activation_fn(activation), derivative(activation)
 
-    def lmap(q):  # L(q) and dL/dq = sigma_w2 * E[phi(x) phi'(x) z] / sqrt(q), x = sqrt(q) z
+    def lmap(q, sw, sb):  # L(q), dL/dq = sigma_w2 E[phi(x) phi'(x) z] / sqrt(q), x = sqrt(q) z
         q = np.minimum(q, Q_MAX)
         s = np.sqrt(np.maximum(q, 1e-300))[..., None]
         x = s * _Z
         fx = f(x)
         return sw * ((fx * fx) @ _W) + sb, sw * ((fx * d(x) * _Z) @ _W) / s[..., 0]
 
+    sw, sb = sw.ravel(), sb.ravel()
     q = np.full(sw.shape, float(q0))
     for _ in range(30):
-        q = np.where(q > Q_MAX, np.inf, lmap(q)[0])
-    finite = np.isfinite(q)
-    q_f = np.where(finite, q, 1.0)
+        q = np.where(q > Q_MAX, np.inf, lmap(q, sw, sb)[0])
+    active = np.isfinite(q)
+    # A bounded phi keeps L(q) <= sigma_w2 + sigma_b2: q can diverge only for unbounded ones.
+    bounded = activation in ("sigmoid", "tanh")
     for _ in range(200):
-        value, slope = lmap(q_f)
-        g, dg = value - q_f, slope - 1.0
-        newton = q_f - g / np.where(dg < 0, dg, -1.0)
+        if not active.any():
+            break
+        i = np.flatnonzero(active)
+        qi = q[i]
+        value, slope = lmap(qi, sw[i], sb[i])
+        g, dg = value - qi, slope - 1.0
+        newton = qi - g / np.where(dg < 0, dg, -1.0)
         new = np.where(dg < 0, newton, value)  # no descent direction: iterate the map
-        new = np.where(new < 0, q_f / 2, new)
+        new = np.where(new < 0, qi / 2, new)
         # Already a fixed point to rounding (e.g. ReLU at sigma_w2 = 2, sigma_b2 = 0, where
         # every q is one): stay, rather than chase the rounding noise of g / dg.
-        new = np.where(np.abs(g) <= 1e-14 * q_f, q_f, new)
-        step = np.abs(new - q_f)
-        q_f = new
-        if np.all(~finite | (step <= tol * np.maximum(1.0, q_f)) | (q_f > Q_MAX)):
-            break
-    # Not converged and still growing: there is no finite fixed point above q (e.g. ReLU
-    # with sigma_w2 slightly above 2, where q grows by a factor sigma_w2 / 2 per iteration).
-    growing = (step > tol * np.maximum(1.0, q_f)) & (lmap(q_f)[0] > q_f)
-    q = np.where(finite & (q_f <= Q_MAX) & ~growing, q_f, np.inf)
+        new = np.where(np.abs(g) <= 1e-14 * qi, qi, new)
+        # Above the identity and growing at least as fast as it, after the iterations above
+        # have reached the convex, ReLU-like regime: no finite fixed point lies ahead.
+        diverging = (~bounded & (g > 1e-14 * qi) & (dg >= 0)) | (new > Q_MAX)
+        q[i] = np.where(diverging, np.inf, new)
+        active[i] = ~diverging & (np.abs(new - qi) > tol * np.maximum(1.0, new))
+    q = q.reshape(shape)
     return q if q.ndim else float(q)
 
 
