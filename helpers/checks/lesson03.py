@@ -1,0 +1,154 @@
+"""Checks for lesson 3 (gradients in deep networks).
+
+Every reference gradient here is taken with ``torch.autograd.grad`` directly, not with
+the package's capture tools, so a check compares the student's answer with PyTorch itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import lru_cache
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from helpers.capture import gradient_profile
+from helpers.checks.core import CheckResult, _finish, check_true, compare, run_student
+from helpers.data import spirals
+from helpers.models import MLPConfig, build_mlp, linear_layers
+
+BALANCED_FACTOR = 10.0  # exercise 3.3: first/last ratio within this factor of 1
+BALANCED_DEPTH = 20
+
+
+def explorer_data():
+    """The Gradient Flow Explorer's default data: 256 spiral points, noise 0.1, seed 0."""
+    return spirals(256, noise=0.1, seed=0)
+
+
+# -- Exercise 3.1 ---------------------------------------------------------------------------
+def reference_first_last_ratio(profile) -> float:
+    """First hidden layer's weight-gradient norm over the last hidden layer's (index -2)."""
+    g = np.asarray(profile.weight_grad_norm, dtype=np.float64)
+    return float(g[0] / g[-2])
+
+
+@lru_cache(maxsize=1)
+def _sample_profiles() -> tuple:
+    X, y = spirals(64, noise=0.1, seed=3)
+    configs = [MLPConfig(depth=6, width=16, activation="sigmoid", dtype="float64", seed=1),
+               MLPConfig(depth=4, width=8, activation="relu", init="he", dtype="float64", seed=2)]
+    return tuple(gradient_profile(build_mlp(c), X, y) for c in configs)
+
+
+def check_first_last_ratio(fn: Callable) -> CheckResult:
+    """Exercise 3.1: ``fn(profile)`` returns the first/last hidden-layer gradient ratio."""
+    hint = ("weight_grad_norm has one entry per Linear layer; the LAST entry is the output "
+            "layer, so the last hidden layer is at index -2. Divide first by last.")
+    for profile in _sample_profiles():
+        got, problem = run_student("3.1", fn, profile, hint=hint)
+        if problem is not None:
+            return _finish(problem)
+        g = profile.weight_grad_norm
+        expected = reference_first_last_ratio(profile)
+        diff = compare(got, expected, rtol=1e-9, atol=0.0)
+        if diff is None:
+            continue
+        specific = hint
+        if compare(got, g[0] / g[-1], 1e-9, 0.0) is None:
+            specific = ("you divided by the OUTPUT layer's gradient (index -1); the last "
+                        "hidden layer is index -2.")
+        elif compare(got, g[-2] / g[0], 1e-9, 0.0) is None:
+            specific = "you computed last / first; the ratio is first / last."
+        return _finish(CheckResult("3.1", "failed", f"{diff}.", specific))
+    return _finish(CheckResult("3.1", "passed",
+                               f"correct on {len(_sample_profiles())} measured profiles."))
+
+
+# -- Exercise 3.2 ---------------------------------------------------------------------------
+def reference_grad_data_ratio(model, X, y) -> np.ndarray:
+    """||dLoss/dW|| / ||W|| per Linear layer, with gradients from ``torch.autograd.grad``."""
+    weights = [lin.weight for _, lin in linear_layers(model)]
+    X = X.to(weights[0].dtype)
+    loss = F.cross_entropy(model(X), y)
+    grads = torch.autograd.grad(loss, weights)
+    with torch.no_grad():
+        return np.array([float(g.norm() / w.norm()) for g, w in zip(grads, weights, strict=True)])
+
+
+def _grad_checks_cases():
+    X, y = spirals(64, noise=0.1, seed=4)
+    return [(MLPConfig(depth=3, width=8, activation="tanh", dtype="float64", seed=1), X, y),
+            (MLPConfig(depth=5, width=16, activation="relu", init="he", dtype="float64",
+                       seed=2), X, y)]
+
+
+def check_grad_data_ratio(fn: Callable) -> CheckResult:
+    """Exercise 3.2: ``fn(model)`` returns ||grad W|| / ||W|| per Linear after ``backward()``."""
+    hint = ("after loss.backward() each layer's weight has a .grad; for every (name, layer) in "
+            "linear_layers(model) take layer.weight.grad.norm() / layer.weight.norm(), and "
+            "return one number per Linear layer (output layer included).")
+    for config, X, y in _grad_checks_cases():
+        model = build_mlp(config)
+        expected = reference_grad_data_ratio(model, X, y)
+        model.zero_grad(set_to_none=True)
+        F.cross_entropy(model(X.to(torch.float64)), y).backward()
+        got, problem = run_student("3.2", fn, model, hint=hint)
+        if problem is not None:
+            return _finish(problem)
+        diff = compare(got, expected, rtol=1e-6, atol=0.0)
+        if diff is None:
+            continue
+        specific = hint
+        lins = [lin for _, lin in linear_layers(model)]
+        with torch.no_grad():  # common mistakes, to give a specific hint
+            grad_only = np.array([float(lin.weight.grad.norm()) for lin in lins])
+            with_bias = np.array([
+                float(torch.cat([lin.weight.grad.flatten(), lin.bias.grad]).norm()
+                      / torch.cat([lin.weight.flatten(), lin.bias]).norm()) for lin in lins])
+        if compare(got, grad_only, 1e-6, 0.0) is None:
+            specific = "you returned ||grad W|| only: divide each by the weight's norm ||W||."
+        elif compare(got, with_bias, 1e-6, 0.0) is None:
+            specific = "use the weights only (layer.weight), not the biases."
+        elif compare(got, 1.0 / expected, 1e-6, 0.0) is None:
+            specific = "you computed ||W|| / ||grad W||: it is the gradient over the weight."
+        return _finish(CheckResult("3.2", "failed", f"{diff}.", specific))
+    return _finish(CheckResult("3.2", "passed",
+                               "correct: matches PyTorch autograd on two networks."))
+
+
+# -- Exercise 3.3 ---------------------------------------------------------------------------
+def measure_config(config: MLPConfig):
+    """Build ``config`` and measure it on the explorer's data (the model in train mode)."""
+    X, y = explorer_data()
+    return gradient_profile(build_mlp(config), X, y)
+
+
+def check_balanced_config(fn: Callable) -> CheckResult:
+    """Exercise 3.3: ``fn()`` returns a depth-20 ``MLPConfig`` whose first/last ratio is
+    within a factor ``BALANCED_FACTOR`` of 1 on the explorer's data."""
+    hint = ("open the explorer at depth 20 and look for a setting where the activation std "
+            "stays roughly constant from layer to layer; the status line shows the ratio.")
+    config, problem = run_student("3.3", fn, hint=hint)
+    if problem is not None:
+        return _finish(problem)
+    if not isinstance(config, MLPConfig):
+        return check_true("3.3", False, "", f"expected an MLPConfig, got {type(config).__name__}",
+                          "return MLPConfig(depth=20, ...) with the settings you chose.")
+    if config.depth != BALANCED_DEPTH:
+        return check_true("3.3", False, "", f"depth is {config.depth}, the task asks for "
+                          f"{BALANCED_DEPTH}", "keep depth=20 and change the other settings.")
+    if (config.in_features, config.out_features) != (2, 2):
+        return check_true("3.3", False, "", "the spirals have 2 input features and 2 classes",
+                          "leave in_features and out_features at their defaults (2).")
+    ratio = measure_config(config).first_to_last_ratio
+    ok = math.isfinite(ratio) and 1.0 / BALANCED_FACTOR <= ratio <= BALANCED_FACTOR
+    orders = f"{math.log10(ratio):+.1f}" if ratio > 0 and math.isfinite(ratio) else "undefined"
+    return check_true(
+        "3.3", ok,
+        f"your configuration's first/last ratio is {ratio:.3g} (log10 {orders}): within a "
+        f"factor {BALANCED_FACTOR:g} of 1.",
+        f"your configuration's first/last ratio is {ratio:.3g} (log10 {orders}), not within "
+        f"a factor {BALANCED_FACTOR:g} of 1.", hint)

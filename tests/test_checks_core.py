@@ -1,0 +1,98 @@
+"""helpers.checks.core: statuses, strict mode, comparison messages, display."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from helpers.checks import core
+from helpers.checks.core import CheckResult, check_function, check_true, check_value, compare
+
+
+@pytest.fixture(autouse=True)
+def lenient(monkeypatch):
+    monkeypatch.setenv("COURSE_STRICT_CHECKS", "0")
+
+
+def square(x):
+    return np.asarray(x) ** 2
+
+
+def stub(x):
+    raise NotImplementedError("Exercise 9.9: square x")
+
+
+def test_check_function_passes():
+    r = check_function("9.9", lambda x: x * x, square, [1.0, (np.arange(3.0),)])
+    assert r.passed and r.status == "passed" and "2 test input(s)" in r.message
+
+
+def test_check_function_fails_with_hint_and_location():
+    r = check_function("9.9", lambda x: x * 2, square, [np.array([2.0, 3.0])], hint="square it")
+    assert r.status == "failed" and not r.passed
+    assert "1 of 2 value(s) differ" in r.message and "index (1,)" in r.message
+    assert "you gave 6" in r.message and "expected 9" in r.message
+    assert r.hint == "square it"
+
+
+def test_check_function_not_done_and_error():
+    r = check_function("9.9", stub, square, [1.0], hint="h")
+    assert r.status == "not done" and "NotImplementedError" in r.message
+    r = check_function("9.9", lambda x: 1 / 0, square, [1.0])
+    assert r.status == "error" and "ZeroDivisionError" in r.message
+    r = check_function("9.9", 42, square, [1.0])
+    assert r.status == "error" and "expected a function" in r.message
+
+
+def test_strict_mode_raises_on_anything_but_pass(monkeypatch):
+    monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
+    with pytest.raises(AssertionError, match=r"\[FAIL\] Exercise 9.9"):
+        check_function("9.9", lambda x: x, square, [3.0])
+    with pytest.raises(AssertionError, match=r"\[TODO\]"):
+        check_function("9.9", stub, square, [3.0])
+    with pytest.raises(AssertionError, match=r"\[ERROR\]"):
+        check_function("9.9", lambda x: {}[x], square, [3.0])
+    with pytest.raises(AssertionError):
+        check_true("9.9", False, "ok", "no")
+    assert check_value("9.9", 2.0, 2.0).passed  # a pass never raises
+
+
+def test_compare_messages():
+    assert compare([1.0, 2.0], [1.0, 2.0], 1e-6, 0) is None
+    assert compare(torch.tensor([1.0, 2.0]), np.array([1.0, 2.0]), 1e-6, 0) is None
+    assert compare(np.array([3.0]), 3.0, 1e-6, 0) is None  # one element vs a scalar
+    assert compare(np.ones(3), np.ones(4), 1e-6, 0) == "expected shape (4,), got shape (3,)"
+    assert "shape (2, 2)" in compare(np.ones((2, 2)), np.ones(4), 1e-6, 0)
+    assert "contains NaN at 1 position(s)" in compare([1.0, np.nan], [1.0, 2.0], 1e-6, 0)
+    assert compare([np.nan], [np.nan], 1e-6, 0) is None
+    assert compare("abc", 1.0, 1e-6, 0).startswith("expected numbers")
+    assert compare(1.1, 1.0, 1e-6, 0) == "1 of 1 value(s) differ; e.g. you gave 1.1, expected 1"
+
+
+def test_check_value_and_check_true():
+    assert check_value("9.1", 0.5, 0.5, what="the maximum").message == "correct: the maximum."
+    r = check_value("9.1", 0.4, 0.5, hint="look at z = 0")
+    assert r.status == "failed" and r.hint == "look at z = 0"
+    assert check_true("9.2", True, "well done", "no").message == "well done"
+    r = check_true("9.2", False, "well done", "not yet", "try again")
+    assert (r.status, r.message, r.hint) == ("failed", "not yet", "try again")
+
+
+def test_repr_and_html():
+    ok = CheckResult("9.9", "passed", "correct.", hint="never shown")
+    assert repr(ok) == "[PASS] Exercise 9.9: correct."
+    assert "#009E73" in ok._repr_html_() and "Hint" not in ok._repr_html_()
+    bad = CheckResult("9.9", "failed", "x < y", hint="use <b>")
+    assert repr(bad) == "[FAIL] Exercise 9.9: x < y\n  Hint: use <b>"
+    h = bad._repr_html_()
+    assert "x &lt; y" in h and "use &lt;b&gt;" in h and "#D55E00" in h  # escaped, coloured
+    assert repr(CheckResult("9.9", "not done", "m")).startswith("[TODO]")
+    assert repr(CheckResult("9.9", "error", "m")).startswith("[ERROR]")
+    assert "#E69F00" in CheckResult("9.9", "not done", "m")._repr_html_()
+
+
+def test_run_student_returns_value_or_problem():
+    assert core.run_student("9.9", lambda a, b=0: a + b, 1, b=2) == (3, None)
+    value, problem = core.run_student("9.9", stub, 1)
+    assert value is None and problem.status == "not done"

@@ -1,0 +1,123 @@
+"""helpers.checks.lesson03: right answers pass, wrong ones fail with a hint, stubs say TODO."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from helpers.capture import gradient_profile
+from helpers.checks import lesson03 as L
+from helpers.data import spirals
+from helpers.models import MLPConfig, build_mlp, linear_layers
+
+
+@pytest.fixture(autouse=True)
+def lenient(monkeypatch):
+    monkeypatch.setenv("COURSE_STRICT_CHECKS", "0")
+
+
+def stub(*args):
+    raise NotImplementedError("Exercise 3.x")
+
+
+# -- 3.1 ------------------------------------------------------------------------------------
+def test_first_last_ratio_right_wrong_and_stub():
+    assert L.check_first_last_ratio(lambda p: p.weight_grad_norm[0] / p.weight_grad_norm[-2]).passed
+    assert L.check_first_last_ratio(lambda p: p.first_to_last_ratio).passed
+    r = L.check_first_last_ratio(lambda p: p.weight_grad_norm[0] / p.weight_grad_norm[-1])
+    assert r.status == "failed" and "OUTPUT layer" in r.hint
+    r = L.check_first_last_ratio(lambda p: p.weight_grad_norm[-2] / p.weight_grad_norm[0])
+    assert r.status == "failed" and "last / first" in r.hint
+    r = L.check_first_last_ratio(lambda p: 1.0)
+    assert r.status == "failed" and "index -2" in r.hint
+    assert L.check_first_last_ratio(stub).status == "not done"
+
+
+def test_first_last_ratio_strict_mode_raises(monkeypatch):
+    monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
+    with pytest.raises(AssertionError, match="3.1"):
+        L.check_first_last_ratio(lambda p: 1.0)
+
+
+# -- 3.2 ------------------------------------------------------------------------------------
+def solution_grad_data(model):
+    return np.array([float(lin.weight.grad.norm() / lin.weight.detach().norm())
+                     for _, lin in linear_layers(model)])
+
+
+@torch.no_grad()
+def with_biases(model):
+    """A common mistake: weights and biases together."""
+    return np.array([float(torch.cat([lin.weight.grad.flatten(), lin.bias.grad]).norm()
+                           / torch.cat([lin.weight.flatten(), lin.bias]).norm())
+                     for _, lin in linear_layers(model)])
+
+
+def test_reference_grad_data_ratio_matches_autograd_and_capture():
+    """The package's grad:data ratio equals the one built from raw .grad after backward()."""
+    X, y = spirals(48, seed=5)
+    model = build_mlp(MLPConfig(depth=4, width=12, activation="tanh", dtype="float64", seed=3))
+    ref = L.reference_grad_data_ratio(model, X, y)
+    assert all(lin.weight.grad is None for _, lin in linear_layers(model))  # untouched
+    F.cross_entropy(model(X.double()), y).backward()
+    np.testing.assert_allclose(ref, solution_grad_data(model), rtol=1e-12)
+    np.testing.assert_allclose(gradient_profile(model, X, y).grad_data_ratio, ref, rtol=1e-10)
+
+
+def test_grad_data_ratio_right_wrong_and_stub():
+    assert L.check_grad_data_ratio(solution_grad_data).passed
+    as_tensor = L.check_grad_data_ratio(
+        lambda m: torch.stack([lin.weight.grad.norm() / lin.weight.norm()
+                               for _, lin in linear_layers(m)]))
+    assert as_tensor.passed
+    r = L.check_grad_data_ratio(
+        lambda m: np.array([float(lin.weight.grad.norm()) for _, lin in linear_layers(m)]))
+    assert r.status == "failed" and "divide each by the weight's norm" in r.hint
+    r = L.check_grad_data_ratio(with_biases)
+    assert r.status == "failed" and "not the biases" in r.hint
+    r = L.check_grad_data_ratio(lambda m: 1.0 / solution_grad_data(m))
+    assert r.status == "failed" and "over the weight" in r.hint
+    r = L.check_grad_data_ratio(lambda m: solution_grad_data(m)[:-1])
+    assert r.status == "failed" and "shape" in r.message
+    assert L.check_grad_data_ratio(stub).status == "not done"
+    assert L.check_grad_data_ratio(lambda m: m.nope).status == "error"
+
+
+# -- 3.3 ------------------------------------------------------------------------------------
+def test_balanced_config_passes_and_reports_ratio():
+    r = L.check_balanced_config(lambda: MLPConfig(depth=20, activation="tanh", init="xavier",
+                                                  dtype="float64"))
+    assert r.passed and "first/last ratio" in r.message
+
+
+def test_balanced_config_measures_the_students_network():
+    config = MLPConfig(depth=20, activation="sigmoid", dtype="float64")
+    ratio = L.measure_config(config).first_to_last_ratio
+    assert ratio < 1e-10  # this network vanishes ...
+    r = L.check_balanced_config(lambda: config)
+    assert r.status == "failed" and f"{ratio:.3g}" in r.message  # ... so the check fails
+
+
+@pytest.mark.parametrize("answer, words", [
+    (lambda: MLPConfig(depth=10, activation="tanh", init="xavier"), "depth is 10"),
+    (lambda: {"depth": 20}, "expected an MLPConfig"),
+    (lambda: MLPConfig(depth=20, activation="tanh", init="xavier", in_features=3), "2 input"),
+])
+def test_balanced_config_rejects_wrong_answers(answer, words):
+    r = L.check_balanced_config(answer)
+    assert r.status == "failed" and words in r.message and r.hint
+
+
+def test_balanced_config_stub_and_error():
+    assert L.check_balanced_config(stub).status == "not done"
+    assert L.check_balanced_config(lambda: MLPConfig(depth=-1)).status == "error"
+
+
+def test_explorer_data_is_the_explorers_default():
+    from helpers.widgets.explorer import make_gradient_flow_explorer
+
+    X, y = L.explorer_data()
+    w = make_gradient_flow_explorer(depth=2, width=8)
+    assert torch.equal(w.X, X) and torch.equal(w.y, y)

@@ -1,0 +1,230 @@
+"""Figures (helpers.figures.style, profiles, curves, compare): traces, axes and awkward data."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from helpers.activations import activation_fn, derivative
+from helpers.figures import compare, curves, profiles, style
+
+AWKWARD = np.array([1e-3, 0.0, np.nan, np.inf, 1e-40, -2.0, 5.0])  # one of everything
+
+
+def fake_profile(n=5, bins=6, *, std=None, sat=None, dead=None, grads=None):
+    """A GradientProfile-like object with the fields the figures read."""
+    rng = np.random.default_rng(0)
+    hist = rng.random((n, bins))
+    hist[0, 0] = 0.0  # an empty bin: log10 must not produce -inf
+    return SimpleNamespace(
+        weight_grad_norm=np.logspace(-8, -1, n) if grads is None else np.asarray(grads, float),
+        activation_std=np.linspace(0.5, 0.1, n) if std is None else np.asarray(std, float),
+        saturation=np.linspace(0.0, 0.4, n) if sat is None else np.asarray(sat, float),
+        dead_fraction=np.linspace(0.0, 0.2, n) if dead is None else np.asarray(dead, float),
+        hist_edges=np.linspace(-1, 1, bins + 1),
+        activation_hist=hist / hist.sum(1, keepdims=True),
+    )
+
+
+def assert_labelled(fig: go.Figure):
+    assert fig.layout.title.text, "every figure has a title"
+    for axis in (fig.layout.xaxis, fig.layout.yaxis):
+        assert axis.title.text, "every axis has a label"
+
+
+# -- style ----------------------------------------------------------------------------------
+def test_log_safe_places_and_flags_every_awkward_value():
+    y, ok, zero, huge, floor, ceiling = style.log_safe(AWKWARD)
+    assert y.shape == AWKWARD.shape and np.all(np.isfinite(y)) and np.all(y > 0)
+    np.testing.assert_array_equal(ok, [True, False, False, False, True, False, True])
+    np.testing.assert_array_equal(zero, [False, True, True, False, False, True, False])
+    np.testing.assert_array_equal(huge, [False, False, False, True, False, False, False])
+    assert floor == pytest.approx(1e-41) and ceiling == pytest.approx(50.0)
+    np.testing.assert_array_equal(y[zero], floor)
+    np.testing.assert_array_equal(y[huge], ceiling)
+    np.testing.assert_array_equal(y[ok], AWKWARD[ok])
+
+
+def test_log_safe_without_any_positive_value():
+    y, ok, zero, huge, floor, ceiling = style.log_safe([0.0, np.nan, np.inf])
+    assert not ok.any() and zero.sum() == 2 and huge.sum() == 1
+    assert 0 < floor < ceiling and np.all(np.isfinite(y))
+
+
+def test_flagged_note_counts():
+    zero = np.array([True, True, False])
+    huge = np.array([False, False, True])
+    note = style.flagged_note(zero, huge, "layers")
+    assert "2 layers are exactly 0" in note and "1 layers overflowed" in note
+    assert style.flagged_note(np.zeros(3, bool), np.zeros(3, bool)) == ""
+
+
+def test_base_layout_and_palette():
+    fig = style.base_layout(go.Figure(), "T", "x (unit)", "y (log scale)")
+    assert fig.layout.title.text == "T" and fig.layout.showlegend
+    assert fig.layout.xaxis.title.text == "x (unit)"
+    assert fig.layout.yaxis.title.text == "y (log scale)"
+    assert style.activation_color("relu") == style.ACTIVATION_COLORS["relu"]
+    assert style.activation_color("no such thing") == style.OKABE_ITO["grey"]
+    assert len(set(style.ACTIVATION_COLORS.values())) == len(style.ACTIVATION_COLORS)
+
+
+# -- profiles -------------------------------------------------------------------------------
+def test_log_series_keeps_flagged_points():
+    s = profiles.log_series(AWKWARD)
+    np.testing.assert_array_equal(s["x"], np.arange(1, 8))
+    np.testing.assert_array_equal(s["zero_x"], [2, 3, 6])
+    np.testing.assert_array_equal(s["huge_x"], [4])
+    assert np.isnan(s["y"][[1, 2, 5]]).all()  # a gap in the line, a marker instead
+    assert s["y"][3] == pytest.approx(50.0)
+    assert "3 layers" in s["note"] and "1 layers overflowed" in s["note"]
+
+
+def test_gradient_norm_figure_traces_axes_and_theory():
+    values = np.logspace(-6, -1, 6)
+    fig = profiles.gradient_norm_figure(values, theory=values * 2)
+    assert len(fig.data) == 6
+    assert fig.layout.yaxis.type == "log"
+    assert_labelled(fig)
+    assert "log scale" in fig.layout.yaxis.title.text
+    np.testing.assert_allclose(fig.data[0].y, values)
+    np.testing.assert_allclose(fig.data[3].y, values * 2)
+    assert fig.data[3].line.dash == style.THEORY_DASH
+    assert fig.data[3].line.color == style.ROLE_COLORS["theory"]
+    assert fig.data[3].visible is True
+    assert len(fig.data[1].x) == 0 and len(fig.data[2].x) == 0
+    assert "<br>" not in fig.layout.title.text  # nothing flagged, no note
+
+
+def test_gradient_norm_figure_awkward_data_is_drawn_and_flagged():
+    fig = profiles.gradient_norm_figure(AWKWARD)
+    zero, huge = fig.data[1], fig.data[2]
+    np.testing.assert_array_equal(zero.x, [2, 3, 6])
+    assert np.all(np.asarray(zero.y) == pytest.approx(1e-41))
+    np.testing.assert_array_equal(huge.x, [4])
+    assert "exactly 0" in fig.layout.title.text and "infinity" in fig.layout.title.text
+    assert fig.data[3].visible is False  # no theory given
+    fig.to_dict()  # serialisable for the browser
+
+
+def test_update_gradient_norm_figure_rewrites_data_and_note():
+    fig = profiles.gradient_norm_figure(AWKWARD)
+    profiles.update_gradient_norm_figure(fig, fake_profile(4))
+    np.testing.assert_allclose(fig.data[0].y, fake_profile(4).weight_grad_norm)
+    assert len(fig.data[1].x) == 0 and "<br>" not in fig.layout.title.text
+    assert fig.layout.title.text == "Weight-gradient norm per layer"
+
+
+def test_activation_stats_figure():
+    p = fake_profile(5, std=[0.5, np.nan, np.inf, 0.2, 0.1])
+    fig = profiles.activation_stats_figure(p)
+    assert len(fig.data) == 3
+    assert_labelled(fig)
+    np.testing.assert_allclose(fig.data[0].y, [0.5, 0.0, 0.0, 0.2, 0.1])
+    np.testing.assert_allclose(fig.data[1].y, 100 * p.saturation)
+    np.testing.assert_allclose(fig.data[2].y, 100 * p.dead_fraction)
+    assert fig.layout.yaxis2.title.text == "% of units"
+    assert tuple(fig.layout.yaxis2.range) == (0, 100)
+
+
+def test_histogram_heatmap_figure_hidden_layers_only():
+    p = fake_profile(5, bins=6)
+    fig = profiles.histogram_heatmap_figure(p)
+    assert_labelled(fig)
+    heat = fig.data[0]
+    z = np.asarray(heat.z)
+    assert z.shape == (4, 6)  # the output layer's row is left out
+    np.testing.assert_allclose(z, np.log10(np.maximum(p.activation_hist[:-1], 1e-4)))
+    assert np.isfinite(z).all() and z.min() >= -4
+    np.testing.assert_allclose(heat.x, 0.5 * (p.hist_edges[:-1] + p.hist_edges[1:]))
+
+
+def test_explorer_figure_layout_and_update():
+    fig = profiles.explorer_figure()
+    assert len(fig.data) == 7
+    assert fig.layout.yaxis.type == "log"
+    titles = [a.text for a in fig.layout.annotations]
+    assert list(profiles.EXPLORER_TITLES) == titles[:4]
+    for axis in ("xaxis", "yaxis", "xaxis2", "yaxis2", "xaxis3", "yaxis3", "xaxis4", "yaxis4"):
+        assert fig.layout[axis].title.text, axis
+    p = fake_profile(5, grads=[0.0, 1e-3, np.inf, 1e-2, 1e-1])
+    profiles.update_explorer_figure(fig, p, title="my net")
+    np.testing.assert_array_equal(fig.data[1].x, [1])  # the zero
+    np.testing.assert_array_equal(fig.data[2].x, [3])  # the overflow
+    np.testing.assert_allclose(fig.data[4].y, 100 * p.saturation)
+    assert fig.layout.title.text.startswith("my net<br>")
+    profiles.update_explorer_figure(fig, fake_profile(5))
+    assert fig.layout.title.text == "my net"  # keeps the head, drops the stale note
+
+
+# -- curves ---------------------------------------------------------------------------------
+def test_activation_curves_figure_and_point():
+    names = ("sigmoid", "tanh", "relu")
+    fig = curves.activation_curves_figure(names, point=0.5)
+    assert len(fig.data) == 2 * len(names) + 2
+    assert fig.layout.title.text and fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
+    z = np.asarray(fig.data[0].x)
+    np.testing.assert_allclose(fig.data[0].y, activation_fn("sigmoid")(z))
+    np.testing.assert_allclose(fig.data[1].y, derivative("sigmoid")(z))
+    assert fig.data[0].line.color == style.ACTIVATION_COLORS["sigmoid"]
+    curves.update_activation_point(fig, names, -2.0)
+    np.testing.assert_allclose(fig.data[-2].y, [activation_fn(n)(-2.0) for n in names])
+    np.testing.assert_allclose(fig.data[-1].y, [derivative(n)(-2.0) for n in names])
+    assert fig.data[-1].y[2] == 0.0  # ReLU's derivative is exactly 0 on the negative side
+
+
+def test_activation_curves_figure_rejects_bad_input():
+    with pytest.raises(ValueError, match="valid choices"):
+        curves.activation_curves_figure(["sigmoid", "nope"])
+    with pytest.raises(ValueError, match="z_range"):
+        curves.activation_curves_figure("tanh", z_range=(1.0, -1.0))
+    with pytest.raises(ValueError, match="z_range"):
+        curves.activation_curves_figure("tanh", z_range=(0.0, math.inf))
+
+
+# -- compare --------------------------------------------------------------------------------
+def test_comparison_figure_series_colors_and_reference():
+    series = {"a": np.logspace(-5, -1, 4), "b": fake_profile(4)}
+    fig = compare.comparison_figure(series, colors={"b": "#123456"}, reference=1e-3,
+                                    reference_name="rule of thumb")
+    assert len(fig.data) == 2 * compare.TRACES_PER_SERIES + 1
+    assert fig.layout.yaxis.type == "log"
+    assert_labelled(fig)
+    assert fig.data[0].name == "a" and fig.data[3].name == "b"
+    assert fig.data[0].line.color == style.SERIES_COLORS[0]
+    assert fig.data[3].line.color == "#123456"
+    np.testing.assert_allclose(fig.data[3].y, fake_profile(4).weight_grad_norm)
+    ref = fig.data[-1]
+    assert ref.name == "rule of thumb" and ref.line.dash == style.THEORY_DASH
+    np.testing.assert_allclose(ref.y, [1e-3, 1e-3])
+    np.testing.assert_allclose(ref.x, [1, 4])
+
+
+def test_comparison_figure_flags_awkward_values_per_series():
+    fig = compare.comparison_figure({"good": [1e-3, 1e-2, 1e-1, 1.0, 2.0, 3.0, 4.0],
+                                     "bad": AWKWARD})
+    assert len(fig.data[1].x) == 0
+    np.testing.assert_array_equal(fig.data[4].x, [2, 3, 6])
+    np.testing.assert_array_equal(fig.data[5].x, [4])
+    assert "bad: 3 layers are exactly 0" in fig.layout.title.text
+    assert fig.data[4].showlegend and fig.data[5].showlegend
+    assert fig.data[1].showlegend is False and fig.data[2].showlegend is False  # nothing to flag
+    compare.update_comparison_figure(fig, {"good": [1.0] * 3, "bad": [1.0, 2.0, 3.0]})
+    assert "<br>" not in fig.layout.title.text and len(fig.data[4].x) == 0
+    assert fig.data[4].showlegend is False
+
+
+def test_comparison_figure_rejects_bad_input():
+    with pytest.raises(ValueError, match="non-empty dict"):
+        compare.comparison_figure({})
+    with pytest.raises(ValueError, match="1-D"):
+        compare.comparison_figure({"a": np.ones((2, 2))})
+    with pytest.raises(ValueError, match="reference"):
+        compare.comparison_figure({"a": [1.0]}, reference=0.0)
+    fig = compare.comparison_figure({"a": [1.0]})
+    with pytest.raises(ValueError, match="1 series"):
+        compare.update_comparison_figure(fig, {"a": [1.0], "b": [2.0]})

@@ -1,0 +1,229 @@
+"""Widgets (helpers.widgets.base, explorer, curves): set a control, check the figure's numbers."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from helpers.activations import activation_fn, derivative
+from helpers.capture import gradient_profile
+from helpers.data import spirals
+from helpers.figures.profiles import log_series
+from helpers.models import MLPConfig, build_mlp
+from helpers.widgets import explorer as explorer_module
+from helpers.widgets.base import LiveFigure
+from helpers.widgets.curves import make_activation_point_explorer
+from helpers.widgets.explorer import make_gradient_flow_explorer, ratio_sentence
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+# -- base -----------------------------------------------------------------------------------
+class Doubler(LiveFigure):
+    """A minimal LiveFigure: one slider n, one trace showing 2 * arange(n)."""
+
+    def __init__(self, fail=False):
+        self.fail = fail
+        super().__init__({"n": widgets.IntSlider(3, min=1, max=10)},
+                         go.Figure(go.Scatter(x=[], y=[], name="2k")))
+        self.update()
+
+    def _update(self):
+        if self.fail:
+            raise ValueError("n is not allowed here")
+        n = self.controls["n"].value
+        self.figure.data[0].x = np.arange(n)
+        self.figure.data[0].y = 2 * np.arange(n)
+        return f"n = {n}"
+
+
+def test_live_figure_updates_on_change():
+    w = Doubler()
+    assert w.n is w.controls["n"] and w.values() == {"n": 3}
+    assert isinstance(w.figure, go.FigureWidget)
+    w.n.value = 5
+    np.testing.assert_array_equal(w.figure.data[0].y, [0, 2, 4, 6, 8])
+    assert w.status.value == "n = 5" and w.error is None
+    assert w.updates == 2 and w.last_update_seconds >= 0
+    with pytest.raises(AttributeError, match="no attribute or control"):
+        _ = w.nothing
+
+
+def test_live_figure_shows_errors_instead_of_raising():
+    w = Doubler()
+    w.fail = True
+    w.n.value = 4  # must not raise
+    assert isinstance(w.error, ValueError)
+    assert "Could not update" in w.status.value and "n is not allowed here" in w.status.value
+    np.testing.assert_array_equal(w.figure.data[0].y, [0, 2, 4])  # the last good state stays
+    w.fail = False
+    w.n.value = 6
+    assert w.error is None and w.status.value == "n = 6"
+
+
+def test_live_figure_mimebundle_has_widget_and_static_snapshot():
+    w = Doubler()
+    bundle = w._repr_mimebundle_()
+    assert WIDGET_VIEW in bundle
+    assert bundle[WIDGET_VIEW]["model_id"] == w.widget.model_id
+    html = bundle["text/html"]
+    assert "n = 3" in html and "static snapshot" in html and "Plotly.newPlot" in html
+    assert bundle["text/plain"] == "Doubler({'n': 3})"
+    snap = w.snapshot()
+    assert isinstance(snap, go.Figure) and not isinstance(snap, go.FigureWidget)
+    np.testing.assert_array_equal(snap.data[0].y, [0, 2, 4])
+
+
+# -- explorer -------------------------------------------------------------------------------
+SMALL = dict(depth=4, width=8, activation="sigmoid", init="default", dtype="float64", seed=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return spirals(64, noise=0.1, seed=1)
+
+
+@pytest.fixture
+def explorer(data):
+    return make_gradient_flow_explorer(*data, **SMALL)
+
+
+def expected_profile(w, **settings):
+    """The profile the compute layer gives for the explorer's current configuration."""
+    v = w.values()
+    v.update(settings)
+    config = MLPConfig(depth=v["depth"], width=v["width"], activation=v["activation"],
+                       init=v["init"], weight_std=v["weight_std"], norm=v["norm"],
+                       residual=v["residual"], seed=v["seed"], dtype=v["dtype"],
+                       in_features=2, out_features=2)
+    return gradient_profile(build_mlp(config), w.X, w.y)
+
+
+def assert_figure_shows(w, p):
+    fig = w.figure
+    s = log_series(p.weight_grad_norm)
+    np.testing.assert_array_equal(fig.data[0].x, s["x"])
+    np.testing.assert_allclose(np.asarray(fig.data[0].y, float), s["y"], rtol=1e-12)
+    np.testing.assert_array_equal(fig.data[1].x, s["zero_x"])
+    np.testing.assert_allclose(np.asarray(fig.data[3].y, float), p.activation_std, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(fig.data[4].y, float), 100 * p.saturation, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(fig.data[5].y, float), 100 * p.dead_fraction,
+                               rtol=1e-12)
+    z = np.log10(np.maximum(p.activation_hist[:-1], 1e-4))
+    np.testing.assert_allclose(np.asarray(fig.data[6].z, float), z, rtol=1e-12)
+    np.testing.assert_allclose(w.profile.weight_grad_norm, p.weight_grad_norm, rtol=1e-12)
+
+
+def test_explorer_initial_state_matches_compute(explorer):
+    assert explorer.error is None
+    assert_figure_shows(explorer, expected_profile(explorer))
+    assert "first / last hidden-layer gradient norm" in explorer.status.value
+    assert explorer.weight_std.disabled  # only meaningful with init "normal"
+
+
+@pytest.mark.parametrize("control, value", [
+    ("depth", 6), ("width", 12), ("activation", "tanh"), ("activation", "relu"),
+    ("init", "xavier"), ("init", "he"), ("init", "orthogonal"), ("norm", "batch"),
+    ("norm", "layer"), ("residual", True), ("seed", 3), ("dtype", "float32"),
+])
+def test_each_control_redraws_with_the_computed_numbers(explorer, control, value):
+    before = np.asarray(explorer.figure.data[0].y, float).copy()
+    getattr(explorer, control).value = value
+    assert explorer.error is None, explorer.status.value
+    after = np.asarray(explorer.figure.data[0].y, float)
+    assert before.shape != after.shape or not np.allclose(before, after, equal_nan=True)
+    assert_figure_shows(explorer, expected_profile(explorer))
+    assert getattr(explorer.config, control) == value
+
+
+def test_weight_std_with_normal_init(explorer):
+    explorer.init.value = "normal"
+    assert not explorer.weight_std.disabled
+    assert_figure_shows(explorer, expected_profile(explorer))
+    before = np.asarray(explorer.figure.data[0].y, float).copy()
+    explorer.weight_std.value = 1.0
+    assert explorer.error is None
+    assert not np.allclose(before, np.asarray(explorer.figure.data[0].y, float))
+    assert_figure_shows(explorer, expected_profile(explorer))
+    assert explorer.config.weight_std == 1.0
+
+
+def test_explorer_cached_models_are_reinitialised_exactly(explorer):
+    first = explorer.profile.weight_grad_norm.copy()
+    explorer.seed.value = 5
+    explorer.seed.value = 0  # back: the cached model is re-initialised in place
+    np.testing.assert_array_equal(explorer.profile.weight_grad_norm, first)
+
+
+def test_explorer_float32_underflow_is_flagged(data):
+    w = make_gradient_flow_explorer(*data, depth=50, width=8, activation="sigmoid",
+                                    dtype="float32")
+    assert w.error is None
+    p = expected_profile(w)
+    assert (p.weight_grad_norm == 0).any(), "this deep float32 sigmoid net should underflow"
+    assert len(w.figure.data[1].x) == int((p.weight_grad_norm == 0).sum())
+    # a norm of exactly 0 means every entry is 0 (tiny float32 entries must not square to 0)
+    zero_layers = p.weight_grad_norm == 0
+    np.testing.assert_array_equal(p.grad_zero_fraction[zero_layers], 1.0)
+    assert (p.weight_grad_norm[p.grad_zero_fraction < 1] > 0).all()
+    assert "exactly 0" in w.figure.layout.title.text
+    assert_figure_shows(w, p)
+
+
+def test_explorer_error_is_shown_not_raised(explorer, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("capture failed on purpose")
+
+    good = np.asarray(explorer.figure.data[0].y, float).copy()
+    monkeypatch.setattr(explorer_module, "gradient_profile", broken)
+    explorer.depth.value = 5  # must not raise
+    assert isinstance(explorer.error, RuntimeError)
+    assert "Could not update" in explorer.status.value
+    assert "capture failed on purpose" in explorer.status.value
+    np.testing.assert_array_equal(np.asarray(explorer.figure.data[0].y, float), good)
+    monkeypatch.undo()
+    explorer.depth.value = 6
+    assert explorer.error is None
+    assert_figure_shows(explorer, expected_profile(explorer))
+
+
+def test_explorer_rejects_bad_settings(data):
+    with pytest.raises(ValueError, match="valid choices"):
+        make_gradient_flow_explorer(*data, init="mean_field")
+    with pytest.raises(ValueError, match="valid choices"):
+        make_gradient_flow_explorer(*data, activation="nope")
+    with pytest.raises(ValueError, match="between"):
+        make_gradient_flow_explorer(*data, depth=0)
+
+
+def test_explorer_mimebundle(explorer):
+    bundle = explorer._repr_mimebundle_()
+    assert WIDGET_VIEW in bundle
+    assert "first / last hidden-layer gradient norm" in bundle["text/html"]
+    assert "static snapshot" in bundle["text/html"]
+    assert bundle["text/plain"].startswith("GradientFlowExplorer(")
+
+
+def test_ratio_sentence():
+    assert "0.001" in ratio_sentence([1e-3, 1.0, 5.0]) and "3.0 orders" in ratio_sentence(
+        [1e-3, 1.0, 5.0])
+    assert "larger" in ratio_sentence([10.0, 1.0, 1.0])
+    assert "underflowed" in ratio_sentence([0.0, 1.0, 1.0])
+    assert "cannot be formed" in ratio_sentence([1.0, 0.0, 1.0])
+    assert "cannot be formed" in ratio_sentence([np.nan, 1.0, 1.0])
+
+
+# -- curves widget --------------------------------------------------------------------------
+def test_activation_point_explorer_moves_the_point():
+    names = ("sigmoid", "tanh")
+    w = make_activation_point_explorer(names, z=1.0)
+    w.z.value = -2.5
+    assert w.error is None
+    np.testing.assert_allclose(w.figure.data[-2].y, [activation_fn(n)(-2.5) for n in names])
+    np.testing.assert_allclose(w.figure.data[-1].y, [derivative(n)(-2.5) for n in names])
+    np.testing.assert_allclose(w.figure.data[-1].x, [-2.5, -2.5])
+    assert f"{float(derivative('sigmoid')(-2.5)):.4f}" in w.status.value
+    with pytest.raises(ValueError, match="valid choices"):
+        make_activation_point_explorer(("sigmoid", "nope"))
