@@ -293,8 +293,14 @@ def gradient_profile(
     n = len(layers)
     stats = {k: torch.zeros(n, dtype=torch.float64) for k in ("mean", "std", "sat", "dead")}
     with torch.no_grad():
-        norms = torch._foreach_norm([w.detach() for w in weights] + wgrads + agrads)
-        norms = torch.stack([v.double() for v in norms]).view(3, n)
+        flat = [t.detach() for t in weights + wgrads + agrads]
+        norms = torch.stack([v.double() for v in torch._foreach_norm(flat)])
+        # Below ~1e-19 (above ~1e19) float32 squares underflow to 0 (overflow to inf), so a
+        # norm of tiny but nonzero gradients came out as exactly 0: redo those in float64.
+        for i in torch.nonzero(~((norms > 1e-15) & (norms < 1e15))).flatten().tolist():
+            if flat[i].dtype != torch.float64:
+                norms[i] = torch.linalg.vector_norm(flat[i].double())
+        norms = norms.view(3, n)
         numel = torch.tensor([g.numel() for g in wgrads], dtype=torch.float64)
         zero = 1.0 - torch.stack([torch.count_nonzero(g) for g in wgrads]).double() / numel
         keys = [(tuple(layer["a"].shape), layer["act"]) for layer in layers]

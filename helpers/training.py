@@ -146,13 +146,16 @@ def train(
         if record:
             with torch.no_grad():
                 grads = [w.grad if w.grad is not None else torch.zeros_like(w) for w in weights]
-                rec["grad"].append([float(v) for v in torch._foreach_norm(grads)])
+                # float64: float32 squares of gradients below ~1e-19 underflow to 0
+                rec["grad"].append([float(v) for v in torch._foreach_norm(
+                    [g.double() for g in grads])])
                 before = [w.detach().clone() for w in weights]
         opt.step()
         if record:
             with torch.no_grad():
                 diffs = [w.detach() - b for w, b in zip(weights, before)]
-                num, den = torch._foreach_norm(diffs), torch._foreach_norm(before)
+                num = torch._foreach_norm([d.double() for d in diffs])
+                den = torch._foreach_norm([b.double() for b in before])
                 rec["update"].append([float(a / b) if b > 0 else math.nan
                                       for a, b in zip(num, den)])
                 acc = (out.argmax(1) == yb).double().mean().item() if classify else math.nan
