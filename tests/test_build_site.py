@@ -8,10 +8,10 @@ files in headless Chromium with every request that would leave the machine abort
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 import re
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -136,7 +136,8 @@ JS_PLOTS_DRAWN = """
 """
 
 
-REVEAL = "(window.require && require.defined('vendor/reveal.js/dist/reveal.js') && require('vendor/reveal.js/dist/reveal.js'))"
+REVEAL_JS = "vendor/reveal.js/dist/reveal.js"
+REVEAL = f"(window.require && require.defined('{REVEAL_JS}') && require('{REVEAL_JS}'))"
 JS_POSITION = f"() => {{ const s = {REVEAL}.getState(); return s.indexh + '/' + s.indexv; }}"
 
 
@@ -176,7 +177,8 @@ def test_page_runs_offline(site, offline_page, nb_path):
             assert n_plots == 2, "the stand-in draws a static chart and a FigureWidget"
         page.wait_for_function(f"() => ({JS_PLOTS_DRAWN})() === {n_plots}", timeout=20_000)
         # MathJax typesets the LaTeX from the local copy
-        if "$" in "".join(c.source for c in source(nb_path.stem).cells if c.cell_type == "markdown"):
+        markdown = [c.source for c in source(nb_path.stem).cells if c.cell_type == "markdown"]
+        if "$" in "".join(markdown):
             page.wait_for_selector(".MathJax_CHTML, mjx-container", timeout=20_000)
         assert not page.blocked, f"requests left the machine: {page.blocked}"
         assert not page.errors, f"errors in the page: {page.errors}"

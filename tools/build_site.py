@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -174,7 +175,8 @@ def binder_link(name: str) -> str | None:
 def banner_cell(name: str):
     """The markdown banner that says the page is static and where to run it live."""
     link = binder_link(name)
-    where = f"or [launch it on Binder]({link})" if link else "or launch it on Binder (see the README)"
+    where = (f"or [launch it on Binder]({link})" if link
+             else "or launch it on Binder (see the README)")
     cell = nbformat.v4.new_markdown_cell(
         f"> **Static edition.** This page was built from `notebooks/{name}` with every cell run "
         f"once. Its charts are fixed pictures and its sliders do not move. To use the live "
@@ -279,7 +281,8 @@ def export(nb, name: str, out: Path) -> tuple[Path, Path]:
     page, _ = html_exp.from_notebook_node(nb, resources={"metadata": {"name": stem}})
     html_path = out / f"{stem}.html"
     html_path.write_text(load_local_plotly(page), encoding="utf-8")
-    deck, _ = slides_exp.from_notebook_node(copy.deepcopy(nb), resources={"metadata": {"name": stem}})
+    deck, _ = slides_exp.from_notebook_node(copy.deepcopy(nb),
+                                            resources={"metadata": {"name": stem}})
     slides_path = out / f"{stem}.slides.html"
     slides_path.write_text(load_local_plotly(deck), encoding="utf-8")
     return html_path, slides_path
@@ -293,6 +296,14 @@ def build_lesson(path: Path, out: Path, timeout: int) -> LessonResult:
     nb.cells.insert(1 if nb.cells else 0, banner_cell(path.name))
     html_path, slides_path = export(nb, path.name, out)
     return LessonResult(path.name, html_path, slides_path, time.monotonic() - t0, exercise_errors)
+
+
+def _build_or_error(path: Path, out: Path, timeout: int):
+    """build_lesson for a worker process: errors come back as text (they may not pickle)."""
+    try:
+        return build_lesson(path, out, timeout), None
+    except (CellExecutionError, RuntimeError) as exc:
+        return None, str(exc)
 
 
 def write_index(out: Path, results: list[LessonResult]) -> None:
@@ -313,15 +324,18 @@ def write_index(out: Path, results: list[LessonResult]) -> None:
     )
 
 
-def build(notebooks: list[Path], out: Path, timeout: int = 600) -> list[LessonResult]:
+def build(notebooks: list[Path], out: Path, timeout: int = 600, jobs: int = 1
+          ) -> list[LessonResult]:
     out.mkdir(parents=True, exist_ok=True)
     copy_vendor(out, ensure_node_modules())
     results, failures = [], []
-    for path in notebooks:
-        try:
-            r = build_lesson(path, out, timeout)
-        except (CellExecutionError, RuntimeError) as exc:
-            failures.append(f"{path.name}: {exc}")
+    # each lesson runs in its own kernel; on a 2-core machine two at a time is the sweet spot
+    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {path: pool.submit(_build_or_error, path, out, timeout) for path in notebooks}
+    for path, future in futures.items():
+        r, error = future.result()
+        if error:
+            failures.append(f"{path.name}: {error}")
             print(f"FAILED {path.name}", file=sys.stderr)
             continue
         results.append(r)
@@ -342,11 +356,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="notebooks to build (default: notebooks/*.ipynb)")
     parser.add_argument("--out", type=Path, default=ROOT / "build", help="output folder")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                        help="lessons run at the same time (default: 2, or 1 on one core)")
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
     if not notebooks:
         raise SystemExit("no notebooks to build")
-    build([p.resolve() for p in notebooks], args.out.resolve(), args.timeout)
+    build([p.resolve() for p in notebooks], args.out.resolve(), args.timeout, args.jobs)
     print(f"open {args.out / 'index.html'}")
 
 

@@ -21,7 +21,7 @@ for p in (str(ROOT), str(HERE)):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from lablib import LabServer  # noqa: E402
+from lablib import JS_CLOSE_ALL, LabServer  # noqa: E402
 
 from tools.browser import INSTALL_HINT, LAUNCH_ARGS, browser_required, find_chromium  # noqa: E402
 
@@ -96,8 +96,9 @@ def lab(tmp_path_factory, chromium_path):
         server.stop()
 
 
-@pytest.fixture
-def page(browser, lab, request):
+@pytest.fixture(scope="session")
+def lab_page(browser, lab):
+    """One Chromium tab for all the tests: JupyterLab loads once, notebooks open in turn."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     pg = context.new_page()
     pg.set_default_timeout(60_000)
@@ -105,6 +106,21 @@ def page(browser, lab, request):
     pg.console_errors = []
     pg.on("pageerror", lambda e: pg.page_errors.append(str(e)))
     pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text[:500]))
+    try:
+        yield pg
+    finally:
+        try:
+            pg.evaluate(JS_CLOSE_ALL)  # shut the last notebook's kernel down
+        except Exception:
+            pass
+        context.close()
+
+
+@pytest.fixture
+def page(lab_page, request):
+    pg = lab_page
+    pg.page_errors.clear()
+    pg.console_errors.clear()
     try:
         yield pg
     finally:
@@ -118,10 +134,8 @@ def page(browser, lab, request):
                 print(f"screenshot failed: {exc}")
             (ARTIFACTS / f"{name}.console.txt").write_text(
                 "\n".join(["page errors:", *pg.page_errors, "console errors:", *pg.console_errors]))
-        # shut the notebook's kernel down so that lessons do not pile up kernels
+        # close the notebook and shut its kernel down, so that lessons do not pile up kernels
         try:
-            pg.evaluate("""() => window.jupyterapp &&
-                window.jupyterapp.serviceManager.sessions.shutdownAll()""")
+            pg.evaluate(JS_CLOSE_ALL)
         except Exception:
             pass
-        context.close()

@@ -218,13 +218,40 @@ JS_PLOT_DATA = """
 """
 
 
+JS_CLOSE_ALL = """
+async () => {
+  const app = window.jupyterapp;
+  if (!app) return 0;
+  if (document.body.dataset.jpDeckMode === 'presenting') {
+    await app.commands.execute('deck:stop');
+  }
+  const docs = Array.from(app.shell.widgets('main')).filter(w => w.context);
+  for (const w of docs) {
+    if (w.sessionContext && w.sessionContext.session) await w.sessionContext.shutdown();
+    w.context.model.dirty = false;  // no "save changes?" dialog: the served files are copies
+    w.dispose();
+  }
+  return docs.length;
+}
+"""
+
+
 def open_notebook(page, server: LabServer, rel_path: str, timeout_ms: int = 60_000) -> None:
-    """Open a notebook in JupyterLab and wait until its cells are shown and its kernel is idle."""
-    # ?reset: start from an empty workspace, so the notebooks opened by earlier tests are
-    # not restored (each would start its own kernel)
-    page.goto(server.url(f"lab/tree/{rel_path}?reset"), wait_until="domcontentloaded")
-    page.wait_for_function("() => !!window.jupyterapp", timeout=timeout_ms)
-    page.evaluate("() => window.jupyterapp.started.then(() => window.jupyterapp.restored)")
+    """Open a notebook in JupyterLab and wait until its cells are shown and its kernel is idle.
+
+    The first call loads JupyterLab; later calls on the same page close the open notebooks
+    (shutting their kernels down) and open the next one without reloading the page.
+    """
+    loaded = page.url.startswith(server.base_url) and page.evaluate("() => !!window.jupyterapp")
+    if loaded:
+        page.evaluate(JS_CLOSE_ALL)
+        page.evaluate("""(path) => window.jupyterapp.commands
+                         .execute('docmanager:open', {path}).then(() => null)""", rel_path)
+    else:
+        # ?reset: start from an empty workspace, so that nothing opened before is restored
+        page.goto(server.url(f"lab/tree/{rel_path}?reset"), wait_until="domcontentloaded")
+        page.wait_for_function("() => !!window.jupyterapp", timeout=timeout_ms)
+        page.evaluate("() => window.jupyterapp.started.then(() => window.jupyterapp.restored)")
     page.wait_for_function(
         """(path) => {
           const w = window.jupyterapp.shell.currentWidget;
@@ -240,13 +267,14 @@ def open_notebook(page, server: LabServer, rel_path: str, timeout_ms: int = 60_0
 
 
 def run_all_and_wait(page, timeout_ms: int = 180_000) -> dict:
-    """Run every cell and wait until each code cell has an execution count and the kernel is idle."""
+    """Run every cell; wait until each code cell has an execution count and the kernel is idle."""
     page.evaluate(JS_RUN_ALL)
     page.wait_for_function(
         f"""() => {{
           const s = ({JS_NOTEBOOK_STATE})();
           if (!s || s.kernel !== 'idle') return false;
-          return s.cells.every(c => c.type !== 'code' || (c.count !== null && !c.prompt.includes('*')));
+          return s.cells.every(c => c.type !== 'code'
+                               || (c.count !== null && !c.prompt.includes('*')));
         }}""",
         timeout=timeout_ms,
         polling=250,

@@ -57,7 +57,7 @@ def operate(page, area, control_index: int) -> str | None:
         d = dropdowns.nth(i)
         d.scroll_into_view_if_needed()
         options = d.locator("option").all_inner_texts()
-        current = d.evaluate("el => el.options[el.selectedIndex] && el.options[el.selectedIndex].text")
+        current = d.evaluate("el => (el.options[el.selectedIndex] || {}).text")
         others = [o for o in options if o != current]
         if not others:
             return f"dropdown {i} (one option)"
@@ -74,13 +74,14 @@ def test_lesson_runs_and_widgets_move_charts(page, lab, nb_path):
     open_notebook(page, lab, rel)
     t_open = time.monotonic()
     state = run_all_and_wait(page)
-    print(f"{nb_path.stem}: opened in {t_open - t0:.1f} s, ran in {time.monotonic() - t_open:.1f} s")
+    t_ran = time.monotonic()
+    print(f"{nb_path.stem}: opened in {t_open - t0:.1f} s, ran in {t_ran - t_open:.1f} s")
     assert all(c["count"] is not None for c in state["cells"] if c["type"] == "code")
 
     errors = page.evaluate(JS_ERRORS)
     unexpected = [e for e in errors
                   if not ("exercise" in e["tags"] and e["ename"] == "NotImplementedError")]
-    assert not unexpected, "errors other than the exercise stubs:\n" + json.dumps(unexpected, indent=1)
+    assert not unexpected, "errors besides the exercise stubs:\n" + json.dumps(unexpected, indent=1)
     broken = page.evaluate("""() => Array.from(document.querySelectorAll('.jp-OutputArea-output'))
         .map(el => el.innerText).filter(t => /Error displaying widget|model not found/i.test(t))""")
     assert not broken, f"widgets failed to render: {broken}"
