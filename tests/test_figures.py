@@ -59,7 +59,9 @@ def test_flagged_note_counts():
     zero = np.array([True, True, False])
     huge = np.array([False, False, True])
     note = style.flagged_note(zero, huge, "layers")
-    assert "2 layers are exactly 0" in note and "1 layers overflowed" in note
+    assert "2 layers are exactly 0" in note and "1 layer overflowed" in note
+    single = style.flagged_note(np.array([True, False]), np.array([False, False]), "layers")
+    assert single.startswith("1 layer is exactly 0")
     assert style.flagged_note(np.zeros(3, bool), np.zeros(3, bool)) == ""
 
 
@@ -81,7 +83,7 @@ def test_log_series_keeps_flagged_points():
     np.testing.assert_array_equal(s["huge_x"], [4])
     assert np.isnan(s["y"][[1, 2, 5]]).all()  # a gap in the line, a marker instead
     assert s["y"][3] == pytest.approx(50.0)
-    assert "3 layers" in s["note"] and "1 layers overflowed" in s["note"]
+    assert "3 layers" in s["note"] and "1 layer overflowed" in s["note"]
 
 
 def test_gradient_norm_figure_traces_axes_and_theory():

@@ -47,7 +47,7 @@ class CheckResult:
                 f"<b>Exercise {html.escape(self.exercise)}: {self.status}</b><br>{body}</div>")
 
 
-def _finish(result: CheckResult) -> CheckResult:
+def finish(result: CheckResult) -> CheckResult:
     if os.environ.get("COURSE_STRICT_CHECKS") == "1" and not result.passed:
         raise AssertionError(repr(result))
     return result
@@ -106,12 +106,12 @@ def check_function(exercise: str, fn: Callable, reference: Callable, inputs: Seq
         args = args if isinstance(args, tuple) else (args,)
         got, problem = run_student(exercise, fn, *args, hint=hint)
         if problem is not None:
-            return _finish(problem)
+            return finish(problem)
         diff = compare(got, reference(*args), rtol, atol)
         if diff is not None:
-            return _finish(CheckResult(exercise, "failed", f"{diff}.", hint))
+            return finish(CheckResult(exercise, "failed", f"{diff}.", hint))
     done = what or f"matches the reference on {len(inputs)} test input(s)"
-    return _finish(CheckResult(exercise, "passed", f"correct: {done}."))
+    return finish(CheckResult(exercise, "passed", f"correct: {done}."))
 
 
 def check_value(exercise: str, value, expected, *, rtol: float = 1e-6, atol: float = 1e-9,
@@ -119,13 +119,13 @@ def check_value(exercise: str, value, expected, *, rtol: float = 1e-6, atol: flo
     """Compare a value the student computed with the expected one."""
     diff = compare(value, expected, rtol, atol)
     if diff is not None:
-        return _finish(CheckResult(exercise, "failed", f"{diff}.", hint))
-    return _finish(CheckResult(exercise, "passed", f"correct{': ' + what if what else ''}."))
+        return finish(CheckResult(exercise, "failed", f"{diff}.", hint))
+    return finish(CheckResult(exercise, "passed", f"correct{': ' + what if what else ''}."))
 
 
 def check_true(exercise: str, condition: bool, success: str, failure: str,
                hint: str = "") -> CheckResult:
     """Pass if ``condition`` holds; for checks that are not a numeric comparison."""
     if condition:
-        return _finish(CheckResult(exercise, "passed", success))
-    return _finish(CheckResult(exercise, "failed", failure, hint))
+        return finish(CheckResult(exercise, "passed", success))
+    return finish(CheckResult(exercise, "failed", failure, hint))

@@ -11,7 +11,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from helpers.activations import derivative
-from helpers.checks.core import CheckResult, _finish, compare, run_student
+from helpers.checks.core import CheckResult, finish, compare, run_student
 from helpers.saturation import saturated_fraction, saturation_bounds
 
 # z from -50 to 50 (every 0.05) plus points where round-off bites, and +-1000 where a naive
@@ -54,34 +54,34 @@ def check_sigmoid_prime(fn) -> CheckResult:
                        "exp of a large positive number (or use scipy.special.expit).")
     got, problem = _values(fn, ex, SIGMOID_GRID, hint)
     if problem is not None:
-        return _finish(problem)
+        return finish(problem)
     z = SIGMOID_GRID
     expected = derivative("sigmoid")(z)
     rtol = 1e-6
     if np.isclose(got, expected, rtol=rtol, atol=0.0).all():
-        return _finish(CheckResult(ex, "passed", f"correct: sigma'(z) matches the reference at "
+        return finish(CheckResult(ex, "passed", f"correct: sigma'(z) matches the reference at "
                                    f"{z.size} points for -50 <= z <= 50 and at z = +-1000, to a "
                                    "relative 1e-6, including the tiny tail values."))
     if np.isnan(got).any():
         i = int(np.argmax(np.isnan(got)))
-        return _finish(CheckResult(ex, "failed", f"your function returns NaN, e.g. at z = {z[i]:g}",
+        return finish(CheckResult(ex, "failed", f"your function returns NaN, e.g. at z = {z[i]:g}",
                                    "NaN usually comes from inf / inf or 0 * inf: exp(-z) "
                                    "overflows for large negative z. " + hint))
     body = np.abs(z) <= 5
     if not np.isclose(got[body], expected[body], rtol=1e-4, atol=1e-9).all():
-        return _finish(CheckResult(ex, "failed", _first_mismatch(z[body], got[body],
+        return finish(CheckResult(ex, "failed", _first_mismatch(z[body], got[body],
                                                                  expected[body], 1e-4, 1e-9),
                                    "the values are wrong even for small |z|: check the formula. "
                                    + hint))
     zero_tail = (got == 0) & (expected > 0)
     if zero_tail.any():
         i = int(np.argmax(zero_tail))
-        return _finish(CheckResult(
+        return finish(CheckResult(
             ex, "failed", f"your sigma'({z[i]:g}) is exactly 0, but the true value is "
             f"{expected[i]:.3g}: 1 - sigma(z) rounds to 0 in floating point once sigma(z) "
             "rounds to 1 (from about z = 36.7 on)", "the derivative is small there but not 0; use "
             "sigma(-z) instead of 1 - sigma(z), which keeps the tiny value."))
-    return _finish(CheckResult(ex, "failed", _first_mismatch(z, got, expected, rtol, 0.0) +
+    return finish(CheckResult(ex, "failed", _first_mismatch(z, got, expected, rtol, 0.0) +
                                " (the large-|z| tail loses precision)", hint))
 
 
@@ -97,15 +97,15 @@ def check_saturated_fraction(fn) -> CheckResult:
     for w, b in FRACTION_CASES:
         got, problem = run_student(ex, fn, w, b, hint=hint)
         if problem is not None:
-            return _finish(problem)
+            return finish(problem)
         expected = saturated_fraction(w, b)
         diff = compare(got, expected, rtol=1e-6, atol=1e-9)
         if diff is None:
             continue
         specific = _fraction_mistake(got, w, b)
-        return _finish(CheckResult(ex, "failed", f"for w = {w:g}, b = {b:g}: {diff}.",
+        return finish(CheckResult(ex, "failed", f"for w = {w:g}, b = {b:g}: {diff}.",
                                    specific + hint))
-    return _finish(CheckResult(ex, "passed", f"correct: matches the exact fraction for "
+    return finish(CheckResult(ex, "passed", f"correct: matches the exact fraction for "
                                f"{len(FRACTION_CASES)} (w, b) pairs, including a negative w "
                                "and shifted biases."))
 
@@ -134,20 +134,20 @@ def check_tanh_prime(fn) -> CheckResult:
             "= 4 sigma'(2z): one factor 2 from the outside, one from the inner 2z.")
     got, problem = _values(fn, ex, TANH_GRID, hint)
     if problem is not None:
-        return _finish(problem)
+        return finish(problem)
     z = TANH_GRID
     expected = derivative("tanh")(z)
     if np.isclose(got, expected, rtol=1e-6, atol=1e-12).all():
-        return _finish(CheckResult(ex, "passed", f"correct: tanh'(z) = 4 sigma'(2z) matches "
+        return finish(CheckResult(ex, "passed", f"correct: tanh'(z) = 4 sigma'(2z) matches "
                                    f"1 / cosh(z)^2 at {z.size} points for -20 <= z <= 20."))
     sp = derivative("sigmoid")
     guesses = {"2 sigma'(2z)": 2 * sp(2 * z), "sigma'(2z)": sp(2 * z),
                "4 sigma'(z)": 4 * sp(z), "2 sigma'(z)": 2 * sp(z)}
     for label, values in guesses.items():
         if np.allclose(got, values, rtol=1e-6, atol=1e-12):
-            return _finish(CheckResult(ex, "failed", f"your function equals {label}, not "
+            return finish(CheckResult(ex, "failed", f"your function equals {label}, not "
                                        "tanh'(z) (e.g. at z = 0 it gives "
                                        f"{float(np.interp(0.0, z, got)):.4g}, tanh'(0) = 1)",
                                        hint))
-    return _finish(CheckResult(ex, "failed", _first_mismatch(z, got, expected, 1e-6, 1e-12),
+    return finish(CheckResult(ex, "failed", _first_mismatch(z, got, expected, 1e-6, 1e-12),
                                hint))

@@ -6,7 +6,7 @@ import numpy as np
 
 from helpers.activations import derivative
 from helpers.chain import bound_to_output, scalar_chain
-from helpers.checks.core import CheckResult, _finish, compare, run_student
+from helpers.checks.core import CheckResult, finish, compare, run_student
 
 
 def _chain_cases():
@@ -28,7 +28,7 @@ def check_chain_backward(fn) -> CheckResult:
     for r in _chain_cases():
         got, problem = run_student(ex, fn, r.weights.copy(), r.z.copy(), r.activation, hint=hint)
         if problem is not None:
-            return _finish(problem)
+            return finish(problem)
         diff = compare(got, r.grad, rtol=1e-9, atol=1e-14)
         if diff is None:
             continue
@@ -43,9 +43,9 @@ def check_chain_backward(fn) -> CheckResult:
             specific = "your array is reversed: entry k must be d a_L / d a_k (entry L is 1). "
         elif g.size == r.grad.size - 1:
             specific = "you returned L values; include k = 0 (the input) and k = L (which is 1). "
-        return _finish(CheckResult(
+        return finish(CheckResult(
             ex, "failed", f"{r.activation} chain of depth {r.depth}: {diff}.", specific + hint))
-    return _finish(CheckResult(ex, "passed", "correct: your backward pass matches the "
+    return finish(CheckResult(ex, "passed", "correct: your backward pass matches the "
                                              "reference on 4 chains (sigmoid, tanh, ReLU)."))
 
 
@@ -60,7 +60,7 @@ def check_gradient_bound(fn) -> CheckResult:
     for w, act in cases:
         got, problem = run_student(ex, fn, w.copy(), act, hint=hint)
         if problem is not None:
-            return _finish(problem)
+            return finish(problem)
         expected = bound_to_output(w, act)
         diff = compare(got, expected, rtol=1e-9, atol=0.0)
         if diff is not None:
@@ -71,9 +71,9 @@ def check_gradient_bound(fn) -> CheckResult:
                 specific = "some of your bounds are negative: use |w_j|. "
             elif g.shape == expected.shape and np.allclose(g[::-1], expected):
                 specific = "your array is reversed: entry k bounds d a_L / d a_k. "
-            return _finish(CheckResult(ex, "failed", f"weights {w.tolist()} ({act}): {diff}.",
+            return finish(CheckResult(ex, "failed", f"weights {w.tolist()} ({act}): {diff}.",
                                        specific + hint))
-    return _finish(CheckResult(ex, "passed", "correct: your bound matches on 4 chains."))
+    return finish(CheckResult(ex, "passed", "correct: your bound matches on 4 chains."))
 
 
 def best_case_depth(threshold: float) -> int:
@@ -96,14 +96,14 @@ def check_depth_prediction(fn) -> CheckResult:
     for t in (1e-6, 1e-3, 0.25, 1e-30, 0.5, 4.0**-7):
         got, problem = run_student(ex, fn, t, hint=hint)
         if problem is not None:
-            return _finish(problem)
+            return finish(problem)
         expected = best_case_depth(t)
         try:
             ok = float(got) == expected
         except (TypeError, ValueError):
             ok = False
         if not ok:
-            return _finish(CheckResult(ex, "failed", f"for threshold {t:g} you predicted "
+            return finish(CheckResult(ex, "failed", f"for threshold {t:g} you predicted "
                                                      f"{got!r}, expected {expected}.", hint))
-    return _finish(CheckResult(ex, "passed", "correct: your prediction matches on 6 thresholds "
+    return finish(CheckResult(ex, "passed", "correct: your prediction matches on 6 thresholds "
                                              f"(for 1e-6: depth {best_case_depth(1e-6)})."))

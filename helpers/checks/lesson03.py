@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from helpers.capture import gradient_profile
-from helpers.checks.core import CheckResult, _finish, check_true, compare, run_student
+from helpers.checks.core import CheckResult, finish, check_true, compare, run_student
 from helpers.data import spirals
 from helpers.models import MLPConfig, build_mlp, linear_layers
 
@@ -50,7 +50,7 @@ def check_first_last_ratio(fn: Callable) -> CheckResult:
     for profile in _sample_profiles():
         got, problem = run_student("3.1", fn, profile, hint=hint)
         if problem is not None:
-            return _finish(problem)
+            return finish(problem)
         g = profile.weight_grad_norm
         expected = reference_first_last_ratio(profile)
         diff = compare(got, expected, rtol=1e-9, atol=0.0)
@@ -62,8 +62,8 @@ def check_first_last_ratio(fn: Callable) -> CheckResult:
                         "hidden layer is index -2.")
         elif compare(got, g[-2] / g[0], 1e-9, 0.0) is None:
             specific = "you computed last / first; the ratio is first / last."
-        return _finish(CheckResult("3.1", "failed", f"{diff}.", specific))
-    return _finish(CheckResult("3.1", "passed",
+        return finish(CheckResult("3.1", "failed", f"{diff}.", specific))
+    return finish(CheckResult("3.1", "passed",
                                f"correct on {len(_sample_profiles())} measured profiles."))
 
 
@@ -97,7 +97,7 @@ def check_grad_data_ratio(fn: Callable) -> CheckResult:
         F.cross_entropy(model(X.to(torch.float64)), y).backward()
         got, problem = run_student("3.2", fn, model, hint=hint)
         if problem is not None:
-            return _finish(problem)
+            return finish(problem)
         diff = compare(got, expected, rtol=1e-6, atol=0.0)
         if diff is None:
             continue
@@ -114,8 +114,8 @@ def check_grad_data_ratio(fn: Callable) -> CheckResult:
             specific = "use the weights only (layer.weight), not the biases."
         elif compare(got, 1.0 / expected, 1e-6, 0.0) is None:
             specific = "you computed ||W|| / ||grad W||: it is the gradient over the weight."
-        return _finish(CheckResult("3.2", "failed", f"{diff}.", specific))
-    return _finish(CheckResult("3.2", "passed",
+        return finish(CheckResult("3.2", "failed", f"{diff}.", specific))
+    return finish(CheckResult("3.2", "passed",
                                "correct: matches PyTorch autograd on two networks."))
 
 
@@ -133,7 +133,7 @@ def check_balanced_config(fn: Callable) -> CheckResult:
             "stays roughly constant from layer to layer; the status line shows the ratio.")
     config, problem = run_student("3.3", fn, hint=hint)
     if problem is not None:
-        return _finish(problem)
+        return finish(problem)
     if not isinstance(config, MLPConfig):
         return check_true("3.3", False, "", f"expected an MLPConfig, got {type(config).__name__}",
                           "return MLPConfig(depth=20, ...) with the settings you chose.")

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from helpers.activation_stats import dead_unit_mask
-from helpers.checks.core import CheckResult, _finish, check_function, compare, run_student
+from helpers.checks.core import CheckResult, finish, check_function, compare, run_student
 from helpers.theory import expected_squared_derivative, monte_carlo_squared_derivative
 
 
@@ -48,7 +48,7 @@ def check_count_dead_units(fn) -> CheckResult:
     for A in _dead_matrices():
         got, problem = run_student("4.2", fn, A.copy(), hint=hint)
         if problem is not None:
-            return _finish(problem)
+            return finish(problem)
         expected = int(dead_unit_mask(A).sum())
         diff = compare(got, expected, 0, 0)
         if diff is not None:
@@ -57,9 +57,9 @@ def check_count_dead_units(fn) -> CheckResult:
                 extra = " You counted examples (rows) that are all 0, not units (columns)."
             elif np.ndim(got) == 0 and int(got) == int((A == 0).sum()):
                 extra = " You counted zero entries; count whole units instead."
-            return _finish(CheckResult("4.2", "failed", f"for a {A.shape[0]} x {A.shape[1]} "
+            return finish(CheckResult("4.2", "failed", f"for a {A.shape[0]} x {A.shape[1]} "
                                        f"matrix: {diff}.{extra}", hint))
-    return _finish(CheckResult("4.2", "passed", "correct: dead units counted on three "
+    return finish(CheckResult("4.2", "passed", "correct: dead units counted on three "
                                "activation matrices, including a unit active on one example."))
 
 
@@ -72,18 +72,18 @@ def check_monte_carlo_gelu(fn) -> CheckResult:
     for q in (0.25, 1.0, 9.0):
         got, problem = run_student("4.3", fn, q, n, 0, hint=hint)
         if problem is not None:
-            return _finish(problem)
+            return finish(problem)
         try:
             got = float(got)
         except (TypeError, ValueError):
-            return _finish(CheckResult("4.3", "failed", f"expected one number, got "
+            return finish(CheckResult("4.3", "failed", f"expected one number, got "
                                        f"{type(got).__name__}", hint))
         exact = float(expected_squared_derivative("gelu", q))
         _, se = monte_carlo_squared_derivative("gelu", q, n=n, seed=1)
         if not math.isfinite(got) or abs(got - exact) > 5 * se:
-            return _finish(CheckResult(
+            return finish(CheckResult(
                 "4.3", "failed", f"for q = {q} you estimated {got:.5f}; quadrature gives "
                 f"{exact:.5f}, and a Monte Carlo estimate with n = {n} should be within "
                 f"{5 * se:.1e} of it (5 standard errors).", hint))
-    return _finish(CheckResult("4.3", "passed", "correct: your estimates agree with the "
+    return finish(CheckResult("4.3", "passed", "correct: your estimates agree with the "
                                "quadrature within 5 standard errors for q = 0.25, 1 and 9."))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from helpers.checks.core import CheckResult, _finish, check_function, compare, run_student
+from helpers.checks.core import CheckResult, finish, check_function, compare, run_student
 from helpers.signal import classify_chi1
 from helpers.theory import chi1, critical_line, q_star
 
@@ -28,7 +28,7 @@ def check_he_std(fn) -> CheckResult:
         torch_std = torch.nn.init.calculate_gain("leaky_relu", a) / math.sqrt(fan_in)
         if compare(he_std_reference(fan_in, a), torch_std, 1e-12, 0.0) is not None:
             raise AssertionError("reference disagrees with torch.nn.init.calculate_gain")
-    return _finish(CheckResult("5.1", "passed", "correct: your std equals "
+    return finish(CheckResult("5.1", "passed", "correct: your std equals "
                                "calculate_gain('leaky_relu', a) / sqrt(fan_in) for 5 cases."))
 
 
@@ -58,11 +58,11 @@ def check_phase(fn) -> CheckResult:
     for sw, sb in points:
         got, problem = run_student("5.3", fn, sw, sb, hint=hint)
         if problem is not None:
-            return _finish(problem)
+            return finish(problem)
         want = classify_reference(sw, sb)
         if got != want:
-            return _finish(CheckResult(
+            return finish(CheckResult(
                 "5.3", "failed", f"for sigma_w2 = {sw:.4g}, sigma_b2 = {sb:.3g} you returned "
                 f"{got!r}, expected {want!r} (chi_1 = {chi1('tanh', sw, sb):.4f}).", hint))
-    return _finish(CheckResult("5.3", "passed", f"correct: all {len(points)} points classified "
+    return finish(CheckResult("5.3", "passed", f"correct: all {len(points)} points classified "
                                "as chi_1 says, including one on the critical line."))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.checks.core import CheckResult, _finish, compare, run_student
+from helpers.checks.core import CheckResult, finish, compare, run_student
 from helpers.normalization import (
     EPS,
     MOMENTUM,
@@ -52,12 +52,12 @@ def check_batch_norm_train(fn) -> CheckResult:
     for x, gamma, beta in _inputs():
         got, problem = run_student("6.1", fn, x, gamma, beta)
         if problem is not None:
-            return _finish(problem)
+            return finish(problem)
         diff = compare(got, batch_norm_train(x, gamma, beta), 1e-6, 1e-9)
         if diff is not None:
-            return _finish(CheckResult("6.1", "failed", f"{diff}.",
+            return finish(CheckResult("6.1", "failed", f"{diff}.",
                                        _diagnose_bn(got, x, gamma, beta)))
-    return _finish(CheckResult("6.1", "passed", "correct: your train-mode BatchNorm matches the "
+    return finish(CheckResult("6.1", "passed", "correct: your train-mode BatchNorm matches the "
                                "reference on 4 batches, including a nearly constant feature."))
 
 
@@ -70,9 +70,9 @@ def check_batch_norm_step(fn) -> CheckResult:
     for i, x in enumerate(batches):
         got, problem = run_student("6.2", fn, x, gamma, beta, rm, rv, True, MOMENTUM, EPS)
         if problem is not None:
-            return _finish(problem)
+            return finish(problem)
         if not isinstance(got, tuple) or len(got) != 3:
-            return _finish(CheckResult("6.2", "failed", "return a tuple (y, new_running_mean, "
+            return finish(CheckResult("6.2", "failed", "return a tuple (y, new_running_mean, "
                                        "new_running_var).", ""))
         y, new_rm, new_rv = got
         for what, value, key in (("train-mode output", y, "train_out"),
@@ -80,25 +80,25 @@ def check_batch_norm_step(fn) -> CheckResult:
                                  ("running variance", new_rv, "running_var")):
             diff = compare(value, theirs[key][i], 1e-6, 1e-9)
             if diff is not None:
-                return _finish(CheckResult("6.2", "failed", f"after train batch {i + 1}, the "
+                return finish(CheckResult("6.2", "failed", f"after train batch {i + 1}, the "
                                            f"{what} differs from nn.BatchNorm1d: {diff}.",
                                            _step_hint(key, value, x, rm, rv)))
         rm, rv = np.asarray(new_rm, dtype=float), np.asarray(new_rv, dtype=float)
     for i, x in enumerate(batches):
         got, problem = run_student("6.2", fn, x, gamma, beta, rm, rv, False, MOMENTUM, EPS)
         if problem is not None:
-            return _finish(problem)
+            return finish(problem)
         diff = compare(got[0], theirs["eval_out"][i], 1e-6, 1e-9)
         if diff is not None:
-            return _finish(CheckResult(
+            return finish(CheckResult(
                 "6.2", "failed", f"eval-mode output for batch {i + 1} differs from "
                 f"nn.BatchNorm1d.eval(): {diff}.",
                 "in eval mode use the running mean and running variance, not the batch's, "
                 "and return the running statistics unchanged."))
         if compare(got[1], rm, 1e-12, 0) is not None or compare(got[2], rv, 1e-12, 0) is not None:
-            return _finish(CheckResult("6.2", "failed", "eval mode changed the running "
+            return finish(CheckResult("6.2", "failed", "eval mode changed the running "
                                        "statistics.", "eval mode must not update them."))
-    return _finish(CheckResult("6.2", "passed", "correct: outputs and running statistics match "
+    return finish(CheckResult("6.2", "passed", "correct: outputs and running statistics match "
                                "nn.BatchNorm1d over 4 train batches and in eval mode."))
 
 
@@ -131,7 +131,7 @@ def check_layer_norm(fn) -> CheckResult:
     for x, gamma, beta in _inputs(seed=2):
         got, problem = run_student("6.3", fn, x, gamma, beta)
         if problem is not None:
-            return _finish(problem)
+            return finish(problem)
         diff = compare(got, reference(x, gamma, beta), 1e-6, 1e-9)
         if diff is not None:
             hint = ("normalise each example (row) over its features: mean and biased variance "
@@ -139,7 +139,7 @@ def check_layer_norm(fn) -> CheckResult:
             if _matches(got, batch_norm_train(x, gamma, beta)):
                 hint = ("you normalised over the batch (axis=0): that is BatchNorm. "
                         + hint[0].upper() + hint[1:])
-            return _finish(CheckResult("6.3", "failed", f"{diff}.", hint))
-    return _finish(CheckResult("6.3", "passed", "correct: your LayerNorm matches "
+            return finish(CheckResult("6.3", "failed", f"{diff}.", hint))
+    return finish(CheckResult("6.3", "passed", "correct: your LayerNorm matches "
                                "torch.nn.functional.layer_norm on 4 batches."))
 

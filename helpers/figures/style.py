@@ -76,11 +76,19 @@ def log_safe(values) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, fl
 
 
 def flagged_note(zero: np.ndarray, huge: np.ndarray, what: str = "values") -> str:
-    """A sentence naming how many points a log chart had to place at its floor or ceiling."""
+    """A sentence naming how many points a log chart had to place at its floor or ceiling.
+
+    ``what`` is a plural noun (``"layers"``); one point gets its singular form.
+    """
+    def count(n: int) -> str:
+        return f"{n} {what[:-1] if n == 1 and what.endswith('s') else what}"
+
     parts = []
     if zero.any():
-        parts.append(f"{int(zero.sum())} {what} are exactly 0 or not a number (underflow or "
-                     "dead units): drawn as x at the bottom")
+        n = int(zero.sum())
+        parts.append(f"{count(n)} {'is' if n == 1 else 'are'} exactly 0 or not a number "
+                     "(underflow or dead units): drawn as x at the bottom")
     if huge.any():
-        parts.append(f"{int(huge.sum())} {what} overflowed to infinity: drawn as a triangle at the top")
+        parts.append(f"{count(int(huge.sum()))} overflowed to infinity: drawn as a triangle "
+                     "at the top")
     return "; ".join(parts)
