@@ -1,0 +1,98 @@
+"""The residual explorer: one configuration measured with and without skip connections.
+
+Controls: depth, activation, norm, norm position (residual version only) and init. Every
+change measures both networks at initialization (float64, the lesson's spirals batch,
+same seed) with ``compare_plain_residual`` and redraws ``||dL/dx_l||`` and the std of
+``x_l`` for both. Each update runs two forward/backward passes of up to 100 blocks, so
+every control updates on release only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import ipywidgets as widgets
+
+from helpers.activations import ACTIVATIONS, get_spec
+from helpers.figures.residual import residual_explorer_figure, update_residual_explorer_figure
+from helpers.models import NORM_POSITIONS, MLPConfig
+from helpers.residual import compare_plain_residual, lesson_data
+from helpers.widgets.base import LiveFigure
+
+NORM_OPTIONS = (("none", None), ("BatchNorm", "batch"), ("LayerNorm", "layer"))
+EXPLORER_INITS = ("default", "xavier", "he", "orthogonal")
+MIN_DEPTH, MAX_DEPTH = 10, 100
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.3g}" if math.isfinite(v) else str(v)
+
+
+class ResidualExplorer(LiveFigure):
+    """Plain vs residual version of one MLP configuration, measured block by block."""
+
+    def __init__(self, depth: int = 100, activation: str = "sigmoid", norm: str | None = None,
+                 norm_position: str = "inside", init: str = "default", width: int = 64,
+                 seed: int = 0):
+        get_spec(activation)
+        if not (isinstance(depth, int) and MIN_DEPTH <= depth <= MAX_DEPTH):
+            raise ValueError(f"depth must be an int between {MIN_DEPTH} and {MAX_DEPTH}, "
+                             f"got {depth!r}")
+        if norm not in dict(NORM_OPTIONS).values():
+            raise ValueError(f"unknown norm {norm!r}; valid choices: None, 'batch', 'layer'")
+        if norm_position not in NORM_POSITIONS:
+            raise ValueError(f"unknown norm_position {norm_position!r}; valid choices: "
+                             f"{', '.join(NORM_POSITIONS)}")
+        if init not in EXPLORER_INITS:
+            raise ValueError(f"unknown init {init!r}; valid choices: {', '.join(EXPLORER_INITS)}")
+        self.base = MLPConfig(depth=depth, width=width, activation=activation, dtype="float64",
+                              seed=seed)
+        self.X, self.y = lesson_data(seed=seed)
+        style = {"description_width": "initial"}
+        wide = widgets.Layout(width="280px")
+        controls = {
+            "depth": widgets.IntSlider(depth, min=MIN_DEPTH, max=MAX_DEPTH, step=5,
+                                       description="depth (blocks)", continuous_update=False,
+                                       style=style, layout=wide),
+            "activation": widgets.Dropdown(
+                options=[(s.label, name) for name, s in ACTIVATIONS.items()], value=activation,
+                description="activation", style=style, layout=wide),
+            "norm": widgets.Dropdown(options=list(NORM_OPTIONS), value=norm,
+                                     description="normalization", style=style, layout=wide),
+            "norm_position": widgets.Dropdown(
+                options=[("inside: x + phi(N(Wx + b))", "inside"),
+                         ("pre: x + W phi(N(x)) + b", "pre"),
+                         ("post: N(x + phi(Wx + b))", "post")],
+                value=norm_position, description="norm position (residual)", style=style,
+                layout=widgets.Layout(width="340px")),
+            "init": widgets.Dropdown(options=list(EXPLORER_INITS), value=init,
+                                     description="init", style=style, layout=wide),
+        }
+        self.result = None
+        super().__init__(controls, residual_explorer_figure())
+        self.update()
+
+    def config(self) -> MLPConfig:
+        """The configuration the controls describe (its ``residual`` field is set per series)."""
+        v = self.values()
+        return self.base.replace(depth=v["depth"], activation=v["activation"], norm=v["norm"],
+                                 norm_position=v["norm_position"], init=v["init"])
+
+    def _update(self) -> str:
+        c = self.config()
+        self.result = r = compare_plain_residual(c, self.X, self.y)
+        norm = {None: "no norm", "batch": "BatchNorm", "layer": "LayerNorm"}[c.norm]
+        where = f", {c.norm_position}" if c.norm else ""
+        update_residual_explorer_figure(
+            self.figure, r, title=(f"{get_spec(c.activation).label}, {c.init} init, {norm}{where}, "
+                                   f"depth {c.depth}, width {c.width} (float64, at init)"))
+        return (f"first/last ||dL/dx||: <b>plain {_fmt(r.plain.ratio)}</b>, "
+                f"<b>residual {_fmt(r.residual.ratio)}</b>; loss at init: plain "
+                f"{_fmt(r.plain.loss)}, residual {_fmt(r.residual.loss)}; std of the last "
+                f"block's output: plain {_fmt(float(r.plain.stream_std[-1]))}, residual "
+                f"{_fmt(float(r.residual.stream_std[-1]))}")
+
+
+def make_residual_explorer(**settings) -> ResidualExplorer:
+    """The residual explorer; ``settings`` are the initial control values."""
+    return ResidualExplorer(**settings)

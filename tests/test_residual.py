@@ -1,0 +1,149 @@
+"""helpers.residual: block-output gradients checked against autograd and gradient_profile."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from helpers.capture import gradient_profile
+from helpers.models import MLPConfig, build_mlp
+from helpers.residual import (
+    compare_plain_residual,
+    lesson_data,
+    residual_block_reference,
+    scalar_residual_chain_autograd,
+    scalar_residual_chain_derivative,
+    stream_profile,
+)
+
+SMALL = MLPConfig(depth=6, width=8, dtype="float64", seed=3)
+
+
+def small_data():
+    return lesson_data(n=32, seed=1)
+
+
+def autograd_block_outputs(config, X, y):
+    """Independent oracle: retain_grad on every block output, then .backward()."""
+    model = build_mlp(config).train()
+    outs, h = [], X.to(torch.float64)
+    for block in model.blocks:
+        h = block(h)
+        h.retain_grad()
+        outs.append(h)
+    loss = torch.nn.functional.cross_entropy(model.output(h), y)
+    loss.backward()
+    grads = np.array([o.grad.norm().item() for o in outs])
+    stds = np.array([o.detach().std(unbiased=False).item() for o in outs])
+    wgrads = np.array([m.weight.grad.norm().item() for m in [*[b.linear for b in model.blocks],
+                                                            model.output]])
+    return grads, stds, wgrads, loss.item()
+
+
+@pytest.mark.parametrize("kw", [
+    dict(activation="tanh"), dict(activation="relu", init="he", residual=True),
+    dict(activation="sigmoid", residual=True, norm="layer", norm_position="pre"),
+    dict(activation="relu", residual=True, norm="batch", norm_position="post"),
+    dict(activation="gelu", residual=True, norm="batch", norm_position="inside"),
+])
+def test_stream_profile_matches_autograd(kw):
+    X, y = small_data()
+    config = SMALL.replace(**kw)
+    p = stream_profile(config, X, y)
+    grads, stds, wgrads, loss = autograd_block_outputs(config, X, y)
+    np.testing.assert_allclose(p.grad_norm, grads, rtol=1e-10)
+    np.testing.assert_allclose(p.stream_std, stds, rtol=1e-10)
+    np.testing.assert_allclose(p.weight_grad_norm, wgrads, rtol=1e-10)
+    assert p.loss == pytest.approx(loss, rel=1e-12)
+    assert p.grad_norm.shape == (config.depth,) and p.weight_grad_norm.shape == (config.depth + 1,)
+    assert p.ratio == pytest.approx(grads[0] / grads[-1])
+    assert p.weight_ratio == pytest.approx(wgrads[0] / wgrads[-2])
+
+
+@pytest.mark.parametrize("kw", [dict(activation="sigmoid"),
+                                dict(activation="sigmoid", residual=True),
+                                dict(activation="relu", residual=True, norm="layer")])
+def test_equals_gradient_profile_where_the_activation_ends_the_block(kw):
+    """Plain blocks and "inside" residual blocks: d/dh = d/d(x + h) = d/d(block output)."""
+    X, y = small_data()
+    config = SMALL.replace(**kw)
+    p = stream_profile(config, X, y)
+    g = gradient_profile(build_mlp(config), X, y)
+    np.testing.assert_allclose(p.grad_norm, g.activation_grad_norm[:-1], rtol=1e-10)
+    np.testing.assert_allclose(p.weight_grad_norm, g.weight_grad_norm, rtol=1e-10)
+
+
+def test_measuring_does_not_change_batchnorm_buffers():
+    X, y = small_data()
+    config = SMALL.replace(norm="batch", residual=True)
+    model = build_mlp(config)
+    before = [b.clone() for b in model.buffers()]
+    stream_profile(config, X, y, model=model)
+    for a, b in zip(before, model.buffers(), strict=True):
+        assert torch.equal(a, b)
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_compare_plain_residual_differs_only_in_skips():
+    X, y = small_data()
+    r = compare_plain_residual(SMALL.replace(activation="sigmoid", residual=True), X, y)
+    assert not r.plain.config.residual and r.residual.config.residual
+    assert r.plain.config.replace(residual=True) == r.residual.config
+    np.testing.assert_allclose(r.plain.grad_norm, stream_profile(r.plain.config, X, y).grad_norm)
+    assert "plain" in repr(r) and "residual" in repr(r)
+
+
+def test_depth_100_story():
+    """The lesson's claims: sigmoid vanishes plain, not residual; ReLU+He residual explodes."""
+    X, y = lesson_data()
+    base = MLPConfig(depth=100, width=64, dtype="float64", seed=0)
+    sig = compare_plain_residual(base.replace(activation="sigmoid"), X, y)
+    assert sig.plain.ratio < 1e-50 and 0.1 < sig.residual.ratio < 10
+    relu = compare_plain_residual(base.replace(activation="relu", init="he"), X, y)
+    assert 0.1 < relu.plain.ratio < 10
+    assert relu.residual.stream_std[-1] > 1e15 and relu.residual.loss > 1e15
+    pre = stream_profile(base.replace(activation="relu", init="he", residual=True, norm="layer",
+                                      norm_position="pre"), X, y)
+    assert pre.stream_std[-1] < 100 and pre.ratio < 100
+    growth = pre.stream_std[63] / pre.stream_std[15]  # sqrt(64 / 16) = 2 for a sqrt(l) law
+    assert 1.5 < growth < 2.7
+    post = stream_profile(base.replace(activation="relu", init="he", residual=True, norm="layer",
+                                       norm_position="post"), X, y)
+    assert post.ratio > 100 and abs(post.stream_std[-1] - 1) < 0.05
+
+
+def test_residual_block_reference_matches_formula():
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(4, 5, generator=gen, dtype=torch.float64)
+    W = torch.randn(5, 5, generator=gen, dtype=torch.float64)
+    b = torch.randn(5, generator=gen, dtype=torch.float64)
+    torch.testing.assert_close(residual_block_reference(x, W, b, "tanh"),
+                               x + torch.tanh(x @ W.T + b))
+    with pytest.raises(ValueError, match="square"):
+        residual_block_reference(x, W[:, :3], b, "tanh")
+
+
+@pytest.mark.parametrize("act", ["tanh", "sigmoid", "relu", "elu"])
+def test_scalar_chain_derivative_matches_autograd(act):
+    w = np.random.default_rng(5).normal(0.0, 0.8, 25)
+    assert scalar_residual_chain_derivative(w, 0.4, act) == pytest.approx(
+        scalar_residual_chain_autograd(w, 0.4, act), rel=1e-10)
+
+
+def test_scalar_chain_is_a_product_of_one_plus_factors():
+    # tanh at x = 0 stays at 0: every factor is 1 + w * tanh'(0) = 1 + w
+    assert scalar_residual_chain_autograd([0.5, 0.5, 0.5], 0.0, "tanh") == pytest.approx(1.5**3)
+    with pytest.raises(ValueError):
+        scalar_residual_chain_autograd([], 0.0, "tanh")
+    with pytest.raises(ValueError, match="valid choices"):
+        scalar_residual_chain_autograd([1.0], 0.0, "swish")
+
+
+def test_bad_arguments():
+    with pytest.raises(TypeError, match="MLPConfig"):
+        stream_profile("tanh")
+    X, y = small_data()
+    with pytest.raises(ValueError, match="shape"):
+        stream_profile(SMALL, X[:, :1].repeat(1, 3), y)  # wrong number of features
+    assert math.isfinite(stream_profile(SMALL).loss)  # defaults to the lesson's data
