@@ -82,6 +82,11 @@ def plain_factors(weights, x0, activation):
     return total
 
 
+def at_x0_only(weights, x0, activation):
+    dphi = derivative(activation)
+    return float(np.prod([1.0 + w * float(dphi(np.array(float(x0)))) for w in weights]))
+
+
 def test_chain_passes():
     assert check_residual_chain_derivative(good_chain).passed
     assert check_residual_chain_derivative(autograd_chain).passed
@@ -90,6 +95,8 @@ def test_chain_passes():
 def test_chain_mistakes():
     r = check_residual_chain_derivative(plain_factors)
     assert r.status == "failed" and "adds 1" in r.hint
+    r = check_residual_chain_derivative(at_x0_only)
+    assert r.status == "failed" and "not at x_0" in r.hint
     r = check_residual_chain_derivative(lambda w, x0, a: 1.0)
     assert r.status == "failed" and "1 + w_k phi'(x_k)" in r.hint
     assert check_residual_chain_derivative(not_done).status == "not done"

@@ -99,8 +99,10 @@ def check_residual_chain_derivative(fn) -> CheckResult:
         if math.isclose(g, plain, rel_tol=1e-9, abs_tol=1e-300):
             specific = ("you multiplied w_k phi'(x_k) only, the plain chain's factor: the skip "
                         "adds 1 to every factor. ")
-        elif math.isclose(g, 1.0 + sum(wk * float(dphi(np.array(x0))) for wk in w), rel_tol=1e-9):
-            specific = "phi' must be evaluated at each step's own input x_k, not at x_0. "
+        elif math.isclose(g, float(np.prod([1.0 + wk * float(dphi(np.array(x0))) for wk in w])),
+                          rel_tol=1e-9):
+            specific = ("phi' must be evaluated at each step's own input x_k, not at x_0: update "
+                        "x_k as you go. ")
         return finish(CheckResult(
             ex, "failed", f"{act} chain of {w.size} steps from x_0 = {x0}: {diff}.",
             specific + hint))
