@@ -154,8 +154,9 @@ def test_deck_runs_offline(site, offline_page, nb_path):
         assert total == expected_slide_count(nb)
         # walk the deck as a presenter would, with the keyboard
         seen = {page.evaluate(JS_POSITION)}
-        for _ in range(total - 1):
-            page.keyboard.press("Space")  # next slide, vertical or horizontal
+        fragments = sum(slide_type(c) == "fragment" for c in nb.cells)
+        for _ in range(total - 1 + fragments):
+            page.keyboard.press("Space")  # next fragment or slide, vertical or horizontal
             seen.add(page.evaluate(JS_POSITION))
         assert len(seen) == total, f"visited {sorted(seen)} of {total} slides"
         n_plots = page.evaluate("() => document.querySelectorAll('.js-plotly-plot').length")
