@@ -17,6 +17,7 @@ not change the model.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -159,11 +160,27 @@ def _saturation_and_dead(z: torch.Tensor, act: str) -> tuple[torch.Tensor, torch
         sat = torch.zeros(k, dtype=torch.float64)
     else:
         lo, hi = spec.saturation_bounds
-        mask = z.abs() > hi if lo == -hi else (z < lo) | (z > hi)
-        sat = mask.flatten(1).sum(1).double() / per_layer
+        # Count z outside [lo, hi] with float arithmetic: |z| - hi > 0 exactly when |z| > hi,
+        # and sign() turns that into a 1. Comparisons that produce a bool mask, and sums of
+        # it, took 2-4x longer. A NaN would count as NaN here: such layers are redone below.
+        if lo == -hi:
+            over = z.abs().sub_(hi)
+        elif hi == math.inf:
+            over = z.neg().add_(lo)  # lo - z > 0 exactly when z < lo
+        else:
+            over = None
+        if over is not None:
+            sat = over.clamp_(min=0).sign_().flatten(1).sum(1).double() / per_layer
+        if over is None or torch.isnan(sat).any():
+            mask = z.abs() > hi if lo == -hi else (z < lo) | (z > hi)
+            sat = mask.flatten(1).sum(1).double() / per_layer
     if spec.relu_like:
-        ever_active = (z > 0).any(dim=1).flatten(1)  # (layers, units)
-        dead = 1.0 - ever_active.sum(1).double() / ever_active.shape[1]
+        # A unit is alive if z > 0 on some example: its maximum over the batch decides that
+        # in one reduction, unless a NaN (which the maximum propagates) hides a positive z.
+        top = z.amax(dim=1).flatten(1)  # (layers, units)
+        if torch.isnan(top).any():
+            top = (z > 0).any(dim=1).flatten(1).to(z.dtype)
+        dead = 1.0 - torch.count_nonzero(top > 0, dim=1).double() / top.shape[1]
     else:
         dead = torch.zeros(k, dtype=torch.float64)
     return sat, dead
@@ -200,9 +217,13 @@ def _histogram_range(act_names, mean, std) -> tuple[float, float]:
 def _histograms(flat_samples: torch.Tensor, lo: float, hi: float, bins: int) -> torch.Tensor:
     """(layers, bins) fractions of ``flat_samples`` (layers, n) per bin; outliers in end bins."""
     k, n = flat_samples.shape
-    idx = ((flat_samples - lo) * (bins / (hi - lo))).floor_().clamp_(0, bins - 1).long()
-    idx += torch.arange(k)[:, None] * bins
-    return torch.bincount(idx.flatten(), minlength=k * bins).view(k, bins).double() / n
+    # In place on one float64 copy: fewer passes over the samples, fewer MB-sized temporaries.
+    x = flat_samples.to(torch.float64, copy=True)
+    x = torch.nan_to_num_(x, nan=lo, posinf=hi, neginf=lo)
+    x.sub_(lo).mul_(bins / (hi - lo)).floor_().clamp_(0, bins - 1)
+    idx = x.long()
+    idx += torch.arange(0, k * bins, bins)[:, None]
+    return torch.bincount(idx.view(-1), minlength=k * bins).view(k, bins).double() / n
 
 
 def gradient_profile(
@@ -294,7 +315,7 @@ def gradient_profile(
     stats = {k: torch.zeros(n, dtype=torch.float64) for k in ("mean", "std", "sat", "dead")}
     with torch.no_grad():
         flat = [t.detach() for t in weights + wgrads + agrads]
-        norms = torch.stack([v.double() for v in torch._foreach_norm(flat)])
+        norms = torch.stack(torch._foreach_norm(flat)).double()  # one type per model
         # Below ~1e-19 (above ~1e19) float32 squares underflow to 0 (overflow to inf), so a
         # norm of tiny but nonzero gradients came out as exactly 0: redo those in float64.
         for i in torch.nonzero(~((norms > 1e-15) & (norms < 1e15))).flatten().tolist():
@@ -314,11 +335,10 @@ def gradient_profile(
             stats["std"][idx] = centered / A.shape[1] ** 0.5
             stats["sat"][idx], stats["dead"][idx] = _saturation_and_dead(Z, act)
             step = max(1, A.shape[1] // sample)  # evenly spaced sample for the histograms
-            group_samples.append((idx, A[:, ::step][:, :sample].double()))
+            group_samples.append((idx, A[:, ::step][:, :sample]))
         lo, hi = _histogram_range([layer["act"] for layer in layers], stats["mean"], stats["std"])
         hist = torch.zeros(n, bins, dtype=torch.float64)
         for idx, smp in group_samples:
-            smp = torch.nan_to_num(smp, nan=lo, posinf=hi, neginf=lo)
             hist[idx] = _histograms(smp, lo, hi, bins)
         edges = np.linspace(lo, hi, bins + 1)
         for b, saved in zip(buffers, saved_buffers):
