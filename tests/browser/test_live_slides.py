@@ -11,37 +11,18 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import FIXTURES, ROOT, lesson_paths
+from conftest import ROOT, lesson_paths
 from lablib import open_notebook, run_all_and_wait
 from test_lessons_in_lab import JS_CHART_STATE, SLIDER_HANDLE, wait_for_change
 
-LESSON_3 = ROOT / "notebooks" / "03_gradients_in_deep_networks.ipynb"
-# lesson 3 once it exists; the stand-in notebook until then
-DECK_NOTEBOOK = LESSON_3 if LESSON_3.exists() else FIXTURES / "live_slider.ipynb"
+DECK_NOTEBOOK = ROOT / "notebooks" / "03_gradients_in_deep_networks.ipynb"
 
 ONSCREEN = ".jp-Cell.jp-deck-mod-onscreen.jp-deck-mod-visible"
 
 
-def normalise_for_deck(src, dest) -> None:
-    """Drop `slide_type: "-"`, which jupyterlab-deck 0.2.0 does not know (it hides the cell).
-
-    JupyterLab 4 itself stores the "-" choice as no slide_type at all, which the deck
-    shows; see test_lessons_use_slide_metadata_the_deck_shows for the lessons.
-    """
-    nb = json.loads(src.read_text())
-    for cell in nb["cells"]:
-        show = cell.get("metadata", {}).get("slideshow", {})
-        if show.get("slide_type") == "-":
-            del show["slide_type"]
-    dest.write_text(json.dumps(nb, indent=1))
-
-
 @pytest.mark.browser
 def test_deck_slide_has_live_slider_and_chart(page, lab):
-    # a copy next to the served lesson (same folder, so the same relative paths work)
-    rel = f"notebooks/deck_{DECK_NOTEBOOK.name}"
-    normalise_for_deck(lab.root_dir / "notebooks" / DECK_NOTEBOOK.name, lab.root_dir / rel)
-    open_notebook(page, lab, rel)
+    open_notebook(page, lab, f"notebooks/{DECK_NOTEBOOK.name}")
     run_all_and_wait(page)
     page.evaluate("() => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = 0; }")
     page.evaluate("() => window.jupyterapp.commands.execute('deck:start')")
