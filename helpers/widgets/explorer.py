@@ -76,7 +76,7 @@ class GradientFlowExplorer(LiveFigure):
                config.dtype)
         model = self._models.pop(key, None)
         if model is None:
-            model = build_mlp(config)
+            model = build_mlp(config).train()  # stays in train mode: no per-update walk
         else:
             init_weights(model, config)
         model.config = config
@@ -93,7 +93,6 @@ class GradientFlowExplorer(LiveFigure):
             weight_std=v["weight_std"], norm=v["norm"], residual=v["residual"], seed=v["seed"],
             dtype=v["dtype"], in_features=self.in_features, out_features=self.out_features)
         model = self._model(config)
-        model.train()
         self.config = config
         self.profile = p = gradient_profile(model, self.X, self.y)
         title = (f"{ACTIVATIONS[config.activation].label}, depth {config.depth}, width "
