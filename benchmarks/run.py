@@ -4,7 +4,9 @@
     python benchmarks/run.py --quick    # fewer repetitions, no notebooks (a smoke run)
 
 Figures that are compared (capture vs bare, monitor vs plain training) are timed
-alternately in one loop, so that machine noise affects both sides alike.
+alternately in one loop, so that machine noise affects both sides alike. Latencies are
+given as wall time and as the thread's CPU time: on a busy machine the wall time also
+counts the time other processes held the CPU, the CPU time does not.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from helpers.capture import GradientMonitor, gradient_profile  # noqa: E402
 from helpers.data import spirals  # noqa: E402
 from helpers.models import MLPConfig, build_mlp  # noqa: E402
+from helpers.widgets.base import retain_freed_memory  # noqa: E402
 from helpers.widgets.explorer import make_gradient_flow_explorer  # noqa: E402
 
 TARGETS = {
@@ -51,19 +54,21 @@ def pct(values, q):
 def explorer_round_trip(depth: int, dtype: str, changes: int) -> dict:
     """Kernel time from setting a control to the FigureWidget holding the new data."""
     ex = make_gradient_flow_explorer(depth=depth, width=64, dtype=dtype)  # batch 256 spirals
-    times = []
+    times, cpu = [], []
     for i in range(changes + 3):
         before = ex.figure.data[0].y
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         ex.seed.value = (i % 7) + 1 if ex.seed.value != (i % 7) + 1 else 0
-        elapsed = time.perf_counter() - start
+        elapsed, elapsed_cpu = time.perf_counter() - start, time.thread_time() - start_cpu
         if ex.error is not None:
             raise RuntimeError(f"explorer update failed: {ex.error!r}")
         if np.array_equal(np.asarray(before, float), np.asarray(ex.figure.data[0].y, float)):
             raise RuntimeError("the explorer's chart did not change")
         if i >= 3:  # the first updates warm caches up
             times.append(elapsed)
-    return {"median_ms": pct(times, 50), "p95_ms": pct(times, 95), "changes": len(times)}
+            cpu.append(elapsed_cpu)
+    return {"median_ms": pct(times, 50), "p95_ms": pct(times, 95), "cpu_median_ms": pct(cpu, 50),
+            "cpu_p95_ms": pct(cpu, 95), "changes": len(times)}
 
 
 def _bare(model, X, y):
@@ -75,18 +80,21 @@ def capture_overhead(depth: int, reps: int) -> dict:
     """gradient_profile time / bare forward+backward time, timed alternately."""
     X, y = spirals(256, noise=0.1, seed=0)
     model = build_mlp(MLPConfig(depth=depth, width=64, activation="tanh"))
-    bare, prof = [], []
+    bare, prof, bare_cpu, prof_cpu = [], [], [], []
     for i in range(reps + 3):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         _bare(model, X, y)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.thread_time()
         gradient_profile(model, X, y)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.thread_time()
         if i >= 3:
             bare.append(t1 - t0)
             prof.append(t2 - t1)
+            bare_cpu.append(c1 - c0)
+            prof_cpu.append(c2 - c1)
     ratio = statistics.median(prof) / statistics.median(bare)
-    return {"bare_ms": pct(bare, 50), "profile_ms": pct(prof, 50), "ratio": ratio}
+    return {"bare_ms": pct(bare, 50), "profile_ms": pct(prof, 50), "ratio": ratio,
+            "cpu_ratio": statistics.median(prof_cpu) / statistics.median(bare_cpu)}
 
 
 def monitor_overhead(steps: int, rounds: int) -> dict:
@@ -132,10 +140,20 @@ def lower_bound(depth: int, reps: int) -> dict:
                 for m in model.modules() if isinstance(m, torch.nn.Linear))
     a, b = torch.randn(256, 64), torch.randn(64, 64)
     big_a, big_b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    # the explorer's default network: sigmoid, float64
+    explorer_model = build_mlp(MLPConfig(depth=depth, width=64, activation="sigmoid",
+                                         dtype="float64"))
+    X64 = X.double()
+    explorer_times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        _bare(explorer_model, X64, y)
+        explorer_times.append(time.perf_counter() - t0)
     small = _time(lambda: a @ b, 2000)
     large = _time(lambda: big_a @ big_b, 20)
     return {
         "fwd_bwd_ms": pct(times, 50), "fwd_bwd_gflops": flops / statistics.median(times) / 1e9,
+        "fwd_bwd_sigmoid_float64_ms": pct(explorer_times, 50),
         "matmul_256x64x64_gflops": 2 * 256 * 64 * 64 / small / 1e9,
         "matmul_1024_gflops": 2 * 1024**3 / large / 1e9,
     }
@@ -180,7 +198,8 @@ def notebooks() -> list[dict]:
         seconds = time.perf_counter() - start
         stop.set()
         watcher.join()
-        errors = sum(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
+        errors = sum(o.get("output_type") == "error"
+                     for c in nb.cells for o in c.get("outputs", []))
         rows.append({"notebook": path.name, "seconds": seconds, "peak_rss_mb": peak[0] / 2**20,
                      "error_outputs": errors})
     return rows
@@ -210,12 +229,15 @@ def main(argv=None) -> dict:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # what helpers.notebook.setup() does in every lesson
+    retained = retain_freed_memory()  # what every lesson's widgets do (see LiveFigure)
     quick = args.quick
     changes = 5 if quick else 40
     results: dict = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "torch": torch.__version__, "platform": platform.platform()},
+                    "torch": torch.__version__, "platform": platform.platform(),
+                    "freed_memory_retained": retained,
+                    "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
     }
     results["explorer"] = {
         f"depth{d}_{dtype}": explorer_round_trip(d, dtype, changes)
@@ -227,9 +249,18 @@ def main(argv=None) -> dict:
     if not (quick or args.skip_notebooks):
         results["notebooks"] = notebooks()
     results["leak"] = leak_check(120 if quick else 2000, 20 if quick else 100)
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
 
+    lb = results["lower_bound"]
     summary = {
         "explorer_depth50_median_ms": results["explorer"]["depth50_float64"]["median_ms"],
+        "explorer_depth50_cpu_median_ms": results["explorer"]["depth50_float64"]["cpu_median_ms"],
+        # how far from the limit: the round trip over a bare forward+backward of the same
+        # network (sigmoid, float64), and the bare pass's arithmetic rate over the machine's
+        # matmul rate at the same sizes
+        "explorer_depth50_vs_bare_fwd_bwd": results["explorer"]["depth50_float64"]["median_ms"]
+        / lb["fwd_bwd_sigmoid_float64_ms"],
+        "fwd_bwd_fraction_of_matmul_rate": lb["fwd_bwd_gflops"] / lb["matmul_256x64x64_gflops"],
         "capture_ratio_depth50": results["capture"]["depth50"]["ratio"],
         "leak_rss_growth_mb": results["leak"]["growth_mb"],
     }
@@ -251,23 +282,33 @@ def main(argv=None) -> dict:
 
 
 def print_table(r: dict) -> None:
-    print(f"Benchmarks, {r['date']}, {r['machine']['cpus']} CPUs, torch {r['machine']['torch']}")
+    m = r["machine"]
+    print(f"Benchmarks, {r['date']}, {m['cpus']} CPUs, torch {m['torch']}, load average "
+          f"{m['load_average_at_start'][0]:.1f} at start, "
+          f"{m.get('load_average_at_end', [float('nan')])[0]:.1f} at end")
     print("\nExplorer round trip (set a control -> new trace data), width 64, batch 256")
-    print(f"  {'config':<18}{'median ms':>10}{'p95 ms':>10}")
+    print(f"  {'config':<18}{'median ms':>10}{'p95 ms':>10}{'CPU median':>12}{'CPU p95':>10}")
     for k, v in r["explorer"].items():
-        print(f"  {k:<18}{v['median_ms']:>10.1f}{v['p95_ms']:>10.1f}")
+        print(f"  {k:<18}{v['median_ms']:>10.1f}{v['p95_ms']:>10.1f}"
+              f"{v['cpu_median_ms']:>12.1f}{v['cpu_p95_ms']:>10.1f}")
     print("\nCapture overhead (timed alternately)")
     for k, v in r["capture"].items():
         print(f"  gradient_profile {k}: {v['profile_ms']:.1f} ms vs bare fwd+bwd "
-              f"{v['bare_ms']:.1f} ms -> x{v['ratio']:.2f}")
+              f"{v['bare_ms']:.1f} ms -> x{v['ratio']:.2f} (CPU time x{v['cpu_ratio']:.2f})")
     m = r["monitor"]
     print(f"  GradientMonitor, {m['steps']}-step training: {m['monitored_s']:.2f} s vs "
           f"{m['plain_s']:.2f} s -> x{m['ratio']:.2f}")
     lb = r["lower_bound"]
     print("\nLower bound (depth 50, width 64, batch 256)")
-    print(f"  bare fwd+bwd {lb['fwd_bwd_ms']:.1f} ms = {lb['fwd_bwd_gflops']:.2f} GFLOP/s; "
+    print(f"  bare fwd+bwd (tanh, float32) {lb['fwd_bwd_ms']:.1f} ms = "
+          f"{lb['fwd_bwd_gflops']:.2f} GFLOP/s; (sigmoid, float64) "
+          f"{lb['fwd_bwd_sigmoid_float64_ms']:.1f} ms; "
           f"matmul 256x64x64 {lb['matmul_256x64x64_gflops']:.1f} GFLOP/s, "
           f"1024^3 {lb['matmul_1024_gflops']:.1f} GFLOP/s")
+    s = r["summary"]
+    print(f"  the bare pass runs at {100 * s['fwd_bwd_fraction_of_matmul_rate']:.0f}% of the "
+          f"matmul rate at its sizes; the depth-50 explorer round trip takes "
+          f"{s['explorer_depth50_vs_bare_fwd_bwd']:.1f}x the bare pass of its network")
     if "notebooks" in r:
         print("\nNotebooks (headless, unsolved)")
         for row in r["notebooks"]:
