@@ -96,7 +96,8 @@ def check_data(X, y=None, *, name_x: str = "X", name_y: str = "y"):
     """Validate and convert ``X`` (and ``y``) to tensors; raise clear errors on bad data."""
     X = _as_tensor(X, name_x)
     if X.ndim < 2:
-        raise ValueError(f"{name_x} must have shape (n_examples, features...), got {tuple(X.shape)}")
+        raise ValueError(
+            f"{name_x} must have shape (n_examples, features...), got {tuple(X.shape)}")
     if X.shape[0] == 0:
         raise ValueError(f"{name_x} is empty: it needs at least one example")
     if not X.is_floating_point():
@@ -133,7 +134,8 @@ def compute_loss(out: torch.Tensor, y: torch.Tensor, loss) -> torch.Tensor:
         if y.is_floating_point() or y.ndim != 1:
             raise ValueError("cross_entropy needs y as a 1-D tensor of integer class indices")
         if out.ndim != 2:
-            raise ValueError(f"cross_entropy needs (batch, classes) outputs, got {tuple(out.shape)}")
+            raise ValueError(
+                f"cross_entropy needs (batch, classes) outputs, got {tuple(out.shape)}")
         if y.min() < 0 or y.max() >= out.shape[1]:
             raise ValueError(
                 f"class labels must lie in 0..{out.shape[1] - 1} for a model with "
@@ -282,7 +284,7 @@ def gradient_profile(
             loss_value = compute_loss(out, y, loss)
     except BaseException:  # e.g. bad labels: undo the forward's update of running statistics
         with torch.no_grad():
-            for b, saved in zip(buffers, saved_buffers):
+            for b, saved in zip(buffers, saved_buffers, strict=True):
                 b.copy_(saved)
         raise
     finally:
@@ -308,8 +310,10 @@ def gradient_profile(
     weights = [layer["module"].weight for layer in layers]
     acts = [layer["a"] for layer in layers]
     grads = torch.autograd.grad(loss_value, weights + acts, allow_unused=True)
-    wgrads = [g if g is not None else torch.zeros_like(w) for g, w in zip(grads, weights)]
-    agrads = [g if g is not None else torch.zeros_like(a) for g, a in zip(grads[len(weights):], acts)]
+    wgrads = [g if g is not None else torch.zeros_like(w)
+              for g, w in zip(grads[:len(weights)], weights, strict=True)]
+    agrads = [g if g is not None else torch.zeros_like(a)
+              for g, a in zip(grads[len(weights):], acts, strict=True)]
 
     n = len(layers)
     stats = {k: torch.zeros(n, dtype=torch.float64) for k in ("mean", "std", "sat", "dead")}
@@ -341,7 +345,7 @@ def gradient_profile(
         for idx, smp in group_samples:
             hist[idx] = _histograms(smp, lo, hi, bins)
         edges = np.linspace(lo, hi, bins + 1)
-        for b, saved in zip(buffers, saved_buffers):
+        for b, saved in zip(buffers, saved_buffers, strict=True):
             b.copy_(saved)
     stats.update(w=norms[0], wg=norms[1], ag=norms[2], zero=zero)
 

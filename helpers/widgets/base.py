@@ -22,7 +22,6 @@ import ipywidgets as widgets
 import plotly.graph_objects as go
 import plotly.io as pio
 
-
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (glibc's malloc.h)
 _memory_retained: bool | None = None
 
