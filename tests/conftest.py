@@ -1,6 +1,15 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures: one torch thread, and one Chromium for every browser test."""
+
+import sys
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tools.browser import INSTALL_HINT, LAUNCH_ARGS, browser_required, find_chromium  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -12,3 +21,31 @@ def _single_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium (never a downloaded browser); skip, or fail with REQUIRE_BROWSER=1."""
+    path = find_chromium()
+    if path is None:
+        if browser_required():
+            pytest.fail(f"REQUIRE_BROWSER is set but {INSTALL_HINT}", pytrace=False)
+        pytest.skip(INSTALL_HINT)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    """One Playwright and one browser for the whole session.
+
+    Playwright's sync API runs an event loop while it is active, so a second
+    ``sync_playwright()`` in the same session would fail: every test shares this one.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=LAUNCH_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()

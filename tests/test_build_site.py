@@ -21,13 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tools.browser import (  # noqa: E402
-    INSTALL_HINT,
-    LAUNCH_ARGS,
-    block_remote,
-    browser_required,
-    find_chromium,
-)
+from tools.browser import block_remote  # noqa: E402
 from tools.build_site import expected_slide_count, slide_type  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "browser" / "fixtures"
@@ -84,23 +78,6 @@ def test_speaker_notes_are_in_the_deck(site, nb_path):
 
 
 # --- in a browser ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = find_chromium()
-    if chromium is None:
-        if browser_required():
-            pytest.fail(f"REQUIRE_BROWSER is set but {INSTALL_HINT}")
-        pytest.skip(INSTALL_HINT)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture

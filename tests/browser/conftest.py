@@ -23,8 +23,6 @@ for p in (str(ROOT), str(HERE)):
 
 from lablib import JS_CLOSE_ALL, LabServer  # noqa: E402
 
-from tools.browser import INSTALL_HINT, LAUNCH_ARGS, browser_required, find_chromium  # noqa: E402
-
 FIXTURES = HERE / "fixtures"
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -39,28 +37,6 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
-
-
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
-    path = find_chromium()
-    if path is None:
-        if browser_required():
-            pytest.fail(f"REQUIRE_BROWSER is set but {INSTALL_HINT}", pytrace=False)
-        pytest.skip(INSTALL_HINT)
-    return path
-
-
-@pytest.fixture(scope="session")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=LAUNCH_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def prepare_copy(src: Path, dest: Path) -> None:
