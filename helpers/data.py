@@ -86,7 +86,7 @@ def teacher(n: int = 1000, in_features: int = 10, classes: int = 2, width: int =
     X = rng.standard_normal((n, in_features))
     h = X
     sizes = [in_features] + [width] * depth
-    for a, b in zip(sizes[:-1], sizes[1:]):
+    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
         h = np.tanh(h @ rng.normal(0, 1.5 / math.sqrt(a), (a, b)))  # (n, width)
     out = h @ rng.normal(0, 1.0 / math.sqrt(width), (width, classes))  # (n, classes)
     if task == "classification":

@@ -56,7 +56,8 @@ class MonitorHistory:
         lines = [f"MonitorHistory({len(self.steps)} steps, {len(self.module_names)} modules)"]
         if len(self.steps):
             lines.append(f"  {'module':<24}{'type':<12}{'|dW| last':>12}{'update ratio':>14}")
-            for j, (name, kind) in enumerate(zip(self.module_names, self.module_types)):
+            names = zip(self.module_names, self.module_types, strict=True)
+            for j, (name, kind) in enumerate(names):
                 updates = self.update_ratio[:, j]
                 mean_update = updates[np.isfinite(updates)].mean() if np.isfinite(updates).any() \
                     else np.nan

@@ -309,7 +309,7 @@ def input_output_jacobian(activation: str, weights, biases, h0: torch.Tensor) ->
     act = get_spec(activation).module()
     h = h0.detach()
     jac = torch.eye(h.shape[0], dtype=h.dtype)
-    for w, b in zip(weights, biases):
+    for w, b in zip(weights, biases, strict=True):
         x = h.detach().requires_grad_(True)
         with torch.enable_grad():
             a = act(x)

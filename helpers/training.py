@@ -85,7 +85,8 @@ def train(
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be an int >= 1, got {steps!r}")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr > 0):
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (
+            math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; valid choices: {', '.join(OPTIMIZERS)}")
@@ -153,11 +154,11 @@ def train(
         opt.step()
         if record:
             with torch.no_grad():
-                diffs = [w.detach() - b for w, b in zip(weights, before)]
+                diffs = [w.detach() - b for w, b in zip(weights, before, strict=True)]
                 num = torch._foreach_norm([d.double() for d in diffs])
                 den = torch._foreach_norm([b.double() for b in before])
                 rec["update"].append([float(a / b) if b > 0 else math.nan
-                                      for a, b in zip(num, den)])
+                                      for a, b in zip(num, den, strict=True)])
                 acc = (out.argmax(1) == yb).double().mean().item() if classify else math.nan
             rec["steps"].append(step)
             rec["loss"].append(value)

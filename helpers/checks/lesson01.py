@@ -11,7 +11,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from helpers.activations import derivative
-from helpers.checks.core import CheckResult, finish, compare, run_student
+from helpers.checks.core import CheckResult, compare, finish, run_student
 from helpers.saturation import saturated_fraction, saturation_bounds
 
 # z from -50 to 50 (every 0.05) plus points where round-off bites, and +-1000 where a naive

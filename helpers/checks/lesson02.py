@@ -6,7 +6,7 @@ import numpy as np
 
 from helpers.activations import derivative
 from helpers.chain import bound_to_output, scalar_chain
-from helpers.checks.core import CheckResult, finish, compare, run_student
+from helpers.checks.core import CheckResult, compare, finish, run_student
 
 
 def _chain_cases():

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from helpers.capture import gradient_profile
-from helpers.checks.core import CheckResult, finish, check_true, compare, run_student
+from helpers.checks.core import CheckResult, check_true, compare, finish, run_student
 from helpers.data import spirals
 from helpers.models import MLPConfig, build_mlp, linear_layers
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from helpers.activation_stats import dead_unit_mask
-from helpers.checks.core import CheckResult, finish, check_function, compare, run_student
+from helpers.checks.core import CheckResult, check_function, compare, finish, run_student
 from helpers.theory import expected_squared_derivative, monte_carlo_squared_derivative
 
 

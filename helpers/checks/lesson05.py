@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from helpers.checks.core import CheckResult, finish, check_function, compare, run_student
+from helpers.checks.core import CheckResult, check_function, compare, finish, run_student
 from helpers.signal import classify_chi1
 from helpers.theory import chi1, critical_line, q_star
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.checks.core import CheckResult, finish, compare, run_student
+from helpers.checks.core import CheckResult, compare, finish, run_student
 from helpers.normalization import (
     EPS,
     MOMENTUM,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from helpers.figures.profiles import _log_traces, _set_log_traces
+from helpers.figures.profiles import log_traces, set_log_traces
 from helpers.figures.style import ROLE_COLORS, SERIES_COLORS, THEORY_DASH, base_layout
 
 TRACES_PER_SERIES = 3  # line, zero/NaN markers, overflow markers
@@ -56,7 +56,7 @@ def comparison_figure(
     traces = []
     for i, label in enumerate(data):
         color = colors.get(label, SERIES_COLORS[i % len(SERIES_COLORS)])
-        traces += _log_traces(label, color)
+        traces += log_traces(label, color)
     fig = go.Figure(traces)
     if reference is not None:
         fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=reference_name,
@@ -77,7 +77,7 @@ def update_comparison_figure(fig, series, reference: float | None = None) -> Non
     longest = 1
     for i, (label, values) in enumerate(data.items()):
         part = fig.data[TRACES_PER_SERIES * i:TRACES_PER_SERIES * (i + 1)]
-        note = _set_log_traces(part, values)
+        note = set_log_traces(part, values)
         for marker in part[1:]:  # list the zero / overflow markers only when there are some
             marker.showlegend = len(marker.x) > 0
         if note:

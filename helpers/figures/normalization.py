@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from helpers.figures.profiles import log_series
+from helpers.figures.profiles import log_traces, set_log_traces
 from helpers.figures.style import (
     OKABE_ITO,
     ROLE_COLORS,
@@ -39,28 +39,6 @@ def _label(key) -> str:
     return norm_label(key) if key in NORM_LABELS else str(key)
 
 
-def _log_trace_set(name: str, color: str, dash=None, showlegend=True) -> list[go.Scatter]:
-    """A line plus its 'exactly 0 / NaN' and 'overflow' marker traces (see ``log_series``)."""
-    return [
-        go.Scatter(x=[], y=[], mode="lines+markers", name=name, legendgroup=name,
-                   line=dict(color=color, dash=dash), marker=dict(size=4), showlegend=showlegend),
-        go.Scatter(x=[], y=[], mode="markers", name=f"{name}: exactly 0 / NaN", legendgroup=name,
-                   marker=dict(symbol="x", size=9, color=ROLE_COLORS["warning"]), showlegend=False),
-        go.Scatter(x=[], y=[], mode="markers", name=f"{name}: overflow (inf)", legendgroup=name,
-                   marker=dict(symbol="triangle-up", size=10, color=ROLE_COLORS["warning"]),
-                   showlegend=False),
-    ]
-
-
-def _set_log_trace_set(traces, values) -> str:
-    s = log_series(values)
-    line, zero, huge = traces
-    line.x, line.y = s["x"], s["y"]
-    zero.x, zero.y = s["zero_x"], s["zero_y"]
-    huge.x, huge.y = s["huge_x"], s["huge_y"]
-    return s["note"]
-
-
 def norm_comparison_figure(profiles: dict, title: str = "With and without normalization",
                            height: int = 420) -> go.Figure:
     """Three panels per layer, one line per setting: saturated units (%), activation std and
@@ -79,9 +57,9 @@ def norm_comparison_figure(profiles: dict, title: str = "With and without normal
                                  mode="lines+markers", name=name, legendgroup=name,
                                  showlegend=False, line=dict(color=color), marker=dict(size=4)),
                       row=1, col=2)
-        for t in _log_trace_set(name, color, showlegend=False):
+        for t in log_traces(name, color, showlegend=False, flag_legend=False):
             fig.add_trace(t, row=1, col=3)
-        note = _set_log_trace_set(fig.data[-3:], p.weight_grad_norm)
+        note = set_log_traces(fig.data[-3:], p.weight_grad_norm)
         if note:
             notes.append(f"{name}: {note}")
     base_layout(fig, title + (f"<br><sup>{'; '.join(notes)}</sup>" if notes else ""),
@@ -142,17 +120,17 @@ def gradient_growth_figure(series: dict, theory=None, theory_name: str = "theory
     dashed theory curve; zeros/NaN/inf are drawn with their own markers."""
     traces, notes = [], []
     for i, key in enumerate(series):
-        traces += _log_trace_set(_label(key), _color(key, i))
-    traces += _log_trace_set(theory_name, ROLE_COLORS["theory"], dash=THEORY_DASH)
+        traces += log_traces(_label(key), _color(key, i), flag_legend=False)
+    traces += log_traces(theory_name, ROLE_COLORS["theory"], dash=THEORY_DASH, flag_legend=False)
     fig = go.Figure(traces)
     for i, (key, values) in enumerate(series.items()):
-        note = _set_log_trace_set(fig.data[3 * i:3 * i + 3], values)
+        note = set_log_traces(fig.data[3 * i:3 * i + 3], values)
         if note:
             notes.append(f"{_label(key)}: {note}")
     if theory is None:
         fig.data[-3].visible = False
     else:
-        _set_log_trace_set(fig.data[-3:], theory)
+        set_log_traces(fig.data[-3:], theory)
     base_layout(fig, title + (f"<br><sup>{'; '.join(notes)}</sup>" if notes else ""),
                 LAYER_AXIS, "||dL/dW|| (log scale)")
     fig.update_yaxes(type="log", exponentformat="power")
@@ -168,7 +146,7 @@ def norm_explorer_figure(profile=None, height: int = 440) -> go.Figure:
     saturation % (bars) with activation std (line) per layer."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=NORM_EXPLORER_TITLES,
                         horizontal_spacing=0.12, specs=[[{}, {"secondary_y": True}]])
-    for t in _log_trace_set("||dL/dW||", ROLE_COLORS["measured"]):
+    for t in log_traces("||dL/dW||", ROLE_COLORS["measured"], flag_legend=False):
         fig.add_trace(t, row=1, col=1)
     fig.add_trace(go.Bar(x=[], y=[], name="saturated units (%)", opacity=0.6,
                          marker_color=ROLE_COLORS["saturation"]), row=1, col=2, secondary_y=False)
@@ -190,7 +168,7 @@ def norm_explorer_figure(profile=None, height: int = 440) -> go.Figure:
 
 def update_norm_explorer_figure(fig, profile, title: str | None = None) -> None:
     """Rewrite the data of a figure made by ``norm_explorer_figure`` from one profile."""
-    note = _set_log_trace_set(fig.data[0:3], profile.weight_grad_norm)
+    note = set_log_traces(fig.data[0:3], profile.weight_grad_norm)
     x = np.arange(1, len(profile.saturation) + 1)
     fig.data[3].x, fig.data[3].y = x, 100 * np.asarray(profile.saturation)
     fig.data[4].x = x

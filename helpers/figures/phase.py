@@ -11,35 +11,17 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from helpers.figures.profiles import log_series
+from helpers.figures.profiles import log_traces, set_log_traces
 from helpers.figures.style import (
-    ROLE_COLORS, SERIES_COLORS, THEORY_DASH, activation_color, base_layout,
+    ROLE_COLORS,
+    SERIES_COLORS,
+    THEORY_DASH,
+    activation_color,
+    base_layout,
 )
 
 PHASE_SCALE = "RdBu_r"  # diverging, colour-blind safe (ColorBrewer): blue ordered, red chaotic
 CHI_TICKS = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
-
-
-def _log_line(name, color, dash=None, group=None, showlegend=True):
-    kw = dict(legendgroup=group or name)
-    return [
-        go.Scatter(x=[], y=[], mode="lines+markers", name=name, marker=dict(size=5),
-                   line=dict(color=color, dash=dash), showlegend=showlegend, **kw),
-        go.Scatter(x=[], y=[], mode="markers", name=f"{name}: exactly 0 / NaN",
-                   marker=dict(symbol="x", size=9, color=ROLE_COLORS["warning"]),
-                   showlegend=False, **kw),
-        go.Scatter(x=[], y=[], mode="markers", name=f"{name}: overflow (inf)",
-                   marker=dict(symbol="triangle-up", size=10, color=ROLE_COLORS["warning"]),
-                   showlegend=False, **kw),
-    ]
-
-
-def _set_log_line(traces, values) -> str:
-    s = log_series(values)
-    traces[0].x, traces[0].y = s["x"], s["y"]
-    traces[1].x, traces[1].y = s["zero_x"], s["zero_y"]
-    traces[2].x, traces[2].y = s["huge_x"], s["huge_y"]
-    return s["note"]
 
 
 # ----------------------------------------------------------------------------- inits
@@ -56,10 +38,10 @@ def init_comparison_figure(profiles: dict, title: str) -> go.Figure:
     for i, (label, prof) in enumerate(profiles.items()):
         color = SERIES_COLORS[i % len(SERIES_COLORS)]
         for col, values in ((1, prof.preact_second_moment), (2, prof.grad_sq_norm)):
-            traces = _log_line(label, color, group=label, showlegend=col == 1)
+            traces = log_traces(label, color, group=label, showlegend=col == 1, flag_legend=False)
             for t in traces:
                 fig.add_trace(t, row=1, col=col)
-            note = _set_log_line(fig.data[-3:], values)
+            note = set_log_traces(fig.data[-3:], values)
             if note:
                 notes.append(f"{label}: {note}")
     base_layout(fig, title + (f"<br><sup>{'; '.join(notes)}</sup>" if notes else ""),
@@ -167,9 +149,10 @@ def phase_figure(activation: str = "tanh", height: int = 460) -> go.Figure:
     fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="chosen network",
                              marker=dict(symbol="x", size=13, color=ROLE_COLORS["point"],
                                          line=dict(width=2, color="white"))), row=1, col=1)
-    for t in _log_line("measured ||dL/dh_l||^2", activation_color(activation)):
+    for t in log_traces("measured ||dL/dh_l||^2", activation_color(activation), flag_legend=False):
         fig.add_trace(t, row=1, col=2)
-    for t in _log_line("theory chi_1^(L - l)", ROLE_COLORS["theory"], dash=THEORY_DASH):
+    for t in log_traces("theory chi_1^(L - l)", ROLE_COLORS["theory"], dash=THEORY_DASH,
+                          flag_legend=False):
         fig.add_trace(t, row=1, col=2)
     base_layout(fig, "Order to chaos", "", "", height=height)
     fig.update_xaxes(title_text="sigma_w^2 (weight variance x fan-in)", row=1, col=1)
@@ -200,8 +183,8 @@ def update_phase_point(fig, growth, title: str | None = None) -> None:
     ``growth`` is a ``helpers.signal.GradientGrowth`` (read by attribute).
     """
     fig.data[2].x, fig.data[2].y = [growth.sigma_w2], [growth.sigma_b2]
-    note = _set_log_line(fig.data[3:6], growth.grad_sq_norm)
-    _set_log_line(fig.data[6:9], growth.prediction)
+    note = set_log_traces(fig.data[3:6], growth.grad_sq_norm)
+    set_log_traces(fig.data[6:9], growth.prediction)
     head = title if title is not None else fig.layout.title.text.split("<br>")[0]
     fig.layout.title.text = head + (f"<br><sup>{note}</sup>" if note else "")
 
@@ -216,15 +199,15 @@ def gradient_growth_figure(results: dict, *, title: str) -> go.Figure:
     notes = []
     for i, (label, g) in enumerate(results.items()):
         color = SERIES_COLORS[i % len(SERIES_COLORS)]
-        for t in _log_line(f"{label}: measured", color, group=label):
+        for t in log_traces(f"{label}: measured", color, group=label, flag_legend=False):
             fig.add_trace(t)
-        note = _set_log_line(fig.data[-3:], g.grad_sq_norm)
+        note = set_log_traces(fig.data[-3:], g.grad_sq_norm)
         if note:
             notes.append(f"{label}: {note}")
-        for t in _log_line(f"{label}: theory chi_1^(L-l)", color, dash=THEORY_DASH,
-                           group=label):
+        for t in log_traces(f"{label}: theory chi_1^(L-l)", color, dash=THEORY_DASH,
+                            group=label, flag_legend=False):
             fig.add_trace(t)
-        _set_log_line(fig.data[-3:], g.prediction)
+        set_log_traces(fig.data[-3:], g.prediction)
     base_layout(fig, title + (f"<br><sup>{'; '.join(notes)}</sup>" if notes else ""),
                 "hidden layer l", "||dL/dh_l||^2 (log scale)", height=420)
     fig.update_yaxes(type="log", exponentformat="power")

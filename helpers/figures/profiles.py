@@ -13,7 +13,12 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from helpers.figures.style import (
-    HEATMAP_SCALE, ROLE_COLORS, THEORY_DASH, base_layout, flagged_note, log_safe,
+    HEATMAP_SCALE,
+    ROLE_COLORS,
+    THEORY_DASH,
+    base_layout,
+    flagged_note,
+    log_safe,
 )
 
 
@@ -33,19 +38,31 @@ def log_series(values) -> dict:
     }
 
 
-def _log_traces(name: str, color: str, row=None, col=None, dash=None) -> list[go.Scatter]:
-    kw = dict(legendgroup=name)
+def log_traces(name: str, color: str, dash=None, group=None, showlegend: bool = True,
+               flag_legend: bool = True) -> list[go.Scatter]:
+    """Three empty traces for one log-axis series: the line, its zero/NaN markers, its overflows.
+
+    Fill them with ``set_log_traces``. ``group`` ties them to a legend group (default: the
+    name); ``flag_legend=False`` keeps the marker traces out of the legend.
+    """
+    kw = dict(legendgroup=group or name)
     return [
         go.Scatter(x=[], y=[], mode="lines+markers", name=name, line=dict(color=color, dash=dash),
-                   marker=dict(size=5), **kw),
+                   marker=dict(size=5), showlegend=showlegend, **kw),
         go.Scatter(x=[], y=[], mode="markers", name=f"{name}: exactly 0 / NaN",
-                   marker=dict(symbol="x", size=9, color=ROLE_COLORS["warning"]), **kw),
+                   marker=dict(symbol="x", size=9, color=ROLE_COLORS["warning"]),
+                   showlegend=flag_legend, **kw),
         go.Scatter(x=[], y=[], mode="markers", name=f"{name}: overflow (inf)",
-                   marker=dict(symbol="triangle-up", size=10, color=ROLE_COLORS["warning"]), **kw),
+                   marker=dict(symbol="triangle-up", size=10, color=ROLE_COLORS["warning"]),
+                   showlegend=flag_legend, **kw),
     ]
 
 
-def _set_log_traces(traces, values) -> str:
+def set_log_traces(traces, values) -> str:
+    """Write ``values`` into a (line, zeros, overflows) triple from ``log_traces``.
+
+    Returns the sentence naming flagged points ("" if none).
+    """
     s = log_series(values)
     line, zero, huge = traces
     line.x, line.y = s["x"], s["y"]
@@ -67,8 +84,8 @@ def gradient_norm_figure(
     """
     if hasattr(values, "weight_grad_norm"):
         values = values.weight_grad_norm
-    fig = go.Figure(_log_traces(name, color) + _log_traces(theory_name, ROLE_COLORS["theory"],
-                                                           dash=THEORY_DASH))
+    fig = go.Figure(log_traces(name, color) + log_traces(theory_name, ROLE_COLORS["theory"],
+                                                         dash=THEORY_DASH))
     base_layout(fig, title, "layer (1 = first hidden, last = output)", y_title)
     fig.update_yaxes(type="log", exponentformat="power")
     update_gradient_norm_figure(fig, values, theory)
@@ -79,14 +96,14 @@ def update_gradient_norm_figure(fig, values, theory=None) -> None:
     """Rewrite the data of a figure made by ``gradient_norm_figure``."""
     if hasattr(values, "weight_grad_norm"):
         values = values.weight_grad_norm
-    note = _set_log_traces(fig.data[0:3], values)
+    note = set_log_traces(fig.data[0:3], values)
     if theory is None:
         for t in fig.data[3:6]:
             t.x, t.y = [], []
         fig.data[3].visible = False
     else:
         fig.data[3].visible = True
-        _set_log_traces(fig.data[3:6], theory)
+        set_log_traces(fig.data[3:6], theory)
     fig.layout.title.text = fig.layout.title.text.split("<br>")[0] + (
         f"<br><sup>{note}</sup>" if note else "")
 
@@ -156,7 +173,7 @@ def explorer_figure(profile=None, height: int = 640) -> go.Figure:
     """The Gradient Flow Explorer's 2 x 2 dashboard, optionally filled with ``profile``."""
     fig = make_subplots(rows=2, cols=2, subplot_titles=EXPLORER_TITLES,
                         horizontal_spacing=0.1, vertical_spacing=0.16)
-    for t in _log_traces("||dL/dW||", ROLE_COLORS["measured"]):
+    for t in log_traces("||dL/dW||", ROLE_COLORS["measured"]):
         fig.add_trace(t, row=1, col=1)
     fig.add_trace(go.Scatter(x=[], y=[], mode="lines+markers", name="activation std",
                              line=dict(color=ROLE_COLORS["std"])), row=1, col=2)
@@ -186,7 +203,7 @@ def explorer_figure(profile=None, height: int = 640) -> go.Figure:
 
 def update_explorer_figure(fig, profile, title: str | None = None) -> None:
     """Rewrite all of the explorer dashboard's data from one ``GradientProfile``."""
-    note = _set_log_traces(fig.data[0:3], profile.weight_grad_norm)
+    note = set_log_traces(fig.data[0:3], profile.weight_grad_norm)
     x = _layers(len(profile.activation_std))
     fig.data[3].x, fig.data[3].y = x, np.nan_to_num(profile.activation_std, nan=0.0, posinf=0.0)
     fig.data[4].x, fig.data[4].y = x, 100 * profile.saturation

@@ -14,7 +14,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from helpers.figures.profiles import log_series
+from helpers.figures.profiles import log_traces, set_log_traces
 from helpers.figures.style import ROLE_COLORS, SERIES_COLORS, base_layout
 
 QUANTITIES = {
@@ -36,29 +36,6 @@ def series_color(name: str, index: int) -> str:
     """``KIND_COLORS[name]`` if ``name`` is a known kind, else the ``index``-th series colour."""
     others = [c for c in SERIES_COLORS if c != ROLE_COLORS["warning"]]
     return KIND_COLORS.get(name, others[index % len(others)])
-
-
-def _traces(name: str, color: str, showlegend: bool = True) -> list[go.Scatter]:
-    """Line, zero/NaN markers and overflow markers of one log-axis series."""
-    kw = dict(legendgroup=name)
-    return [
-        go.Scatter(x=[], y=[], mode="lines+markers", name=name, showlegend=showlegend,
-                   line=dict(color=color), marker=dict(size=4), **kw),
-        go.Scatter(x=[], y=[], mode="markers", name=f"{name}: exactly 0 / NaN", showlegend=False,
-                   marker=dict(symbol="x", size=9, color=ROLE_COLORS["warning"]), **kw),
-        go.Scatter(x=[], y=[], mode="markers", name=f"{name}: overflow (inf)", showlegend=False,
-                   marker=dict(symbol="triangle-up", size=10, color=ROLE_COLORS["warning"]), **kw),
-    ]
-
-
-def _set(traces, values) -> str:
-    """Write ``values`` into a (line, zeros, overflows) triple; returns the flag note."""
-    s = log_series(values)
-    line, zero, huge = traces
-    line.x, line.y = s["x"], s["y"]
-    zero.x, zero.y = s["zero_x"], s["zero_y"]
-    huge.x, huge.y = s["huge_x"], s["huge_y"]
-    return s["note"]
 
 
 def _with_note(title: str, notes: list[str]) -> str:
@@ -89,8 +66,8 @@ def profiles_figure(panels: dict, quantity: str = "grad_norm",
             if first:
                 names.append(name)
             color = series_color(name, names.index(name))
-            traces = _traces(name, color, showlegend=first)
-            note = _set(traces, getattr(profile, quantity))
+            traces = log_traces(name, color, showlegend=first, flag_legend=False)
+            note = set_log_traces(traces, getattr(profile, quantity))
             if note:
                 notes.append(f"{panel}, {name}: {note}")
             for t in traces:
@@ -112,7 +89,7 @@ def residual_explorer_figure(comparison=None, height: int = 440) -> go.Figure:
     fig = make_subplots(rows=1, cols=2, subplot_titles=EXPLORER_TITLES, horizontal_spacing=0.1)
     for col in (1, 2):
         for kind in ("plain", "residual"):
-            for t in _traces(kind, KIND_COLORS[kind], showlegend=col == 1):
+            for t in log_traces(kind, KIND_COLORS[kind], showlegend=col == 1, flag_legend=False):
                 fig.add_trace(t, row=1, col=col)
     base_layout(fig, "Plain vs residual", "", "", height=height)
     fig.update_yaxes(type="log", exponentformat="power")
@@ -132,7 +109,7 @@ def update_residual_explorer_figure(fig, comparison, title: str | None = None) -
                                 (3, "residual gradient", comparison.residual.grad_norm),
                                 (6, "plain std", comparison.plain.stream_std),
                                 (9, "residual std", comparison.residual.stream_std)):
-        note = _set(fig.data[start:start + 3], values)
+        note = set_log_traces(fig.data[start:start + 3], values)
         if note:
             notes.append(f"{kind}: {note}")
     head = title if title is not None else fig.layout.title.text.split("<br>")[0]

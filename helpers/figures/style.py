@@ -24,7 +24,8 @@ ACTIVATION_COLORS = {
 # Roles that are not activations: measured vs theory, first vs last layer, etc.
 ROLE_COLORS = {
     "measured": OKABE_ITO["blue"], "theory": "#444444", "bound": OKABE_ITO["vermillion"],
-    "derivative": OKABE_ITO["green"], "point": OKABE_ITO["black"], "warning": OKABE_ITO["vermillion"],
+    "derivative": OKABE_ITO["green"], "point": OKABE_ITO["black"],
+    "warning": OKABE_ITO["vermillion"],
     "std": OKABE_ITO["blue"], "saturation": OKABE_ITO["vermillion"], "dead": OKABE_ITO["purple"],
 }
 # A sequence for series that are not activations (configurations, runs, ...).
