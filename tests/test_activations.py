@@ -149,7 +149,8 @@ def test_module_types_cover_registry_and_identity_placeholder_is_not_an_activati
 
 @pytest.mark.parametrize("fn", [get_spec, get_activation, activation_fn, derivative])
 def test_unknown_name_lists_valid_choices(fn):
-    with pytest.raises(ValueError, match="unknown activation 'swish'; valid choices: sigmoid, tanh"):
+    message = "unknown activation 'swish'; valid choices: sigmoid, tanh"
+    with pytest.raises(ValueError, match=message):
         fn("swish")
 
 

@@ -16,7 +16,8 @@ from helpers.models import MLPConfig, build_mlp
 
 def toy_data(n=32, features=2, classes=2, seed=0, dtype=torch.float32):
     g = torch.Generator().manual_seed(seed)
-    return torch.randn(n, features, generator=g, dtype=dtype), torch.randint(classes, (n,), generator=g)
+    X = torch.randn(n, features, generator=g, dtype=dtype)
+    return X, torch.randint(classes, (n,), generator=g)
 
 
 def mlp_oracle(model, X, y, loss_fn=F.cross_entropy):

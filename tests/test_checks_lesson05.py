@@ -5,7 +5,11 @@ import math
 import pytest
 
 from helpers.checks.lesson05 import (
-    check_he_std, check_phase, check_q_star, classify_reference, he_std_reference,
+    check_he_std,
+    check_phase,
+    check_q_star,
+    classify_reference,
+    he_std_reference,
 )
 from helpers.theory import length_map, q_star
 

@@ -6,8 +6,14 @@ import numpy as np
 import plotly.graph_objects as go
 
 from helpers.figures.phase import (
-    depth_scale_figure, gradient_growth_figure, init_comparison_figure, length_map_figure,
-    phase_figure, singular_value_figure, update_phase_map, update_phase_point,
+    depth_scale_figure,
+    gradient_growth_figure,
+    init_comparison_figure,
+    length_map_figure,
+    phase_figure,
+    singular_value_figure,
+    update_phase_map,
+    update_phase_point,
 )
 
 

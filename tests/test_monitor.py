@@ -82,7 +82,8 @@ def test_records_match_manual_autograd(make, data, tracked):
             twin_opt.step()
             nan = float("nan")
             expected["mean"].append([outs[i].detach().double().mean().item() for i in idx])
-            expected["std"].append([outs[i].detach().double().std(correction=0).item() for i in idx])
+            expected["std"].append([outs[i].detach().double().std(correction=0).item()
+                                    for i in idx])
             expected["ograd"].append([dnorm(outs[i].grad) for i in idx])
             expected["wnorm"].append([dnorm(before[i]) if i in before else nan for i in idx])
             expected["wgrad"].append([dnorm(twin[i].weight.grad) if i in before else nan

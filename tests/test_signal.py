@@ -9,9 +9,17 @@ import torch
 from helpers.activations import derivative
 from helpers.models import MLPConfig, build_mlp
 from helpers.signal import (
-    _run, fixed_point_inputs, growth_factor, input_output_jacobian, input_variance,
-    jacobian_singular_values, length_map_iterates, mean_field_profile,
-    measure_gradient_growth, random_network, variance_profile,
+    _run,
+    fixed_point_inputs,
+    growth_factor,
+    input_output_jacobian,
+    input_variance,
+    jacobian_singular_values,
+    length_map_iterates,
+    mean_field_profile,
+    measure_gradient_growth,
+    random_network,
+    variance_profile,
 )
 from helpers.theory import chi1, critical_line, q_star
 
@@ -24,7 +32,7 @@ SIGMA_B2 = 0.05
 
 
 def _numpy_backprop(model, x, v):
-    """Pre-activation gradients by the explicit recursion delta_l = phi'(h_l) W_{l+1}^T delta_{l+1}."""
+    """Pre-activation gradients by the recursion delta_l = phi'(h_l) W_{l+1}^T delta_{l+1}."""
     ws = [b.linear.weight.detach().numpy() for b in model.blocks]
     bs = [b.linear.bias.detach().numpy() for b in model.blocks]
     act = model.config.activation
