@@ -20,6 +20,7 @@ unchanged; all hooks are removed on exit, even if the body raises.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,18 @@ from helpers.activations import activation_name
 
 _FIELDS = ("output_mean", "output_std", "output_grad_norm", "weight_norm", "weight_grad_norm",
            "update_ratio")
+
+
+def _norm(t: torch.Tensor) -> float:
+    """L2 norm in float64 (float32 squares of tiny or huge entries would under/overflow)."""
+    return float(torch.linalg.vector_norm(t.double()))
+
+
+def _moments(t: torch.Tensor) -> tuple[float, float]:
+    """Mean and population std, computed in float64 (two passes: ``var_mean`` is far slower)."""
+    d = t.double()
+    mean = d.mean()
+    return float(mean), float(torch.linalg.vector_norm(d - mean)) / math.sqrt(d.numel())
 
 
 @dataclass(frozen=True, repr=False)
@@ -88,6 +101,8 @@ class GradientMonitor:
         if not self._modules:
             raise ValueError("the model has no module with parameters or a known activation")
         self._index = {m: j for j, (_, m) in enumerate(self._modules)}
+        self._weights = [(j, m.weight) for j, (_, m) in enumerate(self._modules)
+                         if isinstance(getattr(m, "weight", None), torch.Tensor)]
         self._records: list[dict] = []
         self._prev_weights: dict[int, torch.Tensor] = {}
 
@@ -96,15 +111,12 @@ class GradientMonitor:
         if not torch.is_grad_enabled():
             return
         self._finish_updates()
-        n = len(self._modules)
-        rec = {f: torch.full((n,), float("nan"), dtype=torch.float64) for f in _FIELDS}
+        rec = {f: [math.nan] * len(self._modules) for f in _FIELDS}
         with torch.no_grad():
-            for j, (_, m) in enumerate(self._modules):
-                w = getattr(m, "weight", None)
-                if isinstance(w, torch.Tensor):
-                    rec["weight_norm"][j] = torch.linalg.vector_norm(w.detach()).double()
-                    if self.track_updates:
-                        self._prev_weights[j] = w.detach().clone()
+            for j, w in self._weights:
+                rec["weight_norm"][j] = _norm(w.detach())
+                if self.track_updates:
+                    self._prev_weights[j] = w.detach().clone()
         self._records.append(rec)
 
     def _finish_updates(self):
@@ -116,28 +128,24 @@ class GradientMonitor:
             for j, before in self._prev_weights.items():
                 after = self._modules[j][1].weight.detach()
                 if after.shape == before.shape:
-                    num = torch.linalg.vector_norm((after - before).double())
-                    rec["update_ratio"][j] = num / torch.linalg.vector_norm(before.double())
+                    rec["update_ratio"][j] = _norm(after - before) / _norm(before)
         self._prev_weights = {}
 
     def _on_forward(self, module, inputs, out):
         if not self._records or not torch.is_grad_enabled() or not isinstance(out, torch.Tensor):
             return
         rec, j = self._records[-1], self._index[module]
-        with torch.no_grad():
-            o = out.detach().double()
-            rec["output_mean"][j] = o.mean()
-            rec["output_std"][j] = o.std(correction=0) if o.numel() > 0 else float("nan")
+        if out.numel() > 0:
+            rec["output_mean"][j], rec["output_std"][j] = _moments(out.detach())
         if out.requires_grad:
             def on_grad(grad, rec=rec, j=j):
-                rec["output_grad_norm"][j] = torch.linalg.vector_norm(grad.detach().double())
+                rec["output_grad_norm"][j] = _norm(grad.detach())
             out.register_hook(on_grad)
 
     def _on_weight_grad(self, j):
         def hook(param):
             if self._records and param.grad is not None:
-                g = param.grad.detach().double()
-                self._records[-1]["weight_grad_norm"][j] = torch.linalg.vector_norm(g)
+                self._records[-1]["weight_grad_norm"][j] = _norm(param.grad.detach())
         return hook
 
     # -- context manager ---------------------------------------------------------
@@ -179,11 +187,8 @@ class GradientMonitor:
     def history(self) -> MonitorHistory:
         """Everything recorded so far, as NumPy arrays."""
         n = len(self._modules)
-        arrays = {
-            f: (torch.stack([r[f] for r in self._records]).numpy() if self._records
-                else np.zeros((0, n)))
-            for f in _FIELDS
-        }
+        arrays = {f: np.array([r[f] for r in self._records], dtype=np.float64).reshape(-1, n)
+                  for f in _FIELDS}
         return MonitorHistory(
             module_names=tuple(name for name, _ in self._modules),
             module_types=tuple(type(m).__name__ for _, m in self._modules),
