@@ -251,9 +251,9 @@ def gradient_profile(
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(bins, int) or not 1 <= bins <= 1000:
+    if isinstance(bins, bool) or not isinstance(bins, int) or not 1 <= bins <= 1000:
         raise ValueError(f"bins must be an int between 1 and 1000, got {bins!r}")
-    if not isinstance(sample, int) or sample < 1:
+    if isinstance(sample, bool) or not isinstance(sample, int) or sample < 1:
         raise ValueError(f"sample must be a positive int, got {sample!r}")
     X, y = check_data(X, y)
     modules = list(model.named_modules())  # walk the module tree once: it is slow on deep nets

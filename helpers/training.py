@@ -95,7 +95,8 @@ def train(
     if callback is not None and not callable(callback):
         raise TypeError("callback must be callable or None")
     X, y = check_data(X, y)
-    if batch_size is not None and (not isinstance(batch_size, int) or not 1 <= batch_size):
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
+                                   or batch_size < 1):
         raise ValueError(f"batch_size must be None or an int >= 1, got {batch_size!r}")
     linears = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear)]
     if not linears:

@@ -412,6 +412,7 @@ def small():
         (dict(loss="mse", y=torch.full((8, 2), float("nan"))), ValueError, "y contains NaN"),
         (dict(bins=0), ValueError, "bins must be an int between 1 and 1000"),
         (dict(bins=2.5), ValueError, "bins must be an int between 1 and 1000"),
+        (dict(bins=True), ValueError, "bins must be an int between 1 and 1000"),
         (dict(sample=0), ValueError, "sample must be a positive int"),
     ],
 )

@@ -179,6 +179,7 @@ def test_deep_sigmoid_fails_where_relu_he_learns(spirals500):
         (dict(callback=3), TypeError, "callback must be callable or None"),
         (dict(batch_size=0), ValueError, "batch_size must be None or an int >= 1"),
         (dict(batch_size=2.5), ValueError, "batch_size must be None or an int >= 1"),
+        (dict(batch_size=True), ValueError, "batch_size must be None or an int >= 1"),
         (dict(loss="hinge"), ValueError, "valid choices: cross_entropy, mse"),
         (dict(X=torch.full((8, 2), float("nan"))), ValueError, "X contains NaN or infinite"),
         (dict(X=torch.zeros(0, 2), y=torch.zeros(0, dtype=torch.long)), ValueError, "X is empty"),
