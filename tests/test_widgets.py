@@ -227,3 +227,13 @@ def test_activation_point_explorer_moves_the_point():
     assert f"{float(derivative('sigmoid')(-2.5)):.4f}" in w.status.value
     with pytest.raises(ValueError, match="valid choices"):
         make_activation_point_explorer(("sigmoid", "nope"))
+
+
+def test_activation_dropdown_lists_labels_and_rejects_unknown_names():
+    from helpers.widgets.base import activation_dropdown
+
+    dd = activation_dropdown("relu", ["sigmoid", "relu"])
+    assert dd.value == "relu" and dd.options == (("Sigmoid", "sigmoid"), ("ReLU", "relu"))
+    assert len(activation_dropdown("tanh").options) == 8
+    with pytest.raises(ValueError, match="valid choices: sigmoid, relu"):
+        activation_dropdown("swish", ["sigmoid", "relu"])

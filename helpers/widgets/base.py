@@ -22,6 +22,8 @@ import ipywidgets as widgets
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from helpers.activations import ACTIVATIONS
+
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (glibc's malloc.h)
 _memory_retained: bool | None = None
 
@@ -48,6 +50,16 @@ def retain_freed_memory() -> bool:
             except (OSError, AttributeError):
                 pass
     return _memory_retained
+
+
+def activation_dropdown(value: str, names=None, layout=None) -> widgets.Dropdown:
+    """A dropdown of activations shown by label: every registry entry, or just ``names``."""
+    names = list(ACTIVATIONS) if names is None else list(names)
+    if value not in names:
+        raise ValueError(f"unknown activation {value!r}; valid choices: {', '.join(names)}")
+    return widgets.Dropdown(options=[(ACTIVATIONS[n].label, n) for n in names], value=value,
+                            description="activation", style={"description_width": "initial"},
+                            layout=layout or widgets.Layout())
 
 
 class LiveFigure:

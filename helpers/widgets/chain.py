@@ -8,10 +8,10 @@ import math
 import ipywidgets as widgets
 import numpy as np
 
-from helpers.activations import ACTIVATIONS, get_spec
+from helpers.activations import get_spec
 from helpers.chain import scalar_chain
 from helpers.figures.chain import chain_gradient_figure, update_chain_gradient_figure
-from helpers.widgets.base import LiveFigure
+from helpers.widgets.base import LiveFigure, activation_dropdown
 
 
 def _fmt(v: float) -> str:
@@ -47,9 +47,7 @@ class ChainExplorer(LiveFigure):
             "bias": widgets.FloatSlider(bias, min=-8.0, max=8.0, step=0.05,
                                         description="bias b (every layer)", style=style,
                                         layout=wide),
-            "activation": widgets.Dropdown(
-                options=[(s.label, name) for name, s in ACTIVATIONS.items()], value=activation,
-                description="activation", style=style, layout=wide),
+            "activation": activation_dropdown(activation, layout=wide),
             "x0": widgets.FloatSlider(x0, min=-2.0, max=2.0, step=0.05, description="input a_0",
                                       style=style, layout=wide),
         }

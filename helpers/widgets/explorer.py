@@ -12,7 +12,7 @@ from helpers.capture import gradient_profile
 from helpers.data import spirals
 from helpers.figures.profiles import explorer_figure, update_explorer_figure
 from helpers.models import MLPConfig, build_mlp, init_weights
-from helpers.widgets.base import LiveFigure
+from helpers.widgets.base import LiveFigure, activation_dropdown
 
 EXPLORER_INITS = ("default", "xavier", "he", "orthogonal", "normal")
 
@@ -49,9 +49,7 @@ class GradientFlowExplorer(LiveFigure):
                                        continuous_update=False, style=style, layout=wide),
             "width": widgets.IntSlider(width, min=4, max=512, step=4, description="width",
                                        continuous_update=False, style=style, layout=wide),
-            "activation": widgets.Dropdown(
-                options=[(s.label, name) for name, s in ACTIVATIONS.items()], value=activation,
-                description="activation", style=style, layout=wide),
+            "activation": activation_dropdown(activation, layout=wide),
             "init": widgets.Dropdown(options=list(EXPLORER_INITS), value=init,
                                      description="init", style=style, layout=wide),
             "weight_std": widgets.FloatLogSlider(

@@ -6,10 +6,10 @@ import html
 
 import ipywidgets as widgets
 
-from helpers.activations import ACTIVATIONS, get_spec
+from helpers.activations import get_spec
 from helpers.figures.neuron import neuron_figure, update_neuron_figure
 from helpers.saturation import neuron_state
-from helpers.widgets.base import LiveFigure
+from helpers.widgets.base import LiveFigure, activation_dropdown
 
 NEURON_ACTIVATIONS = ("sigmoid", "tanh")  # the activations with a two-sided saturation
 
@@ -39,9 +39,7 @@ class NeuronExplorer(LiveFigure):
                                      **slider),
             "b": widgets.FloatSlider(b, min=-6.0, max=6.0, step=0.05, description="bias b",
                                      **slider),
-            "activation": widgets.Dropdown(
-                options=[(ACTIVATIONS[k].label, k) for k in NEURON_ACTIVATIONS],
-                value=activation, description="activation"),
+            "activation": activation_dropdown(activation, NEURON_ACTIVATIONS),
         }
         super().__init__(controls, neuron_figure(), columns=4)
         self.state = None

@@ -11,7 +11,7 @@ from helpers.figures.normalization import (
     update_norm_explorer_figure,
 )
 from helpers.normalization import growth_per_layer, norm_explorer_profile
-from helpers.widgets.base import LiveFigure
+from helpers.widgets.base import LiveFigure, activation_dropdown
 from helpers.widgets.explorer import ratio_sentence
 
 # The identity is left out: on 2-D inputs a linear net keeps every layer in a 2-D subspace,
@@ -43,9 +43,7 @@ class NormalizationExplorer(LiveFigure):
         controls = {
             "depth": widgets.IntSlider(depth, min=2, max=100, description="depth",
                                        continuous_update=False, style=style, layout=wide),
-            "activation": widgets.Dropdown(
-                options=[(ACTIVATIONS[a].label, a) for a in EXPLORER_ACTIVATIONS],
-                value=activation, description="activation", style=style, layout=wide),
+            "activation": activation_dropdown(activation, EXPLORER_ACTIVATIONS, layout=wide),
             "norm": widgets.Dropdown(options=[("none", None), ("batch", "batch"),
                                               ("layer", "layer")], value=norm,
                                      description="norm", style=style, layout=wide),

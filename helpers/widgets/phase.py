@@ -9,7 +9,7 @@ from helpers.activations import ACTIVATIONS
 from helpers.figures.phase import phase_figure, update_phase_map, update_phase_point
 from helpers.signal import measure_gradient_growth
 from helpers.theory import chi1_grid, critical_line
-from helpers.widgets.base import LiveFigure
+from helpers.widgets.base import LiveFigure, activation_dropdown
 
 PHASE_ACTIVATIONS = ("tanh", "relu", "leaky_relu", "elu")  # GELU, SiLU: grids cost 10x more
 SIGMA_W2_RANGE = (0.1, 4.0)
@@ -51,9 +51,7 @@ class PhaseDiagramExplorer(LiveFigure):
         style = {"description_width": "initial"}
         wide = widgets.Layout(width="320px")
         controls = {
-            "activation": widgets.Dropdown(
-                options=[(ACTIVATIONS[a].label, a) for a in PHASE_ACTIVATIONS],
-                value=activation, description="activation", style=style, layout=wide),
+            "activation": activation_dropdown(activation, PHASE_ACTIVATIONS, layout=wide),
             "sigma_w2": widgets.FloatSlider(
                 sigma_w2, min=SIGMA_W2_RANGE[0], max=SIGMA_W2_RANGE[1], step=0.01,
                 description="sigma_w^2", continuous_update=False, readout_format=".2f",

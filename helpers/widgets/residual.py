@@ -13,11 +13,11 @@ import math
 
 import ipywidgets as widgets
 
-from helpers.activations import ACTIVATIONS, get_spec
+from helpers.activations import get_spec
 from helpers.figures.residual import residual_explorer_figure, update_residual_explorer_figure
 from helpers.models import NORM_POSITIONS, MLPConfig
 from helpers.residual import compare_plain_residual, lesson_data
-from helpers.widgets.base import LiveFigure
+from helpers.widgets.base import LiveFigure, activation_dropdown
 
 NORM_OPTIONS = (("none", None), ("BatchNorm", "batch"), ("LayerNorm", "layer"))
 EXPLORER_INITS = ("default", "xavier", "he", "orthogonal")
@@ -54,9 +54,7 @@ class ResidualExplorer(LiveFigure):
             "depth": widgets.IntSlider(depth, min=MIN_DEPTH, max=MAX_DEPTH, step=5,
                                        description="depth (blocks)", continuous_update=False,
                                        style=style, layout=wide),
-            "activation": widgets.Dropdown(
-                options=[(s.label, name) for name, s in ACTIVATIONS.items()], value=activation,
-                description="activation", style=style, layout=wide),
+            "activation": activation_dropdown(activation, layout=wide),
             "norm": widgets.Dropdown(options=list(NORM_OPTIONS), value=norm,
                                      description="normalization", style=style, layout=wide),
             "norm_position": widgets.Dropdown(
