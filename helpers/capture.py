@@ -345,6 +345,8 @@ def gradient_profile(
         for idx, smp in group_samples:
             hist[idx] = _histograms(smp, lo, hi, bins)
         edges = np.linspace(lo, hi, bins + 1)
+        # Restored only now: the backward pass above checks that BatchNorm's buffers are
+        # unchanged since the forward (their version counter), so they cannot be reset earlier.
         for b, saved in zip(buffers, saved_buffers, strict=True):
             b.copy_(saved)
     stats.update(w=norms[0], wg=norms[1], ag=norms[2], zero=zero)
