@@ -10,11 +10,6 @@ from helpers.checks import core
 from helpers.checks.core import CheckResult, check_function, check_true, check_value, compare
 
 
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    monkeypatch.setenv("COURSE_STRICT_CHECKS", "0")
-
-
 def square(x):
     return np.asarray(x) ** 2
 

@@ -14,11 +14,6 @@ from helpers.checks.lesson02 import (
 )
 
 
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    monkeypatch.setenv("COURSE_STRICT_CHECKS", "0")
-
-
 def backward(weights, z, activation):
     local = np.asarray(weights) * derivative(activation)(np.asarray(z))
     return np.append(np.cumprod(local[::-1])[::-1], 1.0)

@@ -13,11 +13,6 @@ from helpers.data import spirals
 from helpers.models import MLPConfig, build_mlp, linear_layers
 
 
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    monkeypatch.setenv("COURSE_STRICT_CHECKS", "0")
-
-
 def stub(*args):
     raise NotImplementedError("Exercise 3.x")
 

@@ -12,11 +12,6 @@ from helpers.checks.lesson04 import (
 )
 
 
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    monkeypatch.delenv("COURSE_STRICT_CHECKS", raising=False)
-
-
 def stub(*args, **kwargs):
     raise NotImplementedError("Exercise")
 

@@ -14,11 +14,6 @@ from helpers.checks.lesson05 import (
 from helpers.theory import length_map, q_star
 
 
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    monkeypatch.delenv("COURSE_STRICT_CHECKS", raising=False)
-
-
 def stub(*args):
     raise NotImplementedError("Exercise 5.x")
 

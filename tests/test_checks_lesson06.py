@@ -7,11 +7,6 @@ from helpers.checks.lesson06 import check_batch_norm_step, check_batch_norm_trai
 from helpers.normalization import batch_norm_step, batch_norm_train, layer_norm
 
 
-@pytest.fixture(autouse=True)
-def _lenient(monkeypatch):
-    monkeypatch.setenv("COURSE_STRICT_CHECKS", "0")
-
-
 def _stub(*args, **kwargs):
     raise NotImplementedError("Exercise")
 

@@ -14,11 +14,6 @@ from helpers.checks.lesson07 import (
 from helpers.models import MLPConfig
 
 
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    monkeypatch.delenv("COURSE_STRICT_CHECKS", raising=False)
-
-
 def not_done(*args):
     raise NotImplementedError("Exercise")
 
