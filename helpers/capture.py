@@ -9,10 +9,11 @@ What a layer's *activation* is: the output of the activation module (``nn.Tanh``
 after that Linear and before the next one; for a Linear with no activation after it
 (the output layer) it is the Linear's own output (the logits).
 
-Hooks are registered for the duration of one call and always removed. Gradients are taken
-with ``torch.autograd.grad``, so the model's ``.grad`` fields are never touched, and
-buffers such as BatchNorm's running statistics are restored afterwards: measuring does
-not change the model.
+The course's own networks (``helpers.models.MLP``, as ``build_mlp`` makes them) record
+these tensors as they run; any other model gets forward hooks for the duration of one call,
+always removed. Gradients are taken with ``torch.autograd.grad``, so the model's ``.grad``
+fields are never touched, and buffers such as BatchNorm's running statistics are restored
+afterwards: measuring does not change the model.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.activations import ACTIVATIONS, activation_name
+from helpers.activations import ACTIVATIONS, MODULE_TYPES, activation_name
+from helpers.models import MLP, Block
 from helpers.monitor import GradientMonitor, MonitorHistory
 
-__all__ = ["GradientProfile", "gradient_profile", "GradientMonitor", "MonitorHistory"]
+__all__ = ["GradientProfile", "gradient_profile", "CapturedPass", "capture_pass", "GradientMonitor",
+           "MonitorHistory"]
 
 LOSSES = ("cross_entropy", "mse")
 
@@ -153,38 +156,29 @@ def compute_loss(out: torch.Tensor, y: torch.Tensor, loss) -> torch.Tensor:
     raise ValueError(f"unknown loss {loss!r}; valid choices: {', '.join(LOSSES)} or a callable")
 
 
-def _saturation_and_dead(z: torch.Tensor, act: str) -> tuple[torch.Tensor, torch.Tensor]:
+def _saturation_and_dead(z: torch.Tensor, act: str) -> tuple[np.ndarray, np.ndarray]:
     """Per layer of a stacked (layers, batch, units...) pre-activation: saturation, dead."""
     k = z.shape[0]
     spec = ACTIVATIONS[act]
-    per_layer = z[0].numel()
-    if spec.saturation_bounds is None:
-        sat = torch.zeros(k, dtype=torch.float64)
-    else:
+    sat, dead = np.zeros(k), np.zeros(k)
+    if spec.saturation_bounds is not None:
         lo, hi = spec.saturation_bounds
-        # Count z outside [lo, hi] with float arithmetic: |z| - hi > 0 exactly when |z| > hi,
-        # and sign() turns that into a 1. Comparisons that produce a bool mask, and sums of
-        # it, took 2-4x longer. A NaN would count as NaN here: such layers are redone below.
+        # In-place comparisons on one float copy (1.0 where z lies outside [lo, hi], 0.0
+        # elsewhere and for NaN) and a float64 sum: a bool mask and its count took 2-3x longer.
         if lo == -hi:
-            over = z.abs().sub_(hi)
+            outside = z.abs().gt_(hi)
         elif hi == math.inf:
-            over = z.neg().add_(lo)  # lo - z > 0 exactly when z < lo
+            outside = z.neg().gt_(-lo)  # z < lo
         else:
-            over = None
-        if over is not None:
-            sat = over.clamp_(min=0).sign_().flatten(1).sum(1).double() / per_layer
-        if over is None or torch.isnan(sat).any():
-            mask = z.abs() > hi if lo == -hi else (z < lo) | (z > hi)
-            sat = mask.flatten(1).sum(1).double() / per_layer
+            outside = ((z < lo) | (z > hi)).to(z.dtype)
+        sat = _count_rows(outside.flatten(1)) / z[0].numel()
     if spec.relu_like:
         # A unit is alive if z > 0 on some example: its maximum over the batch decides that
         # in one reduction, unless a NaN (which the maximum propagates) hides a positive z.
         top = z.amax(dim=1).flatten(1)  # (layers, units)
         if torch.isnan(top).any():
             top = (z > 0).any(dim=1).flatten(1).to(z.dtype)
-        dead = 1.0 - torch.count_nonzero(top > 0, dim=1).double() / top.shape[1]
-    else:
-        dead = torch.zeros(k, dtype=torch.float64)
+        dead = 1.0 - torch.count_nonzero(top > 0, dim=1).numpy() / top.shape[1]
     return sat, dead
 
 
@@ -204,8 +198,8 @@ def _histogram_range(act_names, mean, std) -> tuple[float, float]:
     if names and names <= {"sigmoid", "tanh"}:
         return -1.0, 1.0
     hidden = [i for i, n in enumerate(act_names) if n != "linear"] or list(range(len(act_names)))
-    m, s = mean[hidden], std[hidden]
-    ok = torch.isfinite(m) & torch.isfinite(s)
+    m, s = np.asarray(mean, dtype=float)[hidden], np.asarray(std, dtype=float)[hidden]
+    ok = np.isfinite(m) & np.isfinite(s)
     if not ok.any():
         return -1.0, 1.0
     lo, hi = float((m - 4 * s)[ok].min()), float((m + 4 * s)[ok].max())
@@ -216,16 +210,18 @@ def _histogram_range(act_names, mean, std) -> tuple[float, float]:
     return lo, hi
 
 
-def _histograms(flat_samples: torch.Tensor, lo: float, hi: float, bins: int) -> torch.Tensor:
-    """(layers, bins) fractions of ``flat_samples`` (layers, n) per bin; outliers in end bins."""
-    k, n = flat_samples.shape
-    # In place on one float64 copy: fewer passes over the samples, fewer MB-sized temporaries.
-    x = flat_samples.to(torch.float64, copy=True)
-    x = torch.nan_to_num_(x, nan=lo, posinf=hi, neginf=lo)
-    x.sub_(lo).mul_(bins / (hi - lo)).floor_().clamp_(0, bins - 1)
-    idx = x.long()
+def _histograms(samples: torch.Tensor, lo: float, hi: float, bins: int) -> np.ndarray:
+    """(layers, bins) fractions of ``samples`` (layers, n) per bin; outliers in end bins.
+
+    ``samples`` is overwritten (callers pass a float64 copy): in place, the bin index
+    takes a few passes over the samples and no MB-sized temporaries.
+    """
+    k, n = samples.shape
+    x = torch.nan_to_num_(samples, nan=lo, posinf=hi, neginf=lo)
+    # clamped to [0, bins - 1] before the cast, truncation is the floor
+    idx = x.sub_(lo).mul_(bins / (hi - lo)).clamp_(0, bins - 1).long()
     idx += torch.arange(0, k * bins, bins)[:, None]
-    return torch.bincount(idx.view(-1), minlength=k * bins).view(k, bins).double() / n
+    return torch.bincount(idx.view(-1), minlength=k * bins).view(k, bins).numpy() / n
 
 
 def gradient_profile(
@@ -249,115 +245,222 @@ def gradient_profile(
     Returns:
         A ``GradientProfile``; arrays are float64 with one entry per Linear in forward order.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if isinstance(bins, bool) or not isinstance(bins, int) or not 1 <= bins <= 1000:
         raise ValueError(f"bins must be an int between 1 and 1000, got {bins!r}")
     if isinstance(sample, bool) or not isinstance(sample, int) or sample < 1:
         raise ValueError(f"sample must be a positive int, got {sample!r}")
+    return _statistics(capture_pass(model, X, y, loss), bins, sample)
+
+
+@dataclass(frozen=True)
+class CapturedPass:
+    """The raw tensors of one measured pass, before any statistics are taken."""
+
+    layer_names: tuple[str, ...]
+    activations: tuple[str, ...]  # activation name per layer ("linear" if none)
+    weights: list  # each Linear's weight
+    pre_activations: list  # the activation's input per layer (the Linear output if none)
+    outputs: list  # the activation's output per layer
+    weight_grads: list  # dLoss/dW per layer
+    output_grads: list  # dLoss/d(activation output) per layer
+    loss: torch.Tensor
+    dtype: torch.dtype
+
+
+def capture_pass(model: nn.Module, X, y, loss="cross_entropy") -> CapturedPass:
+    """One forward and backward pass of ``model``, keeping each layer's tensors.
+
+    This is the capture half of ``gradient_profile`` (which validates its arguments and
+    then takes statistics of the result); it is separate so that its cost can be measured.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     X, y = check_data(X, y)
-    modules = list(model.named_modules())  # walk the module tree once: it is slow on deep nets
-    names = {m: n for n, m in modules}
     first_param = next(model.parameters(), None)
     if first_param is not None and first_param.is_floating_point():
         X = X.to(first_param.dtype)
 
-    events: list[tuple] = []  # ("linear", module, out) or ("act", name, z, a), in call order
-
-    def on_linear(module, inputs, out):
-        events.append(("linear", module, out))
-
-    def on_act(module, inputs, out):
-        events.append(("act", activation_name(module), inputs[0], out))
-
-    handles = []
-    buffers = [b for _, m in modules for b in m._buffers.values() if b is not None]
+    # Activations and Linear outputs, in call order: ("linear", module, out) or
+    # ("act", name, z, a). The course's own MLPs record them as they run; any other model
+    # gets a forward hook on every Linear and activation module for the duration of the pass.
+    events: list[tuple] = []
+    own = _is_built_mlp(model)
+    if own:
+        names = {block.linear: f"blocks.{i}.linear" for i, block in enumerate(model.blocks)}
+        names[model.output] = "output"
+        buffers = [b for block in model.blocks if type(block.norm) is nn.BatchNorm1d
+                   for b in block.norm._buffers.values() if b is not None]
+    else:
+        modules = list(model.named_modules())  # walk the module tree once: slow on deep nets
+        names = {m: n for n, m in modules}
+        buffers = [b for _, m in modules for b in m._buffers.values() if b is not None]
     saved_buffers = [b.detach().clone() for b in buffers]
+    handles = []
     try:
-        for _, m in modules:
-            if isinstance(m, nn.Linear):
-                handles.append(m.register_forward_hook(on_linear))
-            elif activation_name(m) is not None:
-                handles.append(m.register_forward_hook(on_act))
+        if not own:
+            def on_linear(module, inputs, out):
+                events.append(("linear", module, out))
+
+            def on_act(module, inputs, out):
+                events.append(("act", activation_name(module), inputs[0], out))
+
+            for _, m in modules:
+                if isinstance(m, nn.Linear):
+                    handles.append(m.register_forward_hook(on_linear))
+                elif activation_name(m) is not None:
+                    handles.append(m.register_forward_hook(on_act))
         with torch.enable_grad():
-            out = model(X)
+            out = model(X, record=events) if own else model(X)
             loss_value = compute_loss(out, y, loss)
-    except BaseException:  # e.g. bad labels: undo the forward's update of running statistics
-        with torch.no_grad():
-            for b, saved in zip(buffers, saved_buffers, strict=True):
-                b.copy_(saved)
-        raise
+        for h in handles:
+            h.remove()
+        handles = []
+
+        # Pair each Linear (first call only) with the activation that follows it.
+        layers: list[dict] = []
+        seen = set()
+        for ev in events:
+            if ev[0] == "linear":
+                if ev[1] in seen:
+                    layers.append(None)  # a repeated call: nothing after it pairs with a layer
+                    continue
+                seen.add(ev[1])
+                layers.append({"module": ev[1], "z": ev[2], "a": ev[2], "act": "linear"})
+            elif layers and layers[-1] is not None and layers[-1]["act"] == "linear":
+                layers[-1].update(z=ev[2], a=ev[3], act=ev[1])
+        layers = [layer for layer in layers if layer is not None]
+        if not layers:
+            raise ValueError(
+                "the model has no nn.Linear layer that takes part in the forward pass")
+
+        weights = [layer["module"].weight for layer in layers]
+        acts = [layer["a"] for layer in layers]
+        grads = torch.autograd.grad(loss_value, weights + acts, allow_unused=True)
     finally:
         for h in handles:
             h.remove()
-
-    # Pair each Linear (first call only) with the activation that follows it.
-    layers: list[dict] = []
-    seen = set()
-    for ev in events:
-        if ev[0] == "linear":
-            if ev[1] in seen:
-                layers.append(None)  # a repeated call: nothing after it pairs with a layer
-                continue
-            seen.add(ev[1])
-            layers.append({"module": ev[1], "z": ev[2], "a": ev[2], "act": "linear"})
-        elif layers and layers[-1] is not None and layers[-1]["act"] == "linear":
-            layers[-1].update(z=ev[2], a=ev[3], act=ev[1])
-    layers = [layer for layer in layers if layer is not None]
-    if not layers:
-        raise ValueError("the model has no nn.Linear layer that takes part in the forward pass")
-
-    weights = [layer["module"].weight for layer in layers]
-    acts = [layer["a"] for layer in layers]
-    grads = torch.autograd.grad(loss_value, weights + acts, allow_unused=True)
-    wgrads = [g if g is not None else torch.zeros_like(w)
-              for g, w in zip(grads[:len(weights)], weights, strict=True)]
-    agrads = [g if g is not None else torch.zeros_like(a)
-              for g, a in zip(grads[len(weights):], acts, strict=True)]
-
-    n = len(layers)
-    stats = {k: torch.zeros(n, dtype=torch.float64) for k in ("mean", "std", "sat", "dead")}
-    with torch.no_grad():
-        flat = [t.detach() for t in weights + wgrads + agrads]
-        norms = torch.stack(torch._foreach_norm(flat)).double()  # one type per model
-        # Below ~1e-19 (above ~1e19) float32 squares underflow to 0 (overflow to inf), so a
-        # norm of tiny but nonzero gradients came out as exactly 0: redo those in float64.
-        for i in torch.nonzero(~((norms > 1e-15) & (norms < 1e15))).flatten().tolist():
-            if flat[i].dtype != torch.float64:
-                norms[i] = torch.linalg.vector_norm(flat[i].double())
-        norms = norms.view(3, n)
-        numel = torch.tensor([g.numel() for g in wgrads], dtype=torch.float64)
-        zero = 1.0 - torch.stack([torch.count_nonzero(g) for g in wgrads]).double() / numel
-        keys = [(tuple(layer["a"].shape), layer["act"]) for layer in layers]
-        group_samples = []
-        for (_, act), idx in _groups(keys).items():
-            A = torch.stack([acts[i].detach() for i in idx]).flatten(1)  # (k, batch*units)
-            Z = torch.stack([layers[i]["z"].detach() for i in idx])  # (k, batch, units...)
-            mean = A.mean(1)
-            stats["mean"][idx] = mean.double()
-            centered = torch.linalg.vector_norm(A - mean[:, None], dim=1).double()
-            stats["std"][idx] = centered / A.shape[1] ** 0.5
-            stats["sat"][idx], stats["dead"][idx] = _saturation_and_dead(Z, act)
-            step = max(1, A.shape[1] // sample)  # evenly spaced sample for the histograms
-            group_samples.append((idx, A[:, ::step][:, :sample]))
-        lo, hi = _histogram_range([layer["act"] for layer in layers], stats["mean"], stats["std"])
-        hist = torch.zeros(n, bins, dtype=torch.float64)
-        for idx, smp in group_samples:
-            hist[idx] = _histograms(smp, lo, hi, bins)
-        edges = np.linspace(lo, hi, bins + 1)
-        # Restored only now: the backward pass above checks that BatchNorm's buffers are
-        # unchanged since the forward (their version counter), so they cannot be reset earlier.
-        for b, saved in zip(buffers, saved_buffers, strict=True):
-            b.copy_(saved)
-    stats.update(w=norms[0], wg=norms[1], ag=norms[2], zero=zero)
-
-    s = {k: v.numpy() for k, v in stats.items()}
-    return GradientProfile(
+        # Restored only after the backward pass, which checks that BatchNorm's buffers are
+        # unchanged since the forward (their version counter); also when the pass raised.
+        with torch.no_grad():
+            for b, saved in zip(buffers, saved_buffers, strict=True):
+                b.copy_(saved)
+    return CapturedPass(
         layer_names=tuple(names[layer["module"]] for layer in layers),
         activations=tuple(layer["act"] for layer in layers),
-        weight_grad_norm=s["wg"], weight_norm=s["w"], grad_zero_fraction=s["zero"],
-        activation_mean=s["mean"], activation_std=s["std"], activation_grad_norm=s["ag"],
-        saturation=s["sat"], dead_fraction=s["dead"],
-        hist_edges=edges, activation_hist=hist.numpy(),
-        loss=float(loss_value.detach()), dtype=str(X.dtype).replace("torch.", ""),
+        weights=[w.detach() for w in weights],
+        pre_activations=[layer["z"].detach() for layer in layers],
+        outputs=[a.detach() for a in acts],
+        weight_grads=[g if g is not None else torch.zeros_like(w)
+                      for g, w in zip(grads[:len(weights)], weights, strict=True)],
+        output_grads=[g if g is not None else torch.zeros_like(a)
+                      for g, a in zip(grads[len(weights):], acts, strict=True)],
+        loss=loss_value.detach(), dtype=X.dtype,
     )
+
+
+@torch.no_grad()
+def _statistics(cap: CapturedPass, bins: int, sample: int) -> GradientProfile:
+    """Per-layer statistics of a captured pass.
+
+    Statistics of same-shaped layers are taken together on stacked copies: a few operations
+    per group instead of several per layer (per-operation overhead, not arithmetic, is
+    what costs at these sizes).
+    """
+    n = len(cap.layer_names)
+    stats = {k: np.zeros(n) for k in ("w", "wg", "zero", "mean", "std", "ag", "sat", "dead")}
+    hist = np.zeros((n, bins))
+    for idx in _groups([tuple(w.shape) for w in cap.weights]).values():
+        stats["w"][idx] = _row_norms(_stack([cap.weights[i] for i in idx]))
+        G = _stack([cap.weight_grads[i] for i in idx]).flatten(1)
+        stats["wg"][idx] = _row_norms(G)
+        stats["zero"][idx] = 1.0 - _count_nonzero_rows(G) / G.shape[1]
+    samples = []
+    keys = [(tuple(a.shape), name) for a, name in zip(cap.outputs, cap.activations,
+                                                      strict=True)]
+    for (_, act), idx in _groups(keys).items():
+        stats["ag"][idx] = _row_norms(_stack([cap.output_grads[i] for i in idx]))
+        spec = ACTIVATIONS[act]
+        if spec.saturation_bounds is not None or spec.relu_like:
+            Z = _stack([cap.pre_activations[i] for i in idx])  # (k, batch, units...)
+            stats["sat"][idx], stats["dead"][idx] = _saturation_and_dead(Z, act)
+            del Z
+        # a copy (stack makes one even of a single tensor): centred in place below
+        A = torch.stack([cap.outputs[i] for i in idx]).flatten(1)  # (k, batch*units)
+        step = max(1, A.shape[1] // sample)  # evenly spaced sample for the histograms
+        samples.append((idx, A[:, ::step][:, :sample].to(torch.float64, copy=True)))
+        mean = A.mean(1)
+        stats["mean"][idx] = mean.numpy()
+        centered = torch.linalg.vector_norm(A.sub_(mean[:, None]), dim=1)  # two-pass std
+        stats["std"][idx] = centered.numpy() / A.shape[1] ** 0.5
+    lo, hi = _histogram_range(cap.activations, stats["mean"], stats["std"])
+    for idx, smp in samples:
+        hist[idx] = _histograms(smp, lo, hi, bins)
+    return GradientProfile(
+        layer_names=cap.layer_names, activations=cap.activations,
+        weight_grad_norm=stats["wg"], weight_norm=stats["w"], grad_zero_fraction=stats["zero"],
+        activation_mean=stats["mean"], activation_std=stats["std"],
+        activation_grad_norm=stats["ag"], saturation=stats["sat"], dead_fraction=stats["dead"],
+        hist_edges=np.linspace(lo, hi, bins + 1), activation_hist=hist,
+        loss=float(cap.loss), dtype=str(cap.dtype).replace("torch.", ""),
+    )
+
+
+def _stack(tensors: list) -> torch.Tensor:
+    """``torch.stack`` for reading: a single tensor becomes a view instead of a copy."""
+    return tensors[0].unsqueeze(0) if len(tensors) == 1 else torch.stack(tensors)
+
+
+_NORM_TYPES = (nn.Identity, nn.BatchNorm1d, nn.LayerNorm)
+
+
+def _is_built_mlp(model: nn.Module) -> bool:
+    """Whether ``model`` is an ``MLP`` laid out exactly as ``build_mlp`` makes it, so that
+    its forward pass can record its own layers (nothing swapped in, subclassed or added)."""
+    if type(model) is not MLP or model._buffers or model._modules.keys() != {"blocks", "output"}:
+        return False
+    blocks, output = model._modules["blocks"], model._modules["output"]
+    if type(blocks) is not nn.ModuleList or type(output) is not nn.Linear:
+        return False
+    for block in blocks._modules.values():  # _modules directly: attribute access is slow
+        if type(block) is not Block or block._buffers:
+            return False
+        parts = block._modules
+        if (parts.keys() != _BLOCK_PARTS or type(parts["linear"]) is not nn.Linear
+                or type(parts["norm"]) not in _NORM_TYPES
+                or type(parts["act"]) not in MODULE_TYPES):
+            return False
+    return True
+
+
+_BLOCK_PARTS = {"linear", "norm", "act"}
+
+
+def _row_norms(rows: torch.Tensor) -> np.ndarray:
+    """L2 norm of each ``rows[i]`` as float64; float32 rows are redone in float64 where needed."""
+    rows = rows.flatten(1)
+    norms = torch.linalg.vector_norm(rows, dim=1).numpy().astype(np.float64)
+    if rows.dtype != torch.float64:
+        # Below ~1e-19 (above ~1e19) float32 squares underflow to 0 (overflow to inf), so a
+        # norm of tiny but nonzero gradients came out as exactly 0: redo those in float64.
+        redo = ~((norms > 1e-15) & (norms < 1e15))
+        if redo.any():
+            norms[redo] = torch.linalg.vector_norm(
+                rows[torch.from_numpy(redo)].double(), dim=1).numpy()
+    return norms
+
+
+def _count_nonzero_rows(rows: torch.Tensor) -> np.ndarray:
+    """Number of nonzero entries in each row (NaN counts as nonzero), as float64."""
+    # |x| -> sign is 1.0 for nonzero, 0.0 for zero: 3x faster than count_nonzero here
+    counts = _count_rows(rows.abs().sign_())
+    if np.isnan(counts).any():
+        counts = torch.count_nonzero(rows, dim=1).numpy().astype(np.float64)
+    return counts
+
+
+def _count_rows(ones: torch.Tensor) -> np.ndarray:
+    """Row sums of a 2-D tensor of 0.0s and 1.0s, exact, as float64."""
+    # Sums of 0/1 are exact in float32 below 2**24 per row; summing with dtype=float64
+    # would first copy the whole tensor to float64.
+    exact = ones.dtype == torch.float64 or ones.shape[1] < 2**24
+    return ones.sum(1, dtype=None if exact else torch.float64).numpy().astype(np.float64)

@@ -9,9 +9,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from helpers.activations import ACTIVATIONS, is_saturated
-from helpers.capture import GradientProfile, _histogram_range, compute_loss, gradient_profile
+from helpers.capture import (
+    GradientProfile,
+    _histogram_range,
+    _is_built_mlp,
+    compute_loss,
+    gradient_profile,
+)
 from helpers.data import spirals
-from helpers.models import MLPConfig, build_mlp
+from helpers.models import MLP, MLPConfig, build_mlp
 
 
 def toy_data(n=32, features=2, classes=2, seed=0, dtype=torch.float32):
@@ -459,3 +465,44 @@ def test_check_data_without_labels():
 
     X = check_data(np.arange(6).reshape(3, 2))
     assert X.dtype == torch.float32 and X.shape == (3, 2)
+
+
+class HookedMLP(MLP):
+    """The same network as a subclass: ``gradient_profile`` measures it with forward hooks."""
+
+
+@pytest.mark.parametrize("kwargs", MLP_CASES + [
+    dict(activation="relu", norm="layer", residual=True, norm_position="pre"),
+    dict(activation="elu", norm="batch", residual=True, norm_position="post"),
+])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_built_mlps_record_themselves_exactly_as_hooks_see_them(kwargs, dtype):
+    model = build_mlp(MLPConfig(depth=4, width=8, dtype=dtype, **kwargs))
+    hooked = copy.deepcopy(model)
+    hooked.__class__ = HookedMLP
+    assert _is_built_mlp(model) and not _is_built_mlp(hooked)
+    X, y = toy_data(features=kwargs.get("in_features", 2))
+    own, via_hooks = gradient_profile(model, X, y), gradient_profile(hooked, X, y)
+    for field in GradientProfile.__dataclass_fields__:
+        a, b = getattr(own, field), getattr(via_hooks, field)
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b, err_msg=field)
+        else:
+            assert a == b, field
+    assert all(not m._forward_hooks for m in hooked.modules())
+
+
+def test_changed_mlps_are_measured_with_hooks():
+    model = build_mlp(MLPConfig(depth=3, width=8))
+    assert _is_built_mlp(model)
+    swapped = copy.deepcopy(model)
+    swapped.blocks[1].act = nn.Sequential(nn.Tanh())  # not an activation module itself
+    extra = copy.deepcopy(model)
+    extra.blocks[0].dropout = nn.Dropout(0.0)
+    buffered = copy.deepcopy(model)
+    buffered.register_buffer("scale", torch.ones(1))
+    for changed in (swapped, extra, buffered):
+        assert not _is_built_mlp(changed)
+    X, y = toy_data()
+    p = gradient_profile(swapped, X, y)  # the hooks see Tanh inside the Sequential
+    assert p.activations == ("tanh",) * 3 + ("linear",)
