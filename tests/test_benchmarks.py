@@ -23,7 +23,7 @@ def test_explorer_round_trip_reports_changes(bench):
 
 def test_capture_and_monitor_ratios_are_positive(bench):
     c = bench.capture_overhead(depth=3, reps=2)
-    assert c["ratio"] > 0 and c["bare_ms"] > 0
+    assert c["ratio"] > 0 and c["bare_ms"] > 0 and c["capture_only_ratio"] > 0
     m = bench.monitor_overhead(steps=2, rounds=1)
     assert m["ratio"] > 0 and m["steps"] == 2
 
