@@ -284,12 +284,12 @@ def capture_pass(model: nn.Module, X, y, loss="cross_entropy") -> CapturedPass:
     # ("act", name, z, a). The course's own MLPs record them as they run; any other model
     # gets a forward hook on every Linear and activation module for the duration of the pass.
     events: list[tuple] = []
-    own = _is_built_mlp(model)
+    own_modules = _built_mlp_modules(model)
+    own = own_modules is not None
     if own:
         names = {block.linear: f"blocks.{i}.linear" for i, block in enumerate(model.blocks)}
         names[model.output] = "output"
-        buffers = [b for block in model.blocks if type(block.norm) is nn.BatchNorm1d
-                   for b in block.norm._buffers.values() if b is not None]
+        buffers = [b for m in own_modules for b in m._buffers.values() if b is not None]
     else:
         modules = list(model.named_modules())  # walk the module tree once: slow on deep nets
         names = {m: n for n, m in modules}
@@ -389,9 +389,9 @@ def _statistics(cap: CapturedPass, bins: int, sample: int) -> GradientProfile:
         step = max(1, A.shape[1] // sample)  # evenly spaced sample for the histograms
         samples.append((idx, A[:, ::step][:, :sample].to(torch.float64, copy=True)))
         mean = A.mean(1)
-        stats["mean"][idx] = mean.numpy()
+        stats["mean"][idx] = mean.double().numpy()
         centered = torch.linalg.vector_norm(A.sub_(mean[:, None]), dim=1)  # two-pass std
-        stats["std"][idx] = centered.numpy() / A.shape[1] ** 0.5
+        stats["std"][idx] = centered.double().numpy() / A.shape[1] ** 0.5
     lo, hi = _histogram_range(cap.activations, stats["mean"], stats["std"])
     for idx, smp in samples:
         hist[idx] = _histograms(smp, lo, hi, bins)
@@ -411,34 +411,47 @@ def _stack(tensors: list) -> torch.Tensor:
 
 
 _NORM_TYPES = (nn.Identity, nn.BatchNorm1d, nn.LayerNorm)
+_BLOCK_PARTS = {"linear", "norm", "act"}
+_GLOBAL_HOOKS = ("_global_forward_hooks", "_global_forward_pre_hooks", "_global_backward_hooks",
+                 "_global_backward_pre_hooks")
 
 
-def _is_built_mlp(model: nn.Module) -> bool:
-    """Whether ``model`` is an ``MLP`` laid out exactly as ``build_mlp`` makes it, so that
-    its forward pass can record its own layers (nothing swapped in, subclassed or added)."""
-    if type(model) is not MLP or model._buffers or model._modules.keys() != {"blocks", "output"}:
-        return False
+def _built_mlp_modules(model: nn.Module) -> list[nn.Module] | None:
+    """Every module of ``model`` if it is an ``MLP`` exactly as ``build_mlp`` makes it, so
+    that its forward pass can record its own layers; None if anything was swapped in,
+    subclassed, shared, patched, added or hooked (such models are measured with hooks)."""
+    if type(model) is not MLP or model._modules.keys() != {"blocks", "output"}:
+        return None
     blocks, output = model._modules["blocks"], model._modules["output"]
     if type(blocks) is not nn.ModuleList or type(output) is not nn.Linear:
-        return False
+        return None
+    modules = [model, blocks, output]
     for block in blocks._modules.values():  # _modules directly: attribute access is slow
-        if type(block) is not Block or block._buffers:
-            return False
+        if type(block) is not Block:
+            return None
         parts = block._modules
         if (parts.keys() != _BLOCK_PARTS or type(parts["linear"]) is not nn.Linear
                 or type(parts["norm"]) not in _NORM_TYPES
                 or type(parts["act"]) not in MODULE_TYPES):
-            return False
-    return True
-
-
-_BLOCK_PARTS = {"linear", "norm", "act"}
+            return None
+        modules += (block, parts["linear"], parts["norm"], parts["act"])
+    if len(set(map(id, modules))) != len(modules):
+        return None  # a module used twice: the hooks' first-call rules apply
+    for m in modules:
+        if (m._forward_hooks or m._forward_pre_hooks or m._backward_hooks
+                or m._backward_pre_hooks or "forward" in m.__dict__):
+            return None
+    if any(getattr(torch.nn.modules.module, h) for h in _GLOBAL_HOOKS):
+        return None
+    return modules
 
 
 def _row_norms(rows: torch.Tensor) -> np.ndarray:
     """L2 norm of each ``rows[i]`` as float64; float32 rows are redone in float64 where needed."""
     rows = rows.flatten(1)
-    norms = torch.linalg.vector_norm(rows, dim=1).numpy().astype(np.float64)
+    if rows.dtype not in (torch.float32, torch.float64):
+        rows = rows.double()  # half precision: its squares over- and underflow far too soon
+    norms = torch.linalg.vector_norm(rows, dim=1).double().numpy()
     if rows.dtype != torch.float64:
         # Below ~1e-19 (above ~1e19) float32 squares underflow to 0 (overflow to inf), so a
         # norm of tiny but nonzero gradients came out as exactly 0: redo those in float64.
@@ -451,16 +464,14 @@ def _row_norms(rows: torch.Tensor) -> np.ndarray:
 
 def _count_nonzero_rows(rows: torch.Tensor) -> np.ndarray:
     """Number of nonzero entries in each row (NaN counts as nonzero), as float64."""
-    # |x| -> sign is 1.0 for nonzero, 0.0 for zero: 3x faster than count_nonzero here
-    counts = _count_rows(rows.abs().sign_())
-    if np.isnan(counts).any():
-        counts = torch.count_nonzero(rows, dim=1).numpy().astype(np.float64)
-    return counts
+    # 1.0 where x != 0 (and where x is NaN), summed: 3x faster than count_nonzero here
+    return _count_rows(rows.abs().ne_(0))
 
 
 def _count_rows(ones: torch.Tensor) -> np.ndarray:
     """Row sums of a 2-D tensor of 0.0s and 1.0s, exact, as float64."""
     # Sums of 0/1 are exact in float32 below 2**24 per row; summing with dtype=float64
     # would first copy the whole tensor to float64.
-    exact = ones.dtype == torch.float64 or ones.shape[1] < 2**24
-    return ones.sum(1, dtype=None if exact else torch.float64).numpy().astype(np.float64)
+    exact = ones.dtype == torch.float64 or (ones.dtype == torch.float32
+                                            and ones.shape[1] < 2**24)
+    return ones.sum(1, dtype=None if exact else torch.float64).double().numpy()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -109,17 +110,30 @@ class Block(nn.Module):
             self.norm = nn.Identity()
         self.act = get_activation(activation)
 
-    def forward(self, x: torch.Tensor, record: list | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, record: list[Any] | None = None) -> torch.Tensor:
         """(batch, n_in) -> (batch, n_out); ``record``: see ``MLP.forward``."""
-        linear, act = self.linear, self.act
-        if record is not None:
-            linear, act = _recording(linear, act, record)
         if self.position == "pre":
-            return x + linear(act(self.norm(x)))
+            return x + self._linear(self._act(self.norm(x), record), record)
         if self.position == "post":
-            return self.norm(x + act(linear(x)))
-        h = act(self.norm(linear(x)))
+            return self.norm(x + self._act(self._linear(x, record), record))
+        h = self._act(self.norm(self._linear(x, record)), record)
         return x + h if self.residual else h
+
+    def _linear(self, x: torch.Tensor, record: list[Any] | None) -> torch.Tensor:
+        out = self.linear(x)
+        if not torch.jit.is_scripting():  # TorchScript compiles the model without recording
+            if record is not None:
+                record.append(("linear", self.linear, out))
+        return out
+
+    def _act(self, z: torch.Tensor, record: list[Any] | None) -> torch.Tensor:
+        out = self.act(z)
+        if not torch.jit.is_scripting():
+            if record is not None:
+                name = activation_name(self.act)
+                if name is not None:
+                    record.append(("act", name, z, out))
+        return out
 
     def extra_repr(self) -> str:
         return f"residual={self.residual}, norm_position={self.position!r}"
@@ -139,7 +153,7 @@ class MLP(nn.Module):
         )
         self.output = nn.Linear(c.width, c.out_features)
 
-    def forward(self, x: torch.Tensor, record: list | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, record: list[Any] | None = None) -> torch.Tensor:
         """(batch, in) -> (batch, out).
 
         ``record``: if a list is given, each Linear call appends ``("linear", module,
@@ -147,33 +161,13 @@ class MLP(nn.Module):
         what ``helpers.capture`` would otherwise collect with a forward hook on every layer
         (a hook sends every call of its module down PyTorch's slower calling path).
         """
-        if record is None:
-            for block in self.blocks:
-                x = block(x)
-            return self.output(x)
         for block in self.blocks:
-            x = block(x, record)
+            x = block(x, record=record)
         out = self.output(x)
-        record.append(("linear", self.output, out))
+        if not torch.jit.is_scripting():
+            if record is not None:
+                record.append(("linear", self.output, out))
         return out
-
-
-def _recording(linear: nn.Module, act: nn.Module, record: list):
-    """Wrappers that call ``linear`` and ``act`` and append their results to ``record``."""
-    name = activation_name(act)
-
-    def call_linear(x):
-        out = linear(x)
-        record.append(("linear", linear, out))
-        return out
-
-    def call_act(z):
-        out = act(z)
-        if name is not None:
-            record.append(("act", name, z, out))
-        return out
-
-    return call_linear, call_act
 
 
 def linear_layers(model: nn.Module) -> list[tuple[str, nn.Linear]]:

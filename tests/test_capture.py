@@ -11,8 +11,12 @@ from torch import nn
 from helpers.activations import ACTIVATIONS, is_saturated
 from helpers.capture import (
     GradientProfile,
+    _built_mlp_modules,
+    _count_nonzero_rows,
+    _count_rows,
     _histogram_range,
-    _is_built_mlp,
+    _row_norms,
+    capture_pass,
     compute_loss,
     gradient_profile,
 )
@@ -471,6 +475,21 @@ class HookedMLP(MLP):
     """The same network as a subclass: ``gradient_profile`` measures it with forward hooks."""
 
 
+def as_hooked(model):
+    hooked = copy.deepcopy(model)
+    hooked.__class__ = HookedMLP
+    return hooked
+
+
+def assert_profiles_equal(p, q):
+    for field in GradientProfile.__dataclass_fields__:
+        a, b = getattr(p, field), getattr(q, field)
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b, err_msg=field)
+        else:
+            assert a == b, field
+
+
 @pytest.mark.parametrize("kwargs", MLP_CASES + [
     dict(activation="relu", norm="layer", residual=True, norm_position="pre"),
     dict(activation="elu", norm="batch", residual=True, norm_position="post"),
@@ -478,31 +497,182 @@ class HookedMLP(MLP):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_built_mlps_record_themselves_exactly_as_hooks_see_them(kwargs, dtype):
     model = build_mlp(MLPConfig(depth=4, width=8, dtype=dtype, **kwargs))
-    hooked = copy.deepcopy(model)
-    hooked.__class__ = HookedMLP
-    assert _is_built_mlp(model) and not _is_built_mlp(hooked)
+    hooked = as_hooked(model)
+    assert _built_mlp_modules(model) is not None and _built_mlp_modules(hooked) is None
     X, y = toy_data(features=kwargs.get("in_features", 2))
-    own, via_hooks = gradient_profile(model, X, y), gradient_profile(hooked, X, y)
-    for field in GradientProfile.__dataclass_fields__:
-        a, b = getattr(own, field), getattr(via_hooks, field)
-        if isinstance(a, np.ndarray):
-            np.testing.assert_array_equal(a, b, err_msg=field)
-        else:
-            assert a == b, field
+    assert_profiles_equal(gradient_profile(model, X, y), gradient_profile(hooked, X, y))
     assert all(not m._forward_hooks for m in hooked.modules())
 
 
-def test_changed_mlps_are_measured_with_hooks():
+def _swap_act(m):
+    m.blocks[1].act = nn.Sequential(nn.Tanh())  # not an activation module itself
+
+
+def _share_linear(m):
+    m.blocks[2].linear = m.blocks[1].linear
+
+
+def _pre_hook_on_act(m):
+    m.blocks[0].act.register_forward_pre_hook(lambda module, args: (10 * args[0],))
+
+
+def _pre_hook_on_block(m):
+    m.blocks[1].register_forward_pre_hook(lambda module, args: (args[0],))
+
+
+def _spectral_norm(m):
+    torch.nn.utils.spectral_norm(m.blocks[0].linear)  # a buffer and a pre-hook on a Linear
+
+
+def _patched_forward(m):
+    forward = m.forward
+    m.forward = lambda x: forward(x)
+
+
+def _extra_module(m):
+    m.blocks[0].dropout = nn.Dropout(0.0)
+
+
+@pytest.mark.parametrize("change", [_swap_act, _share_linear, _pre_hook_on_act,
+                                    _pre_hook_on_block, _spectral_norm, _patched_forward,
+                                    _extra_module])
+def test_changed_mlps_are_measured_with_hooks(change):
     model = build_mlp(MLPConfig(depth=3, width=8))
-    assert _is_built_mlp(model)
-    swapped = copy.deepcopy(model)
-    swapped.blocks[1].act = nn.Sequential(nn.Tanh())  # not an activation module itself
-    extra = copy.deepcopy(model)
-    extra.blocks[0].dropout = nn.Dropout(0.0)
-    buffered = copy.deepcopy(model)
-    buffered.register_buffer("scale", torch.ones(1))
-    for changed in (swapped, extra, buffered):
-        assert not _is_built_mlp(changed)
+    assert _built_mlp_modules(model) is not None
+    before = as_hooked(model)
+    change(model)
+    assert _built_mlp_modules(model) is None
     X, y = toy_data()
-    p = gradient_profile(swapped, X, y)  # the hooks see Tanh inside the Sequential
-    assert p.activations == ("tanh",) * 3 + ("linear",)
+    # the same network, measured by hooks for sure (a copy of a patched forward would
+    # still run the original model, so that one is compared with the model before)
+    hooked = before if change is _patched_forward else as_hooked(model)
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    assert_profiles_equal(gradient_profile(model, X, y), gradient_profile(hooked, X, y))
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in state.items())
+    p = gradient_profile(model, X, y)
+    names = dict((m, n) for n, m in reversed(list(model.named_modules())))  # first name wins
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    assert set(p.layer_names) <= {names[m] for m in linears}
+    if change is _swap_act:
+        assert p.activations == ("tanh",) * 3 + ("linear",)  # the hooks see the inner Tanh
+    if change is _share_linear:
+        assert p.layer_names == ("blocks.0.linear", "blocks.1.linear", "output")
+
+
+def test_a_global_hook_turns_recording_off():
+    model = build_mlp(MLPConfig(depth=2, width=4))
+    handle = torch.nn.modules.module.register_module_forward_pre_hook(lambda m, args: None)
+    try:
+        assert _built_mlp_modules(model) is None
+    finally:
+        handle.remove()
+    assert _built_mlp_modules(model) is not None
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+def test_built_mlps_still_compile_with_torchscript():
+    for kwargs in (dict(norm="batch"), dict(residual=True, norm="layer", norm_position="pre"),
+                   dict(residual=True, norm="layer", norm_position="post")):
+        model = build_mlp(MLPConfig(depth=3, width=8, **kwargs)).eval()
+        X, _ = toy_data()
+        assert torch.equal(torch.jit.script(model)(X), model(X))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+@pytest.mark.parametrize("measure", [lambda m: m, as_hooked])
+def test_nan_and_inf_gradients_count_as_nonzero(bad, measure):
+    model = build_mlp(MLPConfig(depth=3, width=8, activation="relu", init="he"))
+    with torch.no_grad():
+        model.blocks[1].linear.weight[0, 0] = bad
+    X, y = toy_data()
+    p = gradient_profile(measure(model), X, y)
+    ref = copy.deepcopy(model)
+    F.cross_entropy(ref(X), y).backward()
+    grads = [m.weight.grad for m in ref.modules() if isinstance(m, nn.Linear)]
+    expected = [1.0 - torch.count_nonzero(g).item() / g.numel() for g in grads]
+    np.testing.assert_array_equal(p.grad_zero_fraction, expected)
+    assert not np.isfinite(p.weight_grad_norm).all()
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_models(dtype):
+    model = build_mlp(MLPConfig(depth=3, width=64, activation="tanh")).to(dtype)
+    X, y = toy_data(n=64)
+    p = gradient_profile(model, X, y)
+    assert p.dtype == str(dtype).replace("torch.", "")
+    ref = copy.deepcopy(model)
+    F.cross_entropy(ref(X.to(dtype)), y).backward()
+    grads = [m.weight.grad for m in ref.modules() if isinstance(m, nn.Linear)]
+    np.testing.assert_allclose(p.weight_grad_norm, norms(grads), rtol=1e-6)
+    zero = [1.0 - torch.count_nonzero(g).item() / g.numel() for g in grads]
+    np.testing.assert_array_equal(p.grad_zero_fraction, zero)
+    assert np.all(np.isfinite(p.activation_std))
+
+
+@pytest.mark.parametrize("activation", ["elu", "gelu", "silu", "leaky_relu", "tanh", "relu"])
+def test_saturation_and_dead_units_against_the_definition(activation):
+    model = build_mlp(MLPConfig(depth=3, width=16, activation=activation, init="normal",
+                                weight_std=1.0, dtype="float64"))
+    X, y = toy_data(n=64, dtype=torch.float64)
+    p = gradient_profile(model, X, y)
+    ref = mlp_oracle(model, X, y)
+    spec = ACTIVATIONS[activation]
+    zs = ref["zs"][:-1]
+    sat = [is_saturated(activation, z).mean() for z in zs] if spec.saturation_bounds else [0] * 3
+    np.testing.assert_allclose(p.saturation, sat + [0.0], rtol=1e-12)
+    dead = [1.0 - (z > 0).any(0).mean() for z in zs] if spec.relu_like else [0] * 3
+    np.testing.assert_allclose(p.dead_fraction, dead + [0.0], rtol=1e-12)
+    assert spec.saturation_bounds is None or p.saturation[:3].max() > 0  # the case saturates
+
+
+def test_row_norms_redo_only_the_rows_float32_cannot_hold():
+    rows = torch.tensor([[3.0, 4.0], [1e-25, 1e-25], [1e25, 1e25], [0.0, 0.0]])
+    np.testing.assert_allclose(_row_norms(rows), [5.0, 2**0.5 * 1e-25, 2**0.5 * 1e25, 0.0],
+                               rtol=1e-7)
+    assert torch.linalg.vector_norm(rows[1]) == 0  # what float32 alone would say
+
+
+def test_counts_are_exact_beyond_float32_integers():
+    ones = torch.ones(1, 2**24 + 3)
+    assert _count_rows(ones)[0] == 2**24 + 3  # float32 sums stop counting at 2**24
+    assert _count_nonzero_rows(torch.tensor([[0.0, -0.0, 1e-45, float("nan")]]))[0] == 2
+
+
+class BatchNormNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(2, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 2))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+@pytest.mark.parametrize("loss", ["labels", "backward"])
+def test_capture_pass_restores_buffers_and_removes_hooks_when_it_fails(loss):
+    model = BatchNormNet()
+    X, y = toy_data()
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    if loss == "labels":
+        with pytest.raises(ValueError, match="class labels"):
+            capture_pass(model, X, y + 5)
+    else:  # a non-scalar loss: the forward pass runs, the backward pass raises
+        with pytest.raises(RuntimeError, match="scalar"):
+            capture_pass(model, X, y, loss=lambda out, target: out)
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in state.items())
+    assert all(not m._forward_hooks for m in model.modules())
+
+
+def test_capture_pass_keeps_each_layers_tensors():
+    model = build_mlp(MLPConfig(depth=2, width=4, activation="tanh", dtype="float64"))
+    X, y = toy_data(dtype=torch.float64)
+    cap = capture_pass(model, X, y)
+    ref = mlp_oracle(model, X, y)
+    assert cap.layer_names == ("blocks.0.linear", "blocks.1.linear", "output")
+    assert cap.activations == ("tanh", "tanh", "linear")
+    for got, want in zip(cap.outputs, ref["acts"], strict=True):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+    for got, want in zip(cap.weight_grads, ref["wgrad"], strict=True):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-10)
+    assert all(not t.requires_grad for t in cap.outputs + cap.pre_activations + cap.weights)
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        capture_pass("model", X, y)
