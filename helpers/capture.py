@@ -164,7 +164,7 @@ def _saturation_and_dead(z: torch.Tensor, act: str) -> tuple[np.ndarray, np.ndar
     if spec.saturation_bounds is not None:
         lo, hi = spec.saturation_bounds
         # In-place comparisons on one float copy (1.0 where z lies outside [lo, hi], 0.0
-        # elsewhere and for NaN) and a float64 sum: a bool mask and its count took 2-3x longer.
+        # elsewhere and for NaN), summed exactly: a bool mask and its count took 2-3x longer.
         if lo == -hi:
             outside = z.abs().gt_(hi)
         elif hi == math.inf:
@@ -289,11 +289,10 @@ def capture_pass(model: nn.Module, X, y, loss="cross_entropy") -> CapturedPass:
     if own:
         names = {block.linear: f"blocks.{i}.linear" for i, block in enumerate(model.blocks)}
         names[model.output] = "output"
-        buffers = [b for m in own_modules for b in m._buffers.values() if b is not None]
-    else:
-        modules = list(model.named_modules())  # walk the module tree once: slow on deep nets
-        names = {m: n for n, m in modules}
-        buffers = [b for _, m in modules for b in m._buffers.values() if b is not None]
+    else:  # walk the module tree once: it is slow on deep nets
+        names = {m: n for n, m in model.named_modules()}
+    modules = own_modules if own else list(names)
+    buffers = [b for m in modules for b in m._buffers.values() if b is not None]
     saved_buffers = [b.detach().clone() for b in buffers]
     handles = []
     try:
@@ -304,7 +303,7 @@ def capture_pass(model: nn.Module, X, y, loss="cross_entropy") -> CapturedPass:
             def on_act(module, inputs, out):
                 events.append(("act", activation_name(module), inputs[0], out))
 
-            for _, m in modules:
+            for m in modules:
                 if isinstance(m, nn.Linear):
                     handles.append(m.register_forward_hook(on_linear))
                 elif activation_name(m) is not None:
@@ -312,9 +311,6 @@ def capture_pass(model: nn.Module, X, y, loss="cross_entropy") -> CapturedPass:
         with torch.enable_grad():
             out = model(X, record=events) if own else model(X)
             loss_value = compute_loss(out, y, loss)
-        for h in handles:
-            h.remove()
-        handles = []
 
         # Pair each Linear (first call only) with the activation that follows it.
         layers: list[dict] = []
