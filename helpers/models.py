@@ -19,6 +19,8 @@ Where the norm sits in a residual block is ``norm_position``:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -232,3 +234,24 @@ def build_mlp(config: MLPConfig) -> MLP:
         model = MLP(config)
     model = model.to_empty(device="cpu").to(DTYPES[config.dtype])
     return init_weights(model, config)
+
+
+@contextmanager
+def preserved_buffers(modules: nn.Module | Iterable[nn.Module]) -> Iterator[None]:
+    """Restore every buffer of ``modules`` (a model, or a list of modules) on exit.
+
+    A train-mode forward moves BatchNorm's running statistics; a measurement must leave the
+    model as it found it. The copies are written back when the ``with`` block ends, so a
+    backward pass inside the block still sees the buffers it saved (autograd checks their
+    version counters).
+    """
+    if isinstance(modules, nn.Module):
+        modules = [modules]
+    buffers = [b for m in modules for b in m.buffers()]
+    saved = [b.detach().clone() for b in buffers]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for b, s in zip(buffers, saved, strict=True):
+                b.copy_(s)

@@ -43,6 +43,20 @@ def setup(threads: int = 1, seed: int | None = None) -> dict:
             "torch": torch.__version__}
 
 
+def md(text: str) -> None:
+    """Show ``text`` as Markdown in the cell's output.
+
+    The way a lesson puts a computed number into a sentence: the cell that computes the
+    value writes the sentence, e.g. ``md(f"The gradient shrinks by {orders:.1f} orders of
+    magnitude.")``, so no number in the prose is ever typed by hand.
+    """
+    from IPython.display import Markdown, display
+
+    if not isinstance(text, str):
+        raise TypeError(f"md takes the Markdown text as a str, got {type(text).__name__}")
+    display(Markdown(text))
+
+
 def exercise_cells(nb: dict) -> list[int]:
     """Indices of the cells tagged ``exercise`` in a notebook (as loaded JSON or nbformat)."""
     return [i for i, c in enumerate(nb["cells"])

@@ -248,3 +248,24 @@ def test_unknown_norm_position():
     with pytest.raises(ValueError, match="unknown norm_position 'middle'; valid choices: inside, "
                                          "pre, post"):
         MLPConfig(norm_position="middle")
+
+
+def test_preserved_buffers_restores_running_stats_after_backward():
+    import torch
+
+    from helpers.models import MLPConfig, build_mlp, preserved_buffers
+
+    model = build_mlp(MLPConfig(depth=3, width=8, norm="batch", seed=0))
+    before = {k: v.clone() for k, v in model.state_dict().items() if "running" in k}
+    with preserved_buffers(model):
+        model.train()
+        out = model(torch.randn(16, 2))
+        changed = any(not torch.equal(v, model.state_dict()[k]) for k, v in before.items())
+        out.sum().backward()  # must not fail: buffers are written back only on exit
+    assert changed, "a train-mode forward should move the running statistics"
+    for k, v in before.items():
+        assert torch.equal(model.state_dict()[k], v), k
+    with preserved_buffers([model.blocks[0]]):
+        model(torch.randn(16, 2))
+    assert torch.equal(model.blocks[0].norm.running_mean, before["blocks.0.norm.running_mean"])
+    assert not torch.equal(model.blocks[1].norm.running_mean, before["blocks.1.norm.running_mean"])

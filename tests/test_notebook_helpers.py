@@ -101,3 +101,18 @@ def test_load_solutions_ignores_text_before_the_first_block(tmp_path):
     path = tmp_path / "s.py"
     path.write_text("import numpy\n\n# %% Exercise 1.1\nx = 1\n")
     assert notebook.load_solutions(path) == {"1.1": "x = 1\n"}
+
+
+def test_md_displays_markdown(monkeypatch):
+    import IPython.display
+
+    import helpers.notebook as nbh
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    nbh.md(f"The ratio is {1 / 4:.2f}.")
+    assert len(shown) == 1 and shown[0].data == "The ratio is 0.25."
+    import pytest
+
+    with pytest.raises(TypeError, match="md takes the Markdown text as a str"):
+        nbh.md(0.25)

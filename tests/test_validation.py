@@ -1,0 +1,87 @@
+"""The shared validators: conversions, NumPy scalars, booleans refused, clear messages."""
+
+import math
+
+import numpy as np
+import pytest
+
+from helpers.validation import check_bool, check_choice, check_float, check_int, check_seed
+
+
+def test_check_int_accepts_numpy_and_converts():
+    value = check_int("depth", np.int64(5), 1, 10)
+    assert value == 5 and type(value) is int
+
+
+@pytest.mark.parametrize("bad", [True, 2.0, "3", None, np.float64(2.0), np.bool_(True)])
+def test_check_int_refuses_non_integers(bad):
+    with pytest.raises(TypeError, match="depth must be an integer"):
+        check_int("depth", bad, 1, 10)
+
+
+@pytest.mark.parametrize(("lo", "hi", "value", "text"), [
+    (1, 10, 0, "between 1 and 10, got 0"),
+    (1, 10, 11, "between 1 and 10, got 11"),
+    (1, None, -3, ">= 1, got -3"),
+    (None, 5, 6, "<= 5, got 6"),
+])
+def test_check_int_range_message(lo, hi, value, text):
+    with pytest.raises(ValueError, match=text):
+        check_int("n", value, lo, hi)
+
+
+def test_check_int_bounds_are_inclusive():
+    assert check_int("n", 1, 1, 3) == 1 and check_int("n", 3, 1, 3) == 3
+    assert check_int("n", -7) == -7
+
+
+def test_check_float():
+    value = check_float("lr", np.float32(0.5), 0, 1)
+    assert value == 0.5 and type(value) is float
+    assert check_float("lr", 2, 0) == 2.0
+    with pytest.raises(TypeError, match="lr must be a real number"):
+        check_float("lr", True)
+    with pytest.raises(TypeError):
+        check_float("lr", "0.1")
+    with pytest.raises(ValueError, match="finite"):
+        check_float("lr", math.nan)
+    with pytest.raises(ValueError, match="finite"):
+        check_float("lr", math.inf)
+    assert check_float("x", math.inf, allow_inf=True) == math.inf
+    with pytest.raises(ValueError, match="finite"):
+        check_float("x", math.nan, allow_inf=True)
+    with pytest.raises(ValueError, match=r"lr must be in \(0, 1\], got 0.0"):
+        check_float("lr", 0.0, 0, 1, lo_open=True)
+    with pytest.raises(ValueError, match=r"> 0, got -1.0"):
+        check_float("lr", -1, 0, lo_open=True)
+    with pytest.raises(ValueError, match=r"< 1, got 1.0"):
+        check_float("p", 1, hi=1, hi_open=True)
+    assert check_float("p", 0.0, 0, 1) == 0.0
+
+
+def test_check_choice_lists_choices():
+    assert check_choice("norm", None, [None, "batch", "layer"]) is None
+    expected = r"unknown norm 'group'; valid choices: None, 'batch', 'layer'"
+    with pytest.raises(ValueError, match=expected):
+        check_choice("norm", "group", [None, "batch", "layer"])
+    with pytest.raises(ValueError, match="unknown cell"):
+        check_choice("cell", ["rnn"], {"rnn": 1, "lstm": 2})
+
+
+def test_check_bool_and_seed():
+    assert check_bool("residual", np.bool_(True)) is True
+    with pytest.raises(TypeError, match="residual must be True or False"):
+        check_bool("residual", 1)
+    assert check_seed(np.int32(3)) == 3
+    with pytest.raises(ValueError, match=r"seed must be between 0 and 4294967295, got -1"):
+        check_seed(-1)
+    with pytest.raises(TypeError):
+        check_seed(1.5)
+
+
+def test_validation_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys; sys.modules['torch'] = None; import helpers.validation"
+    subprocess.run([sys.executable, "-c", code], check=True)
