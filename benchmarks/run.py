@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 from helpers.capture import GradientMonitor, capture_pass, gradient_profile  # noqa: E402
 from helpers.data import spirals  # noqa: E402
 from helpers.models import MLPConfig, build_mlp  # noqa: E402
-from helpers.widgets.base import retain_freed_memory  # noqa: E402
-from helpers.widgets.explorer import make_gradient_flow_explorer  # noqa: E402
+from helpers.notebook import retain_freed_memory  # noqa: E402
+from helpers.widgets.gradient_flow import make_gradient_flow_explorer  # noqa: E402
 
 TARGETS = {
     "explorer_depth50_median_ms": ("<", 50.0),
@@ -238,7 +238,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # what helpers.notebook.setup() does in every lesson
-    retained = retain_freed_memory()  # what every lesson's widgets do (see LiveFigure)
+    retained = retain_freed_memory()  # what every lesson's setup() does
     quick = args.quick
     changes = 5 if quick else 40
     results: dict = {

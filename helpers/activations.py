@@ -1,8 +1,10 @@
-"""Activation functions: one registry, PyTorch modules, NumPy functions and analytic derivatives.
+"""Activation functions: one registry, NumPy functions and analytic derivatives (NumPy only).
 
-Every activation the course uses is an entry of ``ACTIVATIONS``. Each entry knows how to
-build its ``torch.nn.Module``, its value and its analytic derivative as vectorised NumPy
-functions, and where it saturates.
+Every activation the course uses is an entry of ``ACTIVATIONS``. Each entry knows its value
+and its analytic derivative as vectorised NumPy functions, and where it saturates;
+``spec.module()`` builds its ``torch.nn.Module`` through ``helpers.activation_modules``, the
+torch side, which is imported only then. Importing this module never loads torch, so the
+theory and the NumPy measurements work without it.
 
 Saturation, defined once for every activation: a unit with pre-activation ``z`` is
 *saturated* when ``z`` lies in a region where ``|phi'(z)|`` stays below 10% of the
@@ -21,15 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import expit, ndtr
-from torch import nn
 
 LEAKY_SLOPE = 0.01  # PyTorch's default negative slope for LeakyReLU
 ELU_ALPHA = 1.0  # PyTorch's default alpha for ELU
 SATURATION_FRACTION = 0.1  # saturated where |phi'(z)| < 10% of max |phi'|
-
-
-class IdentityActivation(nn.Identity):
-    """The identity used as an activation, distinct from ``nn.Identity`` used as a placeholder."""
 
 
 def _normal_pdf(z: np.ndarray) -> np.ndarray:
@@ -73,13 +70,18 @@ class ActivationSpec:
 
     name: str  # registry key, e.g. "sigmoid"
     label: str  # human-readable name for legends, e.g. "Sigmoid"
-    module: Callable[[], nn.Module]  # builds a fresh torch module (never in-place)
     fn: Callable[[np.ndarray], np.ndarray]  # phi(z), vectorised NumPy
     derivative: Callable[[np.ndarray], np.ndarray]  # phi'(z), analytic, vectorised NumPy
     max_derivative: float  # max over z of |phi'(z)|
     saturation_bounds: tuple[float, float] | None  # saturated if z < lo or z > hi; None: never
     relu_like: bool  # zero (or tiny constant) slope on the whole negative side
     gain: float  # torch.nn.init.calculate_gain for this activation (1 where torch has none)
+
+    def module(self):
+        """A fresh ``torch.nn.Module`` for this activation (never in-place; imports torch)."""
+        from helpers.activation_modules import get_activation
+
+        return get_activation(self.name)
 
     def __repr__(self) -> str:
         return f"ActivationSpec({self.name!r}, max phi'={self.max_derivative:.4g})"
@@ -89,51 +91,36 @@ ACTIVATIONS: dict[str, ActivationSpec] = {
     spec.name: spec
     for spec in [
         ActivationSpec(
-            "sigmoid", "Sigmoid", nn.Sigmoid, expit, lambda z: expit(z) * expit(-z),
+            "sigmoid", "Sigmoid", expit, lambda z: expit(z) * expit(-z),
             0.25, (-3.6369, 3.6369), False, 1.0,
         ),
         ActivationSpec(
-            "tanh", "Tanh", nn.Tanh, np.tanh, _tanh_d, 1.0, (-1.8184, 1.8184), False, 5.0 / 3.0,
+            "tanh", "Tanh", np.tanh, _tanh_d, 1.0, (-1.8184, 1.8184), False, 5.0 / 3.0,
         ),
-        ActivationSpec("relu", "ReLU", nn.ReLU, _relu, _relu_d, 1.0, None, True, math.sqrt(2.0)),
+        ActivationSpec("relu", "ReLU", _relu, _relu_d, 1.0, None, True, math.sqrt(2.0)),
         ActivationSpec(
-            "leaky_relu", "LeakyReLU", lambda: nn.LeakyReLU(LEAKY_SLOPE), _leaky, _leaky_d,
+            "leaky_relu", "LeakyReLU", _leaky, _leaky_d,
             1.0, None, True, math.sqrt(2.0 / (1.0 + LEAKY_SLOPE**2)),
         ),
         ActivationSpec(
-            "elu", "ELU", lambda: nn.ELU(ELU_ALPHA), _elu, _elu_d, 1.0, (-2.3026, math.inf),
+            "elu", "ELU", _elu, _elu_d, 1.0, (-2.3026, math.inf),
             False, 1.0,
         ),
         ActivationSpec(
-            "gelu", "GELU", nn.GELU, lambda z: z * ndtr(z),
+            "gelu", "GELU", lambda z: z * ndtr(z),
             lambda z: ndtr(z) + z * _normal_pdf(z), 1.1289, (-1.7281, math.inf), False, 1.0,
         ),
         ActivationSpec(
-            "silu", "SiLU", nn.SiLU, lambda z: z * expit(z),
+            "silu", "SiLU", lambda z: z * expit(z),
             lambda z: expit(z) + z * expit(z) * expit(-z), 1.0998, (-0.8824, math.inf),
             False, 1.0,
         ),
         ActivationSpec(
-            "linear", "Linear (identity)", IdentityActivation, lambda z: np.asarray(z) * 1.0,
+            "linear", "Linear (identity)", lambda z: np.asarray(z) * 1.0,
             lambda z: np.ones_like(z), 1.0, None, False, 1.0,
         ),
     ]
 }
-
-# Module class -> registry name, so that capture tools can recognise activations in any model.
-MODULE_TYPES: dict[type, str] = {
-    nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu",
-    nn.ELU: "elu", nn.GELU: "gelu", nn.SiLU: "silu", IdentityActivation: "linear",
-}
-
-
-def activation_name(module: nn.Module) -> str | None:
-    """Registry name of an activation module, or None if ``module`` is not one."""
-    for cls in type(module).__mro__:
-        if cls in MODULE_TYPES:
-            return MODULE_TYPES[cls]
-    return None
-
 
 def get_spec(name: str) -> ActivationSpec:
     """Return the registry entry for ``name``; unknown names raise ``ValueError``."""
@@ -145,11 +132,6 @@ def get_spec(name: str) -> ActivationSpec:
         raise ValueError(
             f"unknown activation {name!r}; valid choices: {', '.join(ACTIVATIONS)}"
         ) from None
-
-
-def get_activation(name: str) -> nn.Module:
-    """A new ``torch.nn.Module`` for the activation ``name`` (never in-place)."""
-    return get_spec(name).module()
 
 
 def _as_float_array(z) -> np.ndarray:
@@ -178,3 +160,15 @@ def is_saturated(name: str, z: np.ndarray) -> np.ndarray:
     if bounds is None:
         return np.zeros(z.shape, dtype=bool)
     return (z < bounds[0]) | (z > bounds[1])
+
+
+_TORCH_SIDE = ("IdentityActivation", "MODULE_TYPES", "activation_name", "get_activation")
+
+
+def __getattr__(name: str):
+    # The torch side's names are also reachable from here, loaded (with torch) on first use.
+    if name in _TORCH_SIDE:
+        from helpers import activation_modules
+
+        return getattr(activation_modules, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -27,7 +27,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from helpers.activations import ACTIVATIONS, activation_name, get_activation, get_spec
+from helpers.activation_modules import activation_name, get_activation
+from helpers.activations import ACTIVATIONS, LEAKY_SLOPE, get_spec
 
 NORMS = (None, "batch", "layer")
 INITS = ("default", "xavier", "he", "orthogonal", "normal", "mean_field")
@@ -204,7 +205,7 @@ def init_weights(model: MLP, config: MLPConfig | None = None) -> MLP:
         if c.init == "xavier":  # Glorot & Bengio (2010): Var W = 2 / (fan_in + fan_out)
             w.normal_(0.0, math.sqrt(2.0 / (fan_in + fan_out)), generator=gen)
         elif c.init == "he":  # He et al. (2015): Var W = gain^2 / fan_in, gain^2 = 2/(1+a^2)
-            a = 0.01 if c.activation == "leaky_relu" else 0.0
+            a = LEAKY_SLOPE if c.activation == "leaky_relu" else 0.0
             w.normal_(0.0, math.sqrt(2.0 / (1.0 + a * a) / fan_in), generator=gen)
         elif c.init == "orthogonal":  # Saxe et al. (2014), scaled by the activation's gain
             nn.init.orthogonal_(w, gain=spec.gain, generator=gen)

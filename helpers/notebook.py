@@ -1,17 +1,43 @@
-"""Notebook set-up and exercise plumbing.
+"""Notebook set-up: ``setup()`` and ``md()``.
 
 ``setup()`` is the one call at the top of every lesson: it makes Plotly figures render
 both live in JupyterLab and in static HTML/slides, and keeps PyTorch to one thread so
-that sliders stay responsive on small machines.
+that sliders stay responsive on small machines (and, with glibc, keeps freed memory
+for reuse: ``retain_freed_memory``).
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+import ctypes
+import platform
 
-EXERCISE_TAG = "exercise"
 PLOTLY_RENDERER = "plotly_mimetype+notebook"  # live in JupyterLab, and embedded HTML elsewhere
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (glibc's malloc.h)
+_memory_retained: bool | None = None
+
+
+def retain_freed_memory() -> bool:
+    """Let this process keep memory it frees for reuse (glibc only; once per process).
+
+    Each widget update allocates and frees the same tens of MB (the activations and
+    gradients of up to 100 layers). With glibc's default settings freed memory is handed
+    back to the OS at once and the next update page-faults it in again: measured at depth
+    50, width 64, batch 256, float64: ~6,000 page faults and ~19 ms of CPU time in a
+    74 ms update. With higher thresholds the pages stay mapped and are reused: freed
+    memory up to 128 MB stays in the process, and single blocks above 32 MB are still
+    returned at once. Returns whether the setting was applied.
+    """
+    global _memory_retained
+    if _memory_retained is None:
+        _memory_retained = False
+        if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+            try:
+                libc = ctypes.CDLL("libc.so.6")
+                _memory_retained = bool(libc.mallopt(_M_MMAP_THRESHOLD, 32 * 2**20)
+                                        and libc.mallopt(_M_TRIM_THRESHOLD, 128 * 2**20))
+            except (OSError, AttributeError):
+                pass
+    return _memory_retained
 
 
 def setup(threads: int = 1, seed: int | None = None) -> dict:
@@ -36,6 +62,7 @@ def setup(threads: int = 1, seed: int | None = None) -> dict:
     if activate is not None:
         activate()
     torch.set_num_threads(threads)
+    retain_freed_memory()  # widget updates reuse memory instead of page-faulting it in again
     if seed is not None:
         torch.manual_seed(seed)
         np.random.seed(seed)
@@ -55,55 +82,3 @@ def md(text: str) -> None:
     if not isinstance(text, str):
         raise TypeError(f"md takes the Markdown text as a str, got {type(text).__name__}")
     display(Markdown(text))
-
-
-def exercise_cells(nb: dict) -> list[int]:
-    """Indices of the cells tagged ``exercise`` in a notebook (as loaded JSON or nbformat)."""
-    return [i for i, c in enumerate(nb["cells"])
-            if EXERCISE_TAG in c.get("metadata", {}).get("tags", [])]
-
-
-def load_solutions(path) -> dict[str, str]:
-    """Read a solutions file: blocks that start with a line ``# %% Exercise N.M``.
-
-    Returns ``{"N.M": code}``.
-    """
-    blocks: dict[str, list[str]] = {}
-    current = None
-    for line in Path(path).read_text().splitlines():
-        if line.startswith("# %% Exercise "):
-            current = line[len("# %% Exercise "):].split()[0].rstrip(":")
-            blocks[current] = []
-        elif current is not None:
-            blocks[current].append(line)
-    return {k: "\n".join(v).strip() + "\n" for k, v in blocks.items()}
-
-
-def exercise_id(source: str) -> str | None:
-    """The ``N.M`` of an exercise cell whose first line is ``# Exercise N.M: ...``."""
-    first = source.lstrip().splitlines()[0] if source.strip() else ""
-    if first.startswith("# Exercise "):
-        return first[len("# Exercise "):].split()[0].rstrip(":")
-    return None
-
-
-def fill_solutions(nb: dict, solutions: dict[str, str]) -> dict:
-    """A copy of ``nb`` whose exercise cells are replaced by their solutions.
-
-    Raises ``ValueError`` if an exercise has no solution or a solution no exercise.
-    """
-    nb = json.loads(json.dumps(nb))  # deep copy that works for dicts and nbformat nodes
-    used = set()
-    for i in exercise_cells(nb):
-        cell = nb["cells"][i]
-        src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-        key = exercise_id(src)
-        if key is None or key not in solutions:
-            raise ValueError(f"exercise cell {i} ({key or 'no id'}) has no solution")
-        first = src.lstrip().splitlines()[0]
-        cell["source"] = first + "\n" + solutions[key]
-        used.add(key)
-    extra = set(solutions) - used
-    if extra:
-        raise ValueError(f"solutions without an exercise cell: {sorted(extra)}")
-    return nb

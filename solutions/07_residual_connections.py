@@ -5,7 +5,7 @@
 # %% Exercise 7.1
 import torch
 
-from helpers.activations import get_activation
+from helpers.activation_modules import get_activation
 
 
 def residual_block(x, W, b, activation):

@@ -7,14 +7,16 @@ import pytest
 import torch
 from torch import nn
 
-from helpers.activations import (
-    ACTIVATIONS,
+from helpers.activation_modules import (
     MODULE_TYPES,
     IdentityActivation,
-    activation_fn,
     activation_name,
-    derivative,
     get_activation,
+)
+from helpers.activations import (
+    ACTIVATIONS,
+    activation_fn,
+    derivative,
     get_spec,
     is_saturated,
 )

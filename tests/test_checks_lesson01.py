@@ -6,7 +6,7 @@ from scipy.special import expit, ndtr
 
 from helpers.activations import derivative
 from helpers.checks.lesson01 import check_saturated_fraction, check_sigmoid_prime, check_tanh_prime
-from helpers.saturation import saturation_bounds
+from helpers.topics.neuron import saturation_bounds
 
 Z_SAT = saturation_bounds("sigmoid")[1]
 

@@ -111,7 +111,7 @@ def test_balanced_config_stub_and_error():
 
 
 def test_explorer_data_is_the_explorers_default():
-    from helpers.widgets.explorer import make_gradient_flow_explorer
+    from helpers.widgets.gradient_flow import make_gradient_flow_explorer
 
     X, y = L.explorer_data()
     w = make_gradient_flow_explorer(depth=2, width=8)

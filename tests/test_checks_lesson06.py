@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from helpers.checks.lesson06 import check_batch_norm_step, check_batch_norm_train, check_layer_norm
-from helpers.normalization import batch_norm_step, batch_norm_train, layer_norm
+from helpers.topics.normalization import batch_norm_step, batch_norm_train, layer_norm
 
 
 def _stub(*args, **kwargs):

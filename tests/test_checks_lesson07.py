@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.activations import activation_fn, derivative, get_activation
+from helpers.activation_modules import get_activation
+from helpers.activations import activation_fn, derivative
 from helpers.checks.lesson07 import (
     check_deep_config,
     check_residual_block,

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from helpers.chain import jacobian_norms, scalar_chain
 from helpers.figures.chain import (
     chain_gradient_figure,
     jacobian_depth_figure,
     update_chain_gradient_figure,
 )
 from helpers.figures.style import ACTIVATION_COLORS
+from helpers.topics.chain import jacobian_norms, scalar_chain
 
 
 def test_chain_gradient_figure_traces_and_axes():

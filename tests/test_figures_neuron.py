@@ -6,7 +6,7 @@ import pytest
 
 from helpers.activations import derivative, is_saturated
 from helpers.figures import neuron as fn
-from helpers.saturation import neuron_state, saturated_fraction_curve
+from helpers.topics.neuron import neuron_state, saturated_fraction_curve
 
 
 def test_activation_derivatives_figure():

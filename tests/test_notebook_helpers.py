@@ -9,6 +9,7 @@ import torch
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from helpers import notebook
+from tools import solutions
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def test_setup_rejects_bad_threads(threads, restore_plotly_and_torch):
 def lesson(*exercise_sources):
     cells = [new_markdown_cell("# Title")]
     for src in exercise_sources:
-        cells.append(new_code_cell(src, metadata={"tags": [notebook.EXERCISE_TAG]}))
+        cells.append(new_code_cell(src, metadata={"tags": [solutions.EXERCISE_TAG]}))
         cells.append(new_code_cell("check(f)"))
     return new_notebook(cells=cells)
 
@@ -65,19 +66,19 @@ def g(x):
 
 
 def test_exercise_id_and_cells():
-    assert notebook.exercise_id(STUB_1) == "9.1"
-    assert notebook.exercise_id("\n  # Exercise 3.2: task") == "3.2"
-    assert notebook.exercise_id("x = 1") is None and notebook.exercise_id("") is None
-    assert notebook.exercise_cells(lesson(STUB_1, STUB_2)) == [1, 3]
+    assert solutions.exercise_id(STUB_1) == "9.1"
+    assert solutions.exercise_id("\n  # Exercise 3.2: task") == "3.2"
+    assert solutions.exercise_id("x = 1") is None and solutions.exercise_id("") is None
+    assert solutions.exercise_cells(lesson(STUB_1, STUB_2)) == [1, 3]
 
 
 def test_load_and_fill_solutions_round_trip(tmp_path):
     path = tmp_path / "99_x.py"
     path.write_text(SOLUTIONS)
-    sol = notebook.load_solutions(path)
+    sol = solutions.load_solutions(path)
     assert sol == {"9.1": "def f(x):\n    return 2 * x\n", "9.2": "def g(x):\n    return x / 2\n"}
     nb = lesson(STUB_1, STUB_2)
-    filled = notebook.fill_solutions(nb, sol)
+    filled = solutions.fill_solutions(nb, sol)
     assert filled["cells"][1]["source"] == "# Exercise 9.1: double it\n" + sol["9.1"]
     assert filled["cells"][3]["source"] == "# Exercise 9.2: halve it\n" + sol["9.2"]
     assert nb.cells[1].source == STUB_1, "the original notebook is not modified"
@@ -85,22 +86,22 @@ def test_load_and_fill_solutions_round_trip(tmp_path):
     namespace = {}
     exec(filled["cells"][1]["source"], namespace)  # the filled cell is runnable code
     assert namespace["f"](4) == 8
-    assert notebook.exercise_cells(filled) == [1, 3]  # tags survive
+    assert solutions.exercise_cells(filled) == [1, 3]  # tags survive
 
 
 def test_fill_solutions_errors():
     with pytest.raises(ValueError, match=r"exercise cell 3 \(9.2\) has no solution"):
-        notebook.fill_solutions(lesson(STUB_1, STUB_2), {"9.1": "def f(x): return x\n"})
+        solutions.fill_solutions(lesson(STUB_1, STUB_2), {"9.1": "def f(x): return x\n"})
     with pytest.raises(ValueError, match="no id"):
-        notebook.fill_solutions(lesson("def f(x): pass"), {})
+        solutions.fill_solutions(lesson("def f(x): pass"), {})
     with pytest.raises(ValueError, match=r"solutions without an exercise cell: \['9.3'\]"):
-        notebook.fill_solutions(lesson(STUB_1), {"9.1": "pass\n", "9.3": "pass\n"})
+        solutions.fill_solutions(lesson(STUB_1), {"9.1": "pass\n", "9.3": "pass\n"})
 
 
 def test_load_solutions_ignores_text_before_the_first_block(tmp_path):
     path = tmp_path / "s.py"
     path.write_text("import numpy\n\n# %% Exercise 1.1\nx = 1\n")
-    assert notebook.load_solutions(path) == {"1.1": "x = 1\n"}
+    assert solutions.load_solutions(path) == {"1.1": "x = 1\n"}
 
 
 def test_md_displays_markdown(monkeypatch):

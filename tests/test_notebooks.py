@@ -11,7 +11,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from helpers.notebook import exercise_cells, exercise_id, fill_solutions, load_solutions
+from tools.solutions import exercise_cells, exercise_id, fill_solutions, load_solutions
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

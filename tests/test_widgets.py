@@ -12,10 +12,10 @@ from helpers.capture import gradient_profile
 from helpers.data import spirals
 from helpers.figures.profiles import log_series
 from helpers.models import MLPConfig, build_mlp
-from helpers.widgets import explorer as explorer_module
+from helpers.widgets import gradient_flow as explorer_module
 from helpers.widgets.base import LiveFigure
 from helpers.widgets.curves import make_activation_point_explorer
-from helpers.widgets.explorer import make_gradient_flow_explorer, ratio_sentence
+from helpers.widgets.gradient_flow import make_gradient_flow_explorer, ratio_sentence
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers.chain import scalar_chain
+from helpers.topics.chain import scalar_chain
 from helpers.widgets.chain import make_chain_explorer
 
 

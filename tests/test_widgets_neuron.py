@@ -5,7 +5,7 @@ import pytest
 
 from helpers.activations import activation_fn, derivative
 from helpers.figures import neuron as fn
-from helpers.saturation import neuron_state, saturated_fraction
+from helpers.topics.neuron import neuron_state, saturated_fraction
 from helpers.widgets.neuron import NeuronExplorer, make_neuron_explorer
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers.normalization import norm_explorer_profile
+from helpers.topics.normalization import norm_explorer_profile
 from helpers.widgets.normalization import make_normalization_explorer
 
 

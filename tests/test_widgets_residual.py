@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers.residual import compare_plain_residual, lesson_data
+from helpers.topics.residual import compare_plain_residual, lesson_data
 from helpers.widgets.residual import make_residual_explorer
 
 

@@ -1,7 +1,7 @@
 """Checks for lesson 1 (the sigmoid and its derivative).
 
 Each check calls the student's function on test inputs, compares with the reference from
-``helpers.activations`` / ``helpers.saturation`` and returns a ``CheckResult`` whose hint
+``helpers.activations`` / ``helpers.topics.neuron`` and returns a ``CheckResult`` whose hint
 names the likely mistake.
 """
 
@@ -12,7 +12,7 @@ from scipy.special import ndtr
 
 from helpers.activations import derivative
 from helpers.checks.core import CheckResult, compare, finish, run_student
-from helpers.saturation import saturated_fraction, saturation_bounds
+from helpers.topics.neuron import saturated_fraction, saturation_bounds
 
 # z from -50 to 50 (every 0.05) plus points where round-off bites, and +-1000 where a naive
 # exp(-z) overflows; every value is checked to a relative 1e-6 (the tails too).

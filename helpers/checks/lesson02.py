@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.activations import derivative
-from helpers.chain import bound_to_output, scalar_chain
 from helpers.checks.core import CheckResult, compare, finish, run_student
+from helpers.topics.chain import bound_to_output, scalar_chain
 
 
 def _chain_cases():

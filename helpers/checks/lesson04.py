@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 
-from helpers.activation_stats import dead_unit_mask
 from helpers.checks.core import CheckResult, check_function, compare, finish, run_student
 from helpers.theory import expected_squared_derivative, monte_carlo_squared_derivative
+from helpers.topics.activation_families import dead_unit_mask
 
 
 def _leaky_reference(z, slope=0.01):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 from helpers.checks.core import CheckResult, check_function, compare, finish, run_student
-from helpers.signal import classify_chi1
 from helpers.theory import chi1, critical_line, q_star
+from helpers.topics.initialization import classify_chi1
 
 
 def he_std_reference(fan_in: int, a: float) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.checks.core import CheckResult, compare, finish, run_student
-from helpers.normalization import (
+from helpers.topics.normalization import (
     EPS,
     MOMENTUM,
     batch_norm_train,

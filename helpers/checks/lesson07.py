@@ -10,7 +10,7 @@ import torch
 from helpers.activations import activation_fn, derivative
 from helpers.checks.core import CheckResult, compare, finish, run_student
 from helpers.models import MLPConfig
-from helpers.residual import (
+from helpers.topics.residual import (
     lesson_data,
     residual_block_reference,
     scalar_residual_chain_autograd,

@@ -3,7 +3,7 @@ bound, and the norm of a network's Jacobian product against depth.
 
 Both use log axes that survive zeros, NaN and inf: such points are placed at the chart's
 floor (drawn as x) or ceiling (drawn as a triangle) and named in the subtitle, never
-dropped. Nothing here imports torch; the inputs are ``helpers.chain`` results.
+dropped. Nothing here imports torch; the inputs are ``helpers.topics.chain`` results.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Charts of a single neuron: derivative curves, saturation against the weight, the explorer.
 
-Builders (``*_figure``) take data from ``helpers.saturation`` / ``helpers.activations`` and
+Builders (``*_figure``) take data from ``helpers.topics.neuron`` / ``helpers.activations`` and
 return a ``go.Figure``; ``update_neuron_figure`` rewrites the explorer figure's trace data in
 place, so a widget keeps one ``FigureWidget``. No torch and no widgets here.
 """
@@ -66,7 +66,7 @@ def activation_derivatives_figure(names=("sigmoid", "tanh"), z_range=(-6.0, 6.0)
 def saturated_fraction_figure(curve: dict, title: str | None = None) -> go.Figure:
     """Saturated fraction against the weight ``w``: exact (dashed) and Monte Carlo (markers).
 
-    ``curve`` is the dict of ``helpers.saturation.saturated_fraction_curve``. Trace order,
+    ``curve`` is the dict of ``helpers.topics.neuron.saturated_fraction_curve``. Trace order,
     per activation: the exact curve, then the Monte Carlo estimates with 2-SE error bars.
     """
     fig = go.Figure()
@@ -145,7 +145,7 @@ def _where(mask, values) -> np.ndarray:
 
 
 def update_neuron_figure(fig, state) -> None:
-    """Redraw ``neuron_figure`` for a ``helpers.saturation.NeuronState``, in place."""
+    """Redraw ``neuron_figure`` for a ``helpers.topics.neuron.NeuronState``, in place."""
     name = state.activation
     spec = get_spec(name)
     z = np.asarray(state.z_grid, dtype=np.float64)

@@ -1,7 +1,7 @@
 """Charts for residual connections: plain vs residual networks, block by block.
 
 ``profiles_figure`` draws one per-block quantity of several networks (``StreamProfile``s of
-``helpers.residual``) on a log axis, one panel per group (e.g. per activation).
+``helpers.topics.residual``) on a log axis, one panel per group (e.g. per activation).
 ``residual_explorer_figure`` is the widget's two-panel chart: ``||dL/dx_l||`` and the
 forward std of ``x_l`` for the plain and the residual version of one configuration, with
 ``update_residual_explorer_figure`` rewriting its data in place. Zeros, NaN and inf are

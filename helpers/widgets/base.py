@@ -12,9 +12,7 @@ needs to see goes through here:
 
 from __future__ import annotations
 
-import ctypes
 import html
-import platform
 import time
 import traceback
 
@@ -23,33 +21,6 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from helpers.activations import ACTIVATIONS
-
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (glibc's malloc.h)
-_memory_retained: bool | None = None
-
-
-def retain_freed_memory() -> bool:
-    """Let this process keep memory it frees for reuse (glibc only; once per process).
-
-    Each widget update allocates and frees the same tens of MB (the activations and
-    gradients of up to 100 layers). With glibc's default settings freed memory is handed
-    back to the OS at once and the next update page-faults it in again: measured at depth
-    50, width 64, batch 256, float64: ~6,000 page faults and ~19 ms of CPU time in a
-    74 ms update. With higher thresholds the pages stay mapped and are reused: freed
-    memory up to 128 MB stays in the process, and single blocks above 32 MB are still
-    returned at once. Returns whether the setting was applied.
-    """
-    global _memory_retained
-    if _memory_retained is None:
-        _memory_retained = False
-        if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
-            try:
-                libc = ctypes.CDLL("libc.so.6")
-                _memory_retained = bool(libc.mallopt(_M_MMAP_THRESHOLD, 32 * 2**20)
-                                        and libc.mallopt(_M_TRIM_THRESHOLD, 128 * 2**20))
-            except (OSError, AttributeError):
-                pass
-    return _memory_retained
 
 
 def activation_dropdown(value: str, names=None, layout=None) -> widgets.Dropdown:
@@ -66,7 +37,6 @@ class LiveFigure:
     """Base class: ``controls`` (name -> widget), ``figure`` (FigureWidget), ``status``."""
 
     def __init__(self, controls: dict, figure: go.Figure, columns: int = 3):
-        retain_freed_memory()  # updates reuse memory instead of page-faulting it in again
         self.controls = dict(controls)
         self.figure = go.FigureWidget(figure)
         self.status = widgets.HTML()

@@ -9,8 +9,8 @@ import ipywidgets as widgets
 import numpy as np
 
 from helpers.activations import get_spec
-from helpers.chain import scalar_chain
 from helpers.figures.chain import chain_gradient_figure, update_chain_gradient_figure
+from helpers.topics.chain import scalar_chain
 from helpers.widgets.base import LiveFigure, activation_dropdown
 
 

@@ -8,7 +8,7 @@ import ipywidgets as widgets
 
 from helpers.activations import get_spec
 from helpers.figures.neuron import neuron_figure, update_neuron_figure
-from helpers.saturation import neuron_state
+from helpers.topics.neuron import neuron_state
 from helpers.widgets.base import LiveFigure, activation_dropdown
 
 NEURON_ACTIVATIONS = ("sigmoid", "tanh")  # the activations with a two-sided saturation

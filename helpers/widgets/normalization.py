@@ -10,9 +10,9 @@ from helpers.figures.normalization import (
     norm_label,
     update_norm_explorer_figure,
 )
-from helpers.normalization import growth_per_layer, norm_explorer_profile
+from helpers.topics.normalization import growth_per_layer, norm_explorer_profile
 from helpers.widgets.base import LiveFigure, activation_dropdown
-from helpers.widgets.explorer import ratio_sentence
+from helpers.widgets.gradient_flow import ratio_sentence
 
 # The identity is left out: on 2-D inputs a linear net keeps every layer in a 2-D subspace,
 # a degenerate case for BatchNorm that says little about real networks.

@@ -16,7 +16,7 @@ import ipywidgets as widgets
 from helpers.activations import get_spec
 from helpers.figures.residual import residual_explorer_figure, update_residual_explorer_figure
 from helpers.models import NORM_POSITIONS, MLPConfig
-from helpers.residual import compare_plain_residual, lesson_data
+from helpers.topics.residual import compare_plain_residual, lesson_data
 from helpers.widgets.base import LiveFigure, activation_dropdown
 
 NORM_OPTIONS = (("none", None), ("BatchNorm", "batch"), ("LayerNorm", "layer"))

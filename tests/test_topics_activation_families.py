@@ -1,11 +1,15 @@
-"""Tests for helpers.activation_stats (autograd is the oracle for every gradient)."""
+"""Tests for helpers.topics.activation_families (autograd is the oracle for every gradient)."""
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from helpers.activation_stats import (
+from helpers.capture import gradient_profile
+from helpers.data import spirals
+from helpers.models import MLPConfig, build_mlp
+from helpers.theory import expected_squared_derivative
+from helpers.topics.activation_families import (
     compare_activations,
     dead_unit_mask,
     dead_units,
@@ -13,10 +17,6 @@ from helpers.activation_stats import (
     shift_biases,
     squared_derivative_table,
 )
-from helpers.capture import gradient_profile
-from helpers.data import spirals
-from helpers.models import MLPConfig, build_mlp
-from helpers.theory import expected_squared_derivative
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from helpers.activations import ACTIVATIONS, get_spec
-from helpers.figures.activations import (
+from helpers.figures.activation_families import (
     activation_picker_figure,
     picker_curves,
     update_activation_picker_figure,

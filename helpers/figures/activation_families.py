@@ -2,7 +2,7 @@
 gradient flow compared across activations, dead units per layer.
 
 Builders (``*_figure``) take plain arrays or the result objects of
-``helpers.activation_stats``; updaters (``update_*``) rewrite an existing figure's data in
+``helpers.topics.activation_families``; updaters (``update_*``) rewrite an existing figure's data in
 place. Nothing here imports torch.
 """
 
@@ -90,7 +90,8 @@ def update_activation_picker_figure(fig, names, z_range) -> None:
 def squared_derivative_figure(table: dict, title: str | None = None) -> go.Figure:
     """E[phi'(z)^2] over q (log x): quadrature dashed, Monte Carlo as points with 2 SE bars.
 
-    ``table`` is the dict returned by ``helpers.activation_stats.squared_derivative_table``.
+    ``table`` is the dict returned by
+    ``helpers.topics.activation_families.squared_derivative_table``.
     Trace ``2 i`` is activation ``i``'s quadrature curve, ``2 i + 1`` its Monte Carlo points.
     """
     fig = go.Figure()

@@ -1,11 +1,11 @@
-"""Tests for helpers.widgets.activations: set controls, check the figure's numbers."""
+"""Tests for helpers.widgets.activation_families: set controls, check the figure's numbers."""
 
 import numpy as np
 import pytest
 
 from helpers.activations import derivative
-from helpers.figures.activations import PICKER_NAMES
-from helpers.widgets.activations import make_activation_picker
+from helpers.figures.activation_families import PICKER_NAMES
+from helpers.widgets.activation_families import make_activation_picker
 
 
 def trace(w, name, which):

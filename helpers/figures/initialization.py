@@ -1,8 +1,9 @@
 """Lesson 5 charts: initialization, the length map, the order-to-chaos phase diagram.
 
-Builders (``*_figure``) take plain arrays (or the dataclasses of ``helpers.signal``, read by
-attribute) and return a ``go.Figure``; ``update_*`` functions rewrite trace data in place
-for the phase-diagram widget. Nothing here imports torch.
+Builders (``*_figure``) take plain arrays (or the dataclasses of
+``helpers.topics.initialization``, read by attribute) and return a ``go.Figure``;
+``update_*`` functions rewrite trace data in place for the phase-diagram widget.
+Nothing here imports torch.
 """
 
 from __future__ import annotations
@@ -180,7 +181,7 @@ def update_phase_map(fig, activation: str, sigma_w2_values, sigma_b2_values, chi
 def update_phase_point(fig, growth, title: str | None = None) -> None:
     """Move the marker to ``growth``'s point and draw its measured and predicted profiles.
 
-    ``growth`` is a ``helpers.signal.GradientGrowth`` (read by attribute).
+    ``growth`` is a ``helpers.topics.initialization.GradientGrowth`` (read by attribute).
     """
     fig.data[2].x, fig.data[2].y = [growth.sigma_w2], [growth.sigma_b2]
     note = set_log_traces(fig.data[3:6], growth.grad_sq_norm)

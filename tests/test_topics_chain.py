@@ -1,4 +1,4 @@
-"""helpers.chain: the scalar chain's hand-written backward pass and the Jacobian products,
+"""helpers.topics.chain: the scalar chain's hand-written backward pass and the Jacobian products,
 checked against PyTorch autograd."""
 
 import numpy as np
@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from helpers.activations import ACTIVATIONS
-from helpers.chain import (
+from helpers.theory import chain_bound, chi1
+from helpers.topics.chain import (
     autograd_chain_gradients,
     autograd_input_jacobian,
     bound_to_output,
@@ -16,7 +17,6 @@ from helpers.chain import (
     random_layers,
     scalar_chain,
 )
-from helpers.theory import chain_bound, chi1
 
 
 @pytest.mark.parametrize("activation", list(ACTIVATIONS))

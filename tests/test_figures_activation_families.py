@@ -1,10 +1,10 @@
-"""Tests for helpers.figures.activations: traces and their data."""
+"""Tests for helpers.figures.activation_families: traces and their data."""
 
 import numpy as np
 import pytest
 
 from helpers.activations import ACTIVATIONS, activation_fn, derivative
-from helpers.figures.activations import (
+from helpers.figures.activation_families import (
     PICKER_NAMES,
     activation_picker_figure,
     dead_units_figure,

@@ -1,4 +1,4 @@
-"""helpers.residual: block-output gradients checked against autograd and gradient_profile."""
+"""helpers.topics.residual: block-output gradients checked against autograd and gradient_profile."""
 
 import math
 
@@ -8,7 +8,7 @@ import torch
 
 from helpers.capture import gradient_profile
 from helpers.models import MLPConfig, build_mlp
-from helpers.residual import (
+from helpers.topics.residual import (
     compare_plain_residual,
     lesson_data,
     residual_block_reference,

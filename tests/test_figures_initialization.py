@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import plotly.graph_objects as go
 
-from helpers.figures.phase import (
+from helpers.figures.initialization import (
     depth_scale_figure,
     gradient_growth_figure,
     init_comparison_figure,

@@ -1,4 +1,5 @@
-"""Signal propagation measured in networks (helpers.signal) against autograd and theory."""
+"""Signal propagation measured in networks (helpers.topics.initialization) against autograd
+and theory."""
 
 import math
 
@@ -8,7 +9,8 @@ import torch
 
 from helpers.activations import derivative
 from helpers.models import MLPConfig, build_mlp
-from helpers.signal import (
+from helpers.theory import chi1, critical_line, q_star
+from helpers.topics.initialization import (
     _run,
     fixed_point_inputs,
     growth_factor,
@@ -21,7 +23,6 @@ from helpers.signal import (
     random_network,
     variance_profile,
 )
-from helpers.theory import chi1, critical_line, q_star
 
 # Measured at width 512, depth 30, batch 32 over seeds 0-11: |growth / chi_1 - 1| stayed
 # below 1.5% at every point (std 0.5-0.9% per point). The tests allow 3%, twice the largest error

@@ -1,4 +1,5 @@
-"""helpers.normalization: the NumPy BatchNorm/LayerNorm against PyTorch, and the measurements."""
+"""helpers.topics.normalization: the NumPy BatchNorm/LayerNorm against PyTorch, and the
+measurements."""
 
 import math
 
@@ -9,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from helpers.models import MLPConfig, build_mlp
-from helpers.normalization import (
+from helpers.topics.normalization import (
     backward_vs_autograd,
     batch_noise,
     batch_norm_backward,

@@ -6,9 +6,9 @@ import ipywidgets as widgets
 import numpy as np
 
 from helpers.activations import ACTIVATIONS
-from helpers.figures.phase import phase_figure, update_phase_map, update_phase_point
-from helpers.signal import measure_gradient_growth
+from helpers.figures.initialization import phase_figure, update_phase_map, update_phase_point
 from helpers.theory import chi1_grid, critical_line
+from helpers.topics.initialization import measure_gradient_growth
 from helpers.widgets.base import LiveFigure, activation_dropdown
 
 PHASE_ACTIVATIONS = ("tanh", "relu", "leaky_relu", "elu")  # GELU, SiLU: grids cost 10x more

@@ -1,4 +1,4 @@
-"""Tests for helpers.saturation: exact saturated fraction, Monte Carlo, the neuron state."""
+"""Tests for helpers.topics.neuron: exact saturated fraction, Monte Carlo, the neuron state."""
 
 import math
 
@@ -8,7 +8,7 @@ import torch
 from scipy import integrate, stats
 
 from helpers.activations import derivative, is_saturated
-from helpers.saturation import (
+from helpers.topics.neuron import (
     neuron_state,
     saturated_fraction,
     saturated_fraction_curve,

@@ -25,7 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.activations import ACTIVATIONS, activation_name, get_spec
+from helpers.activation_modules import activation_name
+from helpers.activations import ACTIVATIONS, get_spec
 from helpers.capture import check_data, compute_loss, gradient_profile
 from helpers.models import MLPConfig, build_mlp
 from helpers.theory import expected_squared_derivative, monte_carlo_squared_derivative
