@@ -2,13 +2,16 @@
 
 ``helpers.activations`` is NumPy only; this module maps each of its registry names to a
 PyTorch module (``get_activation``) and back (``activation_name``, so that capture tools
-recognise activations in any model).
+recognise activations in any model); ``dead_unit_mask`` is the one definition of a dead
+unit, for a whole batch or for several stacked layers at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+import torch
 from torch import nn
 
 from helpers.activations import ELU_ALPHA, LEAKY_SLOPE, get_spec
@@ -43,3 +46,23 @@ def activation_name(module: nn.Module) -> str | None:
         if cls in MODULE_TYPES:
             return MODULE_TYPES[cls]
     return None
+
+
+def dead_unit_mask(z, batch_dim: int = 0):
+    """Which units are dead on a batch: ``z <= 0`` (or NaN) on every example.
+
+    ``z`` holds pre-activations (or ReLU outputs, which are 0 exactly where ``z <= 0``), with
+    the examples along ``batch_dim``: (examples, units), or e.g. (layers, examples, units)
+    with ``batch_dim=1``. Returns a bool array of ``z``'s shape without ``batch_dim``: a
+    NumPy array for array input, a tensor (on ``z``'s device) for tensor input.
+    """
+    is_tensor = isinstance(z, torch.Tensor)
+    t = z.detach() if is_tensor else torch.as_tensor(np.asarray(z, dtype=np.float64))
+    if t.ndim < 2 or t.shape[batch_dim] == 0:
+        raise ValueError(f"A must have shape (examples, units) with at least one example, "
+                         f"got {tuple(t.shape)}")
+    # A unit is alive if z > 0 on some example: the maximum over the batch decides that in
+    # one reduction, unless a NaN (which the maximum propagates) hides a positive z.
+    top = t.amax(dim=batch_dim)
+    alive = (t > 0).any(dim=batch_dim) if torch.isnan(top).any() else top > 0
+    return ~alive if is_tensor else (~alive).numpy()

@@ -12,21 +12,7 @@ import math
 import numpy as np
 import torch
 
-
-def _check_n(n, minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"n must be an int, got {n!r}")
-    if n < minimum:
-        raise ValueError(f"n must be at least {minimum}, got {n}")
-    return int(n)
-
-
-def _check_noise(noise) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)):
-        raise TypeError(f"noise must be a number, got {noise!r}")
-    if not math.isfinite(noise) or noise < 0:
-        raise ValueError(f"noise must be finite and >= 0, got {noise}")
-    return float(noise)
+from helpers.validation import check_choice, check_float, check_int, check_seed
 
 
 def _to_tensors(X: np.ndarray, y: np.ndarray, perm: np.ndarray):
@@ -39,11 +25,10 @@ def spirals(n: int = 1000, noise: float = 0.1, seed: int = 0, classes: int = 2):
     Each arm turns 1.5 times around the origin; ``noise`` is the std of Gaussian jitter
     added to both coordinates (the arms are about 1 unit apart at the rim).
     """
-    if isinstance(classes, bool) or not isinstance(classes, int) or not 2 <= classes <= 10:
-        raise ValueError(f"classes must be an int between 2 and 10, got {classes!r}")
-    n = _check_n(n, classes)
-    noise = _check_noise(noise)
-    rng = np.random.default_rng(seed)
+    classes = check_int("classes", classes, 2, 10)
+    n = check_int("n", n, classes)
+    noise = check_float("noise", noise, 0.0)
+    rng = np.random.default_rng(check_seed(seed))
     y = np.arange(n) % classes
     t = rng.uniform(0.05, 1.0, n)  # position along the arm, 0 = centre
     angle = 3.0 * math.pi * t + 2.0 * math.pi * y / classes
@@ -52,13 +37,21 @@ def spirals(n: int = 1000, noise: float = 0.1, seed: int = 0, classes: int = 2):
     return _to_tensors(X, y, rng.permutation(n))
 
 
+def lesson_data(n: int = 256, seed: int = 0):
+    """The lessons' batch: ``spirals(n, noise=0.1, seed=seed)``, 256 points by default.
+
+    The Gradient Flow Explorer, the normalization and residual explorers and the lessons
+    that measure one batch all use it, so that their numbers refer to the same data.
+    """
+    return spirals(n, noise=0.1, seed=seed)
+
+
 def circles(n: int = 1000, noise: float = 0.1, factor: float = 0.5, seed: int = 0):
     """Two concentric circles in 2-D (inner radius ``factor``, outer 1), ``n`` points."""
-    n = _check_n(n, 2)
-    noise = _check_noise(noise)
-    if not isinstance(factor, (int, float)) or not 0 < factor < 1:
-        raise ValueError(f"factor must be between 0 and 1 (exclusive), got {factor!r}")
-    rng = np.random.default_rng(seed)
+    n = check_int("n", n, 2)
+    noise = check_float("noise", noise, 0.0)
+    factor = check_float("factor", factor, 0.0, 1.0, lo_open=True, hi_open=True)
+    rng = np.random.default_rng(check_seed(seed))
     y = np.arange(n) % 2
     angle = rng.uniform(0, 2 * math.pi, n)
     radius = np.where(y == 1, factor, 1.0)
@@ -74,15 +67,14 @@ def teacher(n: int = 1000, in_features: int = 10, classes: int = 2, width: int =
     ``task="classification"`` gives the teacher's arg-max class (int64), ``"regression"``
     its first output plus Gaussian noise of std ``noise`` (float32, shape (n,)).
     """
-    n = _check_n(n)
-    noise = _check_noise(noise)
-    for name, v, lo in (("in_features", in_features, 1), ("classes", classes, 2),
-                        ("width", width, 1), ("depth", depth, 1)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-            raise ValueError(f"{name} must be an int >= {lo}, got {v!r}")
-    if task not in ("classification", "regression"):
-        raise ValueError(f"unknown task {task!r}; valid choices: classification, regression")
-    rng = np.random.default_rng(seed)
+    n = check_int("n", n, 1)
+    noise = check_float("noise", noise, 0.0)
+    in_features = check_int("in_features", in_features, 1)
+    classes = check_int("classes", classes, 2)
+    width = check_int("width", width, 1)
+    depth = check_int("depth", depth, 1)
+    check_choice("task", task, ("classification", "regression"))
+    rng = np.random.default_rng(check_seed(seed))
     X = rng.standard_normal((n, in_features))
     h = X
     sizes = [in_features] + [width] * depth
@@ -113,12 +105,12 @@ def digits(standardize: bool = True):
 
 def train_test_split(X, y, test_fraction: float = 0.25, seed: int = 0):
     """Shuffle and split ``(X, y)`` into ``(X_train, y_train, X_test, y_test)``."""
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
+    test_fraction = check_float("test_fraction", test_fraction, 0.0, 1.0, lo_open=True,
+                                hi_open=True)
     n = len(X)
     if n < 2 or len(y) != n:
         raise ValueError("need at least 2 examples and one label per example")
-    perm = torch.from_numpy(np.random.default_rng(seed).permutation(n))
-    k = max(1, int(round(n * test_fraction)))
+    perm = torch.from_numpy(np.random.default_rng(check_seed(seed)).permutation(n))
+    k = min(n - 1, max(1, int(round(n * test_fraction))))  # both parts keep >= 1 example
     test, train = perm[:k], perm[k:]
     return X[train], y[train], X[test], y[test]

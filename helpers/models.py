@@ -19,6 +19,7 @@ Where the norm sits in a residual block is ``norm_position``:
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -29,6 +30,7 @@ from torch import nn
 
 from helpers.activation_modules import activation_name, get_activation
 from helpers.activations import ACTIVATIONS, LEAKY_SLOPE, get_spec
+from helpers.validation import check_bool, check_choice, check_float, check_int, check_seed
 
 NORMS = (None, "batch", "layer")
 INITS = ("default", "xavier", "he", "orthogonal", "normal", "mean_field")
@@ -36,6 +38,7 @@ NORM_POSITIONS = ("inside", "pre", "post")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 MAX_DEPTH = 1000
 MAX_WIDTH = 8192
+MAX_PARAMETER_GIB = 4  # refuse networks whose weights alone would need more memory
 
 
 @dataclass(frozen=True)
@@ -59,41 +62,33 @@ class MLPConfig:
     seed: int = 0  # seeds the weight initialisation
 
     def __post_init__(self):
-        for field in ("depth", "width", "in_features", "out_features", "seed"):
-            value = getattr(self, field)
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise TypeError(f"{field} must be an int, got {value!r}")
-        _check_range("depth", self.depth, 1, MAX_DEPTH)
-        _check_range("width", self.width, 1, MAX_WIDTH)
-        _check_range("in_features", self.in_features, 1, 10**6)
-        _check_range("out_features", self.out_features, 1, 10**6)
+        for field, lo, hi in (("depth", 1, MAX_DEPTH), ("width", 1, MAX_WIDTH),
+                              ("in_features", 1, 10**6), ("out_features", 1, 10**6)):
+            object.__setattr__(self, field, check_int(field, getattr(self, field), lo, hi))
+        object.__setattr__(self, "seed", check_seed(self.seed))
         get_spec(self.activation)
-        if self.norm not in NORMS:
-            raise ValueError(f"unknown norm {self.norm!r}; valid choices: None, 'batch', 'layer'")
-        if self.init not in INITS:
-            raise ValueError(f"unknown init {self.init!r}; valid choices: {', '.join(INITS)}")
-        if self.dtype not in DTYPES:
-            raise ValueError(f"unknown dtype {self.dtype!r}; valid choices: float32, float64")
+        check_choice("norm", self.norm, NORMS)
+        check_choice("init", self.init, INITS)
+        check_choice("dtype", self.dtype, DTYPES)
         for field in ("weight_std", "sigma_w2", "sigma_b2"):
-            value = getattr(self, field)
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise TypeError(f"{field} must be a number, got {value!r}")
-            if not math.isfinite(value) or value < 0:
-                raise ValueError(f"{field} must be finite and >= 0, got {value}")
-        if not isinstance(self.residual, bool):
-            raise TypeError(f"residual must be True or False, got {self.residual!r}")
-        if self.norm_position not in NORM_POSITIONS:
-            raise ValueError(f"unknown norm_position {self.norm_position!r}; valid choices: "
-                             f"{', '.join(NORM_POSITIONS)}")
+            object.__setattr__(self, field, check_float(field, getattr(self, field), 0.0))
+        check_bool("residual", self.residual)
+        check_choice("norm_position", self.norm_position, NORM_POSITIONS)
+        gib = self.parameter_count() * (8 if self.dtype == "float64" else 4) / 2**30
+        if gib > MAX_PARAMETER_GIB:
+            raise ValueError(f"this network would need {gib:.1f} GiB for its weights alone "
+                             f"(more than {MAX_PARAMETER_GIB} GiB): reduce depth, width, "
+                             f"in_features or out_features")
+
+    def parameter_count(self) -> int:
+        """Number of weights and biases of the network (norm parameters included)."""
+        norm = 2 * self.width * self.depth if self.norm is not None else 0
+        return ((self.in_features + 1) * self.width + (self.depth - 1) * (self.width + 1)
+                * self.width + (self.width + 1) * self.out_features + norm)
 
     def replace(self, **changes) -> MLPConfig:
         """A copy with some fields changed (validated like a new config)."""
         return MLPConfig(**{**asdict(self), **changes})
-
-
-def _check_range(name: str, value: float, lo: float, hi: float) -> None:
-    if not lo <= value <= hi:
-        raise ValueError(f"{name} must be between {lo} and {hi}, got {value}")
 
 
 class Block(nn.Module):
@@ -171,6 +166,45 @@ class MLP(nn.Module):
             if record is not None:
                 record.append(("linear", self.output, out))
         return out
+
+
+@dataclass(frozen=True, repr=False)
+class LayerTrace:
+    """One forward pass of an ``MLP``, kept layer by layer (lists: one tensor per hidden block).
+
+    Every measurement that needs a network's per-layer values takes them from here, so the
+    block structure (norm position, skip connections) is read in one place: the ``MLP``'s
+    own forward pass. Tensors are part of the autograd graph (differentiate the loss
+    with respect to them).
+    """
+
+    preact: list  # (batch, width) each: the hidden Linear outputs W x + b, blocks 1..depth
+    act_in: list  # (batch, width) each: the activation's input (the norm's output, if any)
+    act_out: list  # (batch, width) each: the activation's output phi(.)
+    block_out: list  # (batch, width) each: the block outputs x_1..x_depth (skip included)
+    output: torch.Tensor  # (batch, out_features): the read-out
+
+    def __repr__(self) -> str:
+        return f"LayerTrace(depth={len(self.block_out)}, output {tuple(self.output.shape)})"
+
+
+def trace_layers(model: MLP, x: torch.Tensor) -> LayerTrace:
+    """Run ``x`` (batch, in_features) through ``model``, keeping every layer's values."""
+    if not isinstance(model, MLP):
+        raise TypeError(f"expected an MLP made by build_mlp, got {type(model).__name__}")
+    preact, act_in, act_out, block_out = [], [], [], []
+    h = x
+    for block in model.blocks:
+        record: list = []
+        h = block(h, record=record)
+        for event in record:  # ("linear", module, out) or ("act", name, input, output)
+            if event[0] == "linear":
+                preact.append(event[2])
+            else:
+                act_in.append(event[2])
+                act_out.append(event[3])
+        block_out.append(h)
+    return LayerTrace(preact, act_in, act_out, block_out, model.output(h))
 
 
 def linear_layers(model: nn.Module) -> list[tuple[str, nn.Linear]]:
@@ -256,3 +290,34 @@ def preserved_buffers(modules: nn.Module | Iterable[nn.Module]) -> Iterator[None
         with torch.no_grad():
             for b, s in zip(buffers, saved, strict=True):
                 b.copy_(s)
+
+
+class ModelCache:
+    """``build_mlp(config)`` for a few recent architectures, re-initialised in place.
+
+    Building a deep or wide network costs several times more than re-initialising one
+    (``init_weights`` gives the same weights as ``build_mlp``), which matters when a slider
+    moves. The key is every field that shapes the network (not init, weight scales or
+    seed); the ``maxsize`` most recently used models are kept.
+    """
+
+    ARCHITECTURE = ("depth", "width", "activation", "norm", "residual", "norm_position",
+                    "in_features", "out_features", "dtype")
+
+    def __init__(self, maxsize: int = 2):
+        self.maxsize = check_int("maxsize", maxsize, 1)
+        self._models: OrderedDict = OrderedDict()
+
+    def __call__(self, config: MLPConfig) -> MLP:
+        """The network ``config`` builds, with exactly ``build_mlp(config)``'s weights."""
+        key = tuple(getattr(config, f) for f in self.ARCHITECTURE)
+        model = self._models.pop(key, None)
+        model = build_mlp(config) if model is None else init_weights(model, config)
+        model.config = config
+        self._models[key] = model
+        while len(self._models) > self.maxsize:
+            self._models.popitem(last=False)
+        return model
+
+    def __len__(self) -> int:
+        return len(self._models)

@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from helpers.activations import activation_fn, derivative, get_spec
+from helpers.validation import check_float, check_int, check_seed
 
 _HALF_WIDTH = 12.0
 _NODES = 160
@@ -62,11 +63,7 @@ def _check_activation_and_q(activation: str, q):
 
 def sigmoid_derivative_bound(depth) -> float:
     """``0.25 ** depth``: the largest possible product of ``depth`` sigmoid derivatives."""
-    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)):
-        raise TypeError(f"depth must be an int, got {depth!r}")
-    if depth < 0:
-        raise ValueError(f"depth must be >= 0, got {depth}")
-    return 0.25 ** int(depth)
+    return 0.25 ** check_int("depth", depth, 0)
 
 
 def chain_bound(weights, activation: str = "sigmoid") -> np.ndarray:
@@ -91,9 +88,8 @@ def expected_squared_derivative(activation: str, q=1.0):
 def monte_carlo_squared_derivative(activation: str, q=1.0, n: int = 100_000, seed: int = 0):
     """Monte Carlo estimate of ``E[phi'(z)^2]``, ``z ~ N(0, q)``, and its standard error."""
     q = _check_activation_and_q(activation, q)
-    if not isinstance(n, int) or n < 2:
-        raise ValueError(f"n must be an int >= 2, got {n!r}")
-    z = np.random.default_rng(seed).standard_normal(n) * math.sqrt(float(q))
+    n = check_int("n", n, 2)
+    z = np.random.default_rng(check_seed(seed)).standard_normal(n) * math.sqrt(float(q))
     v = derivative(activation)(z) ** 2
     return float(v.mean()), float(v.std(ddof=1) / math.sqrt(n))
 
@@ -129,6 +125,7 @@ def q_star(activation: str, sigma_w2, sigma_b2=0.0, q0=1.0, tol: float = 1e-13):
     ``sigma_w2 = 2, sigma_b2 = 0``) it returns ``q0``.
     """
     sw, sb = _check_sigmas(sigma_w2, sigma_b2)
+    q0 = check_float("q0", q0, 0.0)
     sw, sb = np.broadcast_arrays(sw, sb)
     shape = sw.shape
     f, d = activation_fn(activation), derivative(activation)

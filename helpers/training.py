@@ -12,6 +12,8 @@ import torch
 from torch import nn
 
 from helpers.capture import check_data, compute_loss
+from helpers.models import MLP
+from helpers.validation import check_choice, check_float, check_int, check_seed
 
 OPTIMIZERS = ("sgd", "adam")
 
@@ -83,29 +85,24 @@ def train(
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an int >= 1, got {steps!r}")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (
-            math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; valid choices: {', '.join(OPTIMIZERS)}")
-    if isinstance(record_every, bool) or not isinstance(record_every, int) or record_every < 1:
-        raise ValueError(f"record_every must be an int >= 1, got {record_every!r}")
+    steps = check_int("steps", steps, 1)
+    lr = check_float("lr", lr, 0.0, lo_open=True)
+    check_choice("optimizer", optimizer, OPTIMIZERS)
+    record_every = check_int("record_every", record_every, 1)
     if callback is not None and not callable(callback):
         raise TypeError("callback must be callable or None")
     X, y = check_data(X, y)
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
-                                   or batch_size < 1):
-        raise ValueError(f"batch_size must be None or an int >= 1, got {batch_size!r}")
+    if batch_size is not None:
+        batch_size = check_int("batch_size", batch_size, 1)
     linears = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear)]
     if not linears:
         raise ValueError("the model has no nn.Linear layer to record")
+    _check_features(model, X)
     first = next(model.parameters())
     X = X.to(first.dtype)
     weights = [m.weight for _, m in linears]
     opt = _make_optimizer(optimizer, model.parameters(), float(lr))
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(check_seed(seed))
     n = X.shape[0]
     classify = loss == "cross_entropy"
     rec: dict[str, list] = {k: [] for k in ("steps", "loss", "accuracy", "grad", "update")}
@@ -174,10 +171,24 @@ def train(
 def accuracy(model: nn.Module, X, y) -> float:
     """Fraction of examples whose arg-max output equals the label (model in eval mode)."""
     X, y = check_data(X, y)
+    _check_features(model, X)
     was_training = model.training
     model.eval()
     try:
         out = model(X.to(next(model.parameters()).dtype))
     finally:
         model.train(was_training)
+    if not y.is_floating_point() and len(y) and (int(y.min()) < 0
+                                                  or int(y.max()) >= out.shape[-1]):
+        raise ValueError(f"labels must be class indices from 0 to {out.shape[-1] - 1} (the "
+                         f"model has {out.shape[-1]} outputs), got {int(y.min())} to "
+                         f"{int(y.max())}")
     return float((out.argmax(1) == y).double().mean())
+
+
+def _check_features(model: nn.Module, X: torch.Tensor) -> None:
+    """A course MLP states its input size: say it, rather than torch's shape mismatch."""
+    if isinstance(model, MLP) and (X.ndim != 2 or X.shape[1] != model.config.in_features):
+        raise ValueError(f"X must have shape (n_examples, {model.config.in_features}) for this "
+                         f"model (in_features={model.config.in_features}), got "
+                         f"{tuple(X.shape)}")

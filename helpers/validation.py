@@ -22,10 +22,11 @@ def _is_integer(value) -> bool:
 def check_int(name: str, value, lo: int | None = None, hi: int | None = None) -> int:
     """An integer (Python or NumPy, not a bool) with ``lo <= value <= hi`` (either may be None)."""
     if not _is_integer(value):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
+        raise TypeError(f"{name} must be an int, got {value!r}")
     value = int(value)
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ValueError(f"{name} must be {_range_text(lo, hi)}, got {value}")
+        kind = "" if lo is not None and hi is not None else "an int "
+        raise ValueError(f"{name} must be {kind}{_range_text(lo, hi)}, got {value}")
     return value
 
 
@@ -38,14 +39,18 @@ def check_float(name: str, value, lo: float | None = None, hi: float | None = No
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
                                                                       np.floating)):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
+        raise TypeError(f"{name} must be a number, got {value!r}")
     value = float(value)
+    bounds = _range_text(lo, hi, lo_open, hi_open)
+    one_sided = (lo is None) != (hi is None)
     if math.isnan(value) or (math.isinf(value) and not allow_inf):
-        raise ValueError(f"{name} must be a finite number, got {value}")
+        rule = f"finite and {bounds}" if one_sided else "a finite number"
+        raise ValueError(f"{name} must be {rule}, got {value}")
     too_low = lo is not None and (value <= lo if lo_open else value < lo)
     too_high = hi is not None and (value >= hi if hi_open else value > hi)
     if too_low or too_high:
-        raise ValueError(f"{name} must be {_range_text(lo, hi, lo_open, hi_open)}, got {value}")
+        rule = f"finite and {bounds}" if one_sided and not allow_inf else bounds
+        raise ValueError(f"{name} must be {rule}, got {value}")
     return value
 
 
@@ -57,8 +62,10 @@ def check_choice(name: str, value, choices: Iterable):
     except TypeError:  # e.g. an unhashable value against a dict's keys
         ok = False
     if not ok:
+        # Plain names when every choice is a string; repr otherwise (None vs 'None').
+        show = str if all(isinstance(c, str) for c in choices) else repr
         raise ValueError(f"unknown {name} {value!r}; valid choices: "
-                         f"{', '.join(repr(c) for c in choices)}")
+                         f"{', '.join(show(c) for c in choices)}")
     return value
 
 
@@ -74,13 +81,19 @@ def check_seed(value, name: str = "seed") -> int:
     return check_int(name, value, 0, 2**32 - 1)
 
 
+def _num(x) -> str:
+    """A bound as written by hand: 0 rather than 0.0, 1e-06 rather than 1e-06 (as is)."""
+    return f"{x:g}" if isinstance(x, float) and float(f"{x:g}") == x else str(x)
+
+
 def _range_text(lo, hi, lo_open: bool = False, hi_open: bool = False) -> str:
     if lo is not None and hi is not None:
-        if not lo_open and not hi_open:
-            return f"between {lo} and {hi}"
+        lo, hi = _num(lo), _num(hi)
+        if lo_open == hi_open:
+            return f"between {lo} and {hi}" + (" (exclusive)" if lo_open else "")
         return f"in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
     if lo is not None:
-        return f"{'>' if lo_open else '>='} {lo}"
+        return f"{'>' if lo_open else '>='} {_num(lo)}"
     if hi is not None:
-        return f"{'<' if hi_open else '<='} {hi}"
+        return f"{'<' if hi_open else '<='} {_num(hi)}"
     return "any value"

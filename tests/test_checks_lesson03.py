@@ -108,11 +108,3 @@ def test_balanced_config_rejects_wrong_answers(answer, words):
 def test_balanced_config_stub_and_error():
     assert L.check_balanced_config(stub).status == "not done"
     assert L.check_balanced_config(lambda: MLPConfig(depth=-1)).status == "error"
-
-
-def test_explorer_data_is_the_explorers_default():
-    from helpers.widgets.gradient_flow import make_gradient_flow_explorer
-
-    X, y = L.explorer_data()
-    w = make_gradient_flow_explorer(depth=2, width=8)
-    assert torch.equal(w.X, X) and torch.equal(w.y, y)

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import pytest
 
 from helpers.activations import activation_fn, derivative
-from helpers.figures import compare, curves, profiles, style
+from helpers.figures import compare, curves, gradient_flow, profiles, style
 
 AWKWARD = np.array([1e-3, 0.0, np.nan, np.inf, 1e-40, -2.0, 5.0])  # one of everything
 
@@ -126,7 +126,8 @@ def test_activation_stats_figure():
     fig = profiles.activation_stats_figure(p)
     assert len(fig.data) == 3
     assert_labelled(fig)
-    np.testing.assert_allclose(fig.data[0].y, [0.5, 0.0, 0.0, 0.2, 0.1])
+    np.testing.assert_allclose(fig.data[0].y, [0.5, np.nan, np.nan, 0.2, 0.1])  # gaps, not 0
+    assert "2 layers have an infinite or NaN activation std" in fig.layout.title.text
     np.testing.assert_allclose(fig.data[1].y, 100 * p.saturation)
     np.testing.assert_allclose(fig.data[2].y, 100 * p.dead_fraction)
     assert fig.layout.yaxis2.title.text == "% of units"
@@ -146,20 +147,20 @@ def test_histogram_heatmap_figure_hidden_layers_only():
 
 
 def test_explorer_figure_layout_and_update():
-    fig = profiles.explorer_figure()
+    fig = gradient_flow.explorer_figure()
     assert len(fig.data) == 7
     assert fig.layout.yaxis.type == "log"
     titles = [a.text for a in fig.layout.annotations]
-    assert list(profiles.EXPLORER_TITLES) == titles[:4]
+    assert list(gradient_flow.EXPLORER_TITLES) == titles[:4]
     for axis in ("xaxis", "yaxis", "xaxis2", "yaxis2", "xaxis3", "yaxis3", "xaxis4", "yaxis4"):
         assert fig.layout[axis].title.text, axis
     p = fake_profile(5, grads=[0.0, 1e-3, np.inf, 1e-2, 1e-1])
-    profiles.update_explorer_figure(fig, p, title="my net")
+    gradient_flow.update_explorer_figure(fig, p, title="my net")
     np.testing.assert_array_equal(fig.data[1].x, [1])  # the zero
     np.testing.assert_array_equal(fig.data[2].x, [3])  # the overflow
     np.testing.assert_allclose(fig.data[4].y, 100 * p.saturation)
     assert fig.layout.title.text.startswith("my net<br>")
-    profiles.update_explorer_figure(fig, fake_profile(5))
+    gradient_flow.update_explorer_figure(fig, fake_profile(5))
     assert fig.layout.title.text == "my net"  # keeps the head, drops the stale note
 
 

@@ -225,7 +225,7 @@ def test_chi1_matches_wide_random_network(activation, sigma_w2, sigma_b2):
          "depth must be an int >= 1"),
         (lambda: gradient_norm_prediction("tanh", 1.0, 0.0, 2.5), ValueError,
          "depth must be an int >= 1"),
-        (lambda: sigmoid_derivative_bound(-1), ValueError, "depth must be >= 0"),
+        (lambda: sigmoid_derivative_bound(-1), ValueError, "depth must be an int >= 0"),
         (lambda: sigmoid_derivative_bound(2.5), TypeError, "depth must be an int"),
         (lambda: sigmoid_derivative_bound(True), TypeError, "depth must be an int"),
         (lambda: chain_bound([]), ValueError, "non-empty 1-D sequence of finite numbers"),

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from helpers.capture import gradient_profile
+from helpers.data import lesson_data
 from helpers.models import MLPConfig, build_mlp
 from helpers.topics.residual import (
     compare_plain_residual,
-    lesson_data,
     residual_block_reference,
     scalar_residual_chain_autograd,
     scalar_residual_chain_derivative,

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from helpers.topics.initialization import measure_gradient_growth
-from helpers.widgets.initialization import make_phase_diagram_explorer, phase_grid
+from helpers.topics.initialization import measure_gradient_growth, phase_grid
+from helpers.widgets.initialization import make_phase_diagram_explorer
 
 SMALL = dict(depth=14, width=32, n_w=6, n_b=3)
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from helpers.topics.residual import compare_plain_residual, lesson_data
+from helpers.data import lesson_data
+from helpers.topics.residual import compare_plain_residual
 from helpers.widgets.residual import make_residual_explorer
 
 

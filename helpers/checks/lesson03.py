@@ -18,14 +18,10 @@ from helpers.capture import gradient_profile
 from helpers.checks.core import CheckResult, check_true, compare, finish, run_student
 from helpers.data import spirals
 from helpers.models import MLPConfig, build_mlp, linear_layers
+from helpers.topics.gradient_flow import measure_config
 
 BALANCED_FACTOR = 10.0  # exercise 3.3: first/last ratio within this factor of 1
 BALANCED_DEPTH = 20
-
-
-def explorer_data():
-    """The Gradient Flow Explorer's default data: 256 spiral points, noise 0.1, seed 0."""
-    return spirals(256, noise=0.1, seed=0)
 
 
 # -- Exercise 3.1 ---------------------------------------------------------------------------
@@ -120,12 +116,6 @@ def check_grad_data_ratio(fn: Callable) -> CheckResult:
 
 
 # -- Exercise 3.3 ---------------------------------------------------------------------------
-def measure_config(config: MLPConfig):
-    """Build ``config`` and measure it on the explorer's data (the model in train mode)."""
-    X, y = explorer_data()
-    return gradient_profile(build_mlp(config), X, y)
-
-
 def check_balanced_config(fn: Callable) -> CheckResult:
     """Exercise 3.3: ``fn()`` returns a depth-20 ``MLPConfig`` whose first/last ratio is
     within a factor ``BALANCED_FACTOR`` of 1 on the explorer's data."""

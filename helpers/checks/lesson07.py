@@ -9,9 +9,9 @@ import torch
 
 from helpers.activations import activation_fn, derivative
 from helpers.checks.core import CheckResult, compare, finish, run_student
+from helpers.data import lesson_data
 from helpers.models import MLPConfig
 from helpers.topics.residual import (
-    lesson_data,
     residual_block_reference,
     scalar_residual_chain_autograd,
     stream_profile,

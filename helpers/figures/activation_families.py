@@ -20,6 +20,7 @@ from helpers.figures.style import (
     activation_color,
     base_layout,
     flagged_note,
+    set_title_notes,
 )
 
 PICKER_NAMES = tuple(ACTIVATIONS)  # the picker owns one phi and one phi' trace per activation
@@ -153,8 +154,7 @@ def update_gradient_flow_comparison_figure(fig, weight_grad_norm) -> None:
         zeros += len(s["zero_x"])
         huge += len(s["huge_x"])
     note = flagged_note(np.ones(zeros, bool), np.ones(huge, bool), "layer values")
-    fig.layout.title.text = fig.layout.title.text.split("<br>")[0] + (
-        f"<br><sup>{note}</sup>" if note else "")
+    set_title_notes(fig, note)
 
 
 def dead_units_figure(series: dict, title: str = "Dead units per hidden layer") -> go.Figure:

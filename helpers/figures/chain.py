@@ -21,6 +21,8 @@ from helpers.figures.style import (
     base_layout,
     flagged_note,
     log_safe,
+    set_title_notes,
+    title_with_notes,
 )
 
 CHAIN_Y_TITLE = "|d a_L / d a_k| (log scale)"
@@ -91,7 +93,7 @@ def update_chain_gradient_figure(fig, result, title: str | None = None) -> str:
     head = title if title is not None else (
         f"{get_spec(result.activation).label} chain of depth {result.depth}: "
         "gradient at each layer vs the bound")
-    fig.layout.title.text = head + (f"<br><sup>{note}</sup>" if note else "")
+    set_title_notes(fig, note, head)
     return note
 
 
@@ -135,7 +137,7 @@ def jacobian_depth_figure(results, title: str = "Norm of the Jacobian product vs
                                  line=dict(color=ROLE_COLORS["theory"], dash=THEORY_DASH,
                                            width=1)), row=1, col=col)
     note = flagged_note(*flags, "values")
-    base_layout(fig, title + (f"<br><sup>{note}</sup>" if note else ""),
+    base_layout(fig, title_with_notes(title, note),
                 "", "", height=height)
     fig.update_yaxes(type="log", exponentformat="power")
     fig.update_yaxes(title_text="||d h_L / d h_0|| (log scale)", row=1, col=1)

@@ -19,6 +19,8 @@ from helpers.figures.style import (
     THEORY_DASH,
     activation_color,
     base_layout,
+    set_title_notes,
+    title_with_notes,
 )
 
 PHASE_SCALE = "RdBu_r"  # diverging, colour-blind safe (ColorBrewer): blue ordered, red chaotic
@@ -45,7 +47,7 @@ def init_comparison_figure(profiles: dict, title: str) -> go.Figure:
             note = set_log_traces(fig.data[-3:], values)
             if note:
                 notes.append(f"{label}: {note}")
-    base_layout(fig, title + (f"<br><sup>{'; '.join(notes)}</sup>" if notes else ""),
+    base_layout(fig, title_with_notes(title, notes),
                 "", "", height=420)
     for col, y in ((1, "Var h_l (log scale)"), (2, "||dL/dh_l||^2 (log scale)")):
         fig.update_xaxes(title_text="hidden layer l", row=1, col=col)
@@ -186,8 +188,7 @@ def update_phase_point(fig, growth, title: str | None = None) -> None:
     fig.data[2].x, fig.data[2].y = [growth.sigma_w2], [growth.sigma_b2]
     note = set_log_traces(fig.data[3:6], growth.grad_sq_norm)
     set_log_traces(fig.data[6:9], growth.prediction)
-    head = title if title is not None else fig.layout.title.text.split("<br>")[0]
-    fig.layout.title.text = head + (f"<br><sup>{note}</sup>" if note else "")
+    set_title_notes(fig, note, title)
 
 
 def gradient_growth_figure(results: dict, *, title: str) -> go.Figure:
@@ -209,7 +210,7 @@ def gradient_growth_figure(results: dict, *, title: str) -> go.Figure:
                             group=label, flag_legend=False):
             fig.add_trace(t)
         set_log_traces(fig.data[-3:], g.prediction)
-    base_layout(fig, title + (f"<br><sup>{'; '.join(notes)}</sup>" if notes else ""),
+    base_layout(fig, title_with_notes(title, notes),
                 "hidden layer l", "||dL/dh_l||^2 (log scale)", height=420)
     fig.update_yaxes(type="log", exponentformat="power")
     return fig

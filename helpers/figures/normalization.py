@@ -18,6 +18,10 @@ from helpers.figures.style import (
     SERIES_COLORS,
     THEORY_DASH,
     base_layout,
+    finite_or_gap,
+    nonfinite_note,
+    set_title_notes,
+    title_with_notes,
 )
 
 LAYER_AXIS = "layer (1 = first hidden, last = output)"
@@ -53,7 +57,10 @@ def norm_comparison_figure(profiles: dict, title: str = "With and without normal
         fig.add_trace(go.Scatter(x=x, y=100 * np.asarray(p.saturation), mode="lines+markers",
                                  name=name, legendgroup=name, line=dict(color=color),
                                  marker=dict(size=4)), row=1, col=1)
-        fig.add_trace(go.Scatter(x=x, y=np.nan_to_num(p.activation_std, nan=0.0, posinf=0.0),
+        std_note = nonfinite_note(p.activation_std, "activation std")
+        if std_note:
+            notes.append(f"{name}: {std_note}")
+        fig.add_trace(go.Scatter(x=x, y=finite_or_gap(p.activation_std),
                                  mode="lines+markers", name=name, legendgroup=name,
                                  showlegend=False, line=dict(color=color), marker=dict(size=4)),
                       row=1, col=2)
@@ -62,7 +69,7 @@ def norm_comparison_figure(profiles: dict, title: str = "With and without normal
         note = set_log_traces(fig.data[-3:], p.weight_grad_norm)
         if note:
             notes.append(f"{name}: {note}")
-    base_layout(fig, title + (f"<br><sup>{'; '.join(notes)}</sup>" if notes else ""),
+    base_layout(fig, title_with_notes(title, notes),
                 "", "", height=height)
     fig.update_layout(margin=dict(t=100))  # room for the title, its note and subplot titles
     for col in (1, 2, 3):
@@ -131,7 +138,7 @@ def gradient_growth_figure(series: dict, theory=None, theory_name: str = "theory
         fig.data[-3].visible = False
     else:
         set_log_traces(fig.data[-3:], theory)
-    base_layout(fig, title + (f"<br><sup>{'; '.join(notes)}</sup>" if notes else ""),
+    base_layout(fig, title_with_notes(title, notes),
                 LAYER_AXIS, "||dL/dW|| (log scale)")
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
@@ -172,6 +179,5 @@ def update_norm_explorer_figure(fig, profile, title: str | None = None) -> None:
     x = np.arange(1, len(profile.saturation) + 1)
     fig.data[3].x, fig.data[3].y = x, 100 * np.asarray(profile.saturation)
     fig.data[4].x = x
-    fig.data[4].y = np.nan_to_num(profile.activation_std, nan=0.0, posinf=0.0)
-    head = title if title is not None else fig.layout.title.text.split("<br>")[0]
-    fig.layout.title.text = head + (f"<br><sup>{note}</sup>" if note else "")
+    fig.data[4].y = finite_or_gap(profile.activation_std)
+    set_title_notes(fig, [note, nonfinite_note(profile.activation_std, "activation std")], title)

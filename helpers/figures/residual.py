@@ -15,7 +15,13 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from helpers.figures.profiles import log_traces, set_log_traces
-from helpers.figures.style import ROLE_COLORS, SERIES_COLORS, base_layout
+from helpers.figures.style import (
+    ROLE_COLORS,
+    SERIES_COLORS,
+    base_layout,
+    set_title_notes,
+    title_with_notes,
+)
 
 QUANTITIES = {
     "grad_norm": ("||dL/dx_l|| (log scale)", "hidden block l (1 = first)"),
@@ -28,7 +34,7 @@ KIND_COLORS = {
     "plain": SERIES_COLORS[0], "residual": SERIES_COLORS[2],
     "residual + pre-LN": SERIES_COLORS[3], "residual + post-LN": SERIES_COLORS[4],
 }
-EXPLORER_TITLES = ("Back-propagated signal ||dL/dx_l|| (log scale)",
+RESIDUAL_TITLES = ("Back-propagated signal ||dL/dx_l|| (log scale)",
                    "Forward signal: std of x_l (log scale)")
 
 
@@ -36,11 +42,6 @@ def series_color(name: str, index: int) -> str:
     """``KIND_COLORS[name]`` if ``name`` is a known kind, else the ``index``-th series colour."""
     others = [c for c in SERIES_COLORS if c != ROLE_COLORS["warning"]]
     return KIND_COLORS.get(name, others[index % len(others)])
-
-
-def _with_note(title: str, notes: list[str]) -> str:
-    notes = [n for n in notes if n]
-    return title + (f"<br><sup>{'; '.join(notes)}</sup>" if notes else "")
 
 
 def profiles_figure(panels: dict, quantity: str = "grad_norm",
@@ -72,7 +73,7 @@ def profiles_figure(panels: dict, quantity: str = "grad_norm",
                 notes.append(f"{panel}, {name}: {note}")
             for t in traces:
                 fig.add_trace(t, row=1, col=col)
-    base_layout(fig, _with_note(title, notes), "", "", height=height)
+    base_layout(fig, title_with_notes(title, notes), "", "", height=height)
     fig.update_yaxes(type="log", exponentformat="power")
     fig.update_yaxes(title_text=y_title, row=1, col=1)
     fig.update_xaxes(title_text=x_title)
@@ -86,7 +87,7 @@ def residual_explorer_figure(comparison=None, height: int = 440) -> go.Figure:
     Traces: 0-2 plain gradient, 3-5 residual gradient, 6-8 plain std, 9-11 residual std
     (each: line, zeros/NaN, overflows).
     """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=EXPLORER_TITLES, horizontal_spacing=0.1)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=RESIDUAL_TITLES, horizontal_spacing=0.1)
     for col in (1, 2):
         for kind in ("plain", "residual"):
             for t in log_traces(kind, KIND_COLORS[kind], showlegend=col == 1, flag_legend=False):
@@ -112,6 +113,5 @@ def update_residual_explorer_figure(fig, comparison, title: str | None = None) -
         note = set_log_traces(fig.data[start:start + 3], values)
         if note:
             notes.append(f"{kind}: {note}")
-    head = title if title is not None else fig.layout.title.text.split("<br>")[0]
-    fig.layout.title.text = _with_note(head, notes)
+    set_title_notes(fig, notes, title)
     return "; ".join(notes)

@@ -93,3 +93,40 @@ def flagged_note(zero: np.ndarray, huge: np.ndarray, what: str = "values") -> st
         parts.append(f"{count(int(huge.sum()))} overflowed to infinity: drawn as a triangle "
                      "at the top")
     return "; ".join(parts)
+
+
+def title_with_notes(title: str, notes) -> str:
+    """``title`` with the chart's flag sentences below it, on one small line ("" skipped)."""
+    notes = [notes] if isinstance(notes, str) else list(notes)
+    notes = [n for n in notes if n]
+    return title + (f"<br><sup>{'; '.join(notes)}</sup>" if notes else "")
+
+
+def set_title_notes(fig, notes, title: str | None = None) -> None:
+    """Rewrite ``fig``'s title (``title``, or its current first line) with ``notes`` below."""
+    head = title if title is not None else (fig.layout.title.text or "").split("<br>")[0]
+    fig.layout.title.text = title_with_notes(head, notes)
+
+
+def finite_or_gap(values) -> np.ndarray:
+    """``values`` as float64 with every non-finite entry replaced by NaN (a gap in a line).
+
+    For a linear axis: an infinite value cannot be drawn, and drawing it as 0 would show a
+    number that was never measured. Pair it with ``nonfinite_note``.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    return np.where(np.isfinite(v), v, np.nan)
+
+
+def nonfinite_note(values, quantity: str, what: str = "layers") -> str:
+    """A sentence naming how many entries of ``values`` are infinite or NaN ("" if none)."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    bad = ~np.isfinite(v)
+    n = int(bad.sum())
+    if n == 0:
+        return ""
+    kinds = " or ".join(k for k, m in (("infinite", np.isinf(v)), ("NaN", np.isnan(v))) if m.any())
+    noun = what[:-1] if n == 1 and what.endswith("s") else what
+    article = "an" if kinds.startswith("infinite") else "a"
+    return (f"{n} {noun} {'has' if n == 1 else 'have'} {article} {kinds} {quantity} "
+            "(overflow): not drawn")

@@ -25,26 +25,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.activation_modules import activation_name
+from helpers.activation_modules import activation_name, dead_unit_mask
 from helpers.activations import ACTIVATIONS, get_spec
 from helpers.capture import check_data, compute_loss, gradient_profile
-from helpers.models import MLPConfig, build_mlp
+from helpers.models import MLPConfig, build_mlp, trace_layers
 from helpers.theory import expected_squared_derivative, monte_carlo_squared_derivative
-
-
-def dead_unit_mask(A) -> np.ndarray:
-    """Which units (columns) of ``A`` (examples, units) are ``<= 0`` on every example.
-
-    ``A`` may hold pre-activations ``z`` or ReLU outputs (which are 0 exactly where
-    ``z <= 0``). Returns a bool array of shape (units,).
-    """
-    if hasattr(A, "detach"):
-        A = A.detach().cpu().numpy()
-    A = np.asarray(A, dtype=np.float64)
-    if A.ndim != 2 or A.shape[0] == 0:
-        raise ValueError(f"A must have shape (examples, units) with at least one example, "
-                         f"got {A.shape}")
-    return ~(A > 0).any(axis=0)
+from helpers.validation import check_float
 
 
 def _blocks(model: nn.Module):
@@ -60,17 +46,11 @@ def _forward(model: nn.Module, X, y, loss):
     """Forward pass keeping every block's z and a; returns (zs, acts, loss_value)."""
     X, y = check_data(X, y)
     X = X.to(next(model.parameters()).dtype)
-    zs, acts = [], []
-    h = X
+    _blocks(model)
     with torch.enable_grad():
-        for block in _blocks(model):
-            z = block.linear(h)  # (examples, width)
-            a = block.act(z)  # (examples, width)
-            zs.append(z)
-            acts.append(a)
-            h = a
-        value = compute_loss(model.output(h), y, loss)
-    return zs, acts, value
+        trace = trace_layers(model, X)  # plain blocks: z_l = W a_{l-1} + b, a_l = phi(z_l)
+        value = compute_loss(trace.output, y, loss)
+    return trace.preact, trace.act_out, value  # (examples, width) each
 
 
 @dataclass(frozen=True, repr=False)
@@ -120,7 +100,7 @@ def dead_units(model: nn.Module, X, y, loss="cross_entropy") -> DeadUnitReport:
     grads = torch.autograd.grad(value, params)
     width, count, masks, dead_g, alive_g = [], [], [], [], []
     for i, z in enumerate(zs):
-        mask = dead_unit_mask(z)
+        mask = dead_unit_mask(z).numpy()
         gw, gb = grads[2 * i].detach(), grads[2 * i + 1].detach()  # (width, n_in), (width,)
         row_sq = (gw.double() ** 2).sum(1).numpy() + gb.double().numpy() ** 2
         masks.append(mask)
@@ -138,8 +118,9 @@ def dead_units(model: nn.Module, X, y, loss="cross_entropy") -> DeadUnitReport:
 @torch.no_grad()
 def shift_biases(model: nn.Module, shift: float) -> nn.Module:
     """Add ``shift`` to every hidden layer's bias in place (a negative shift kills units)."""
+    shift = check_float("shift", shift)
     for block in _blocks(model):
-        block.linear.bias += float(shift)
+        block.linear.bias += shift
     return model
 
 

@@ -28,17 +28,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers.activations import activation_fn, derivative, get_spec
+from helpers.validation import check_int
 
 MAX_DEPTH = 1000
 MAX_WIDTH = 1024
-
-
-def _check_depth(depth, lo: int = 1, hi: int = MAX_DEPTH) -> int:
-    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)):
-        raise TypeError(f"depth must be an int, got {depth!r}")
-    if not lo <= depth <= hi:
-        raise ValueError(f"depth must be between {lo} and {hi}, got {depth}")
-    return int(depth)
 
 
 def _as_layers(values, name: str, depth: int | None = None) -> np.ndarray:
@@ -182,11 +175,8 @@ def random_layers(depth: int, width: int, sigma_w: float, sigma_b: float = 0.0,
     gives the same draws for every ``sigma_w`` (they are scaled copies), so compared
     weight scales differ in nothing else.
     """
-    depth = _check_depth(depth)
-    if isinstance(width, bool) or not isinstance(width, (int, np.integer)):
-        raise TypeError(f"width must be an int, got {width!r}")
-    if not 1 <= width <= MAX_WIDTH:
-        raise ValueError(f"width must be between 1 and {MAX_WIDTH}, got {width}")
+    depth = check_int("depth", depth, 1, MAX_DEPTH)
+    width = check_int("width", width, 1, MAX_WIDTH)
     for name, v in (("sigma_w", sigma_w), ("sigma_b", sigma_b)):
         if not np.isfinite(v) or v < 0:
             raise ValueError(f"{name} must be finite and >= 0, got {v}")

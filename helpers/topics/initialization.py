@@ -16,7 +16,6 @@ so the back-propagated gradients are isotropic (no direction is preferred by a t
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,27 +23,15 @@ import torch
 from torch import nn
 
 from helpers.activations import activation_fn, get_spec
-from helpers.models import DTYPES, MLPConfig, build_mlp, init_weights
-from helpers.theory import chi1, length_map, q_star
+from helpers.models import DTYPES, MLPConfig, ModelCache, trace_layers
+from helpers.theory import chi1, chi1_grid, critical_line, length_map, q_star
+from helpers.validation import check_float, check_int
 
 JACOBIAN_INITS = ("gaussian", "orthogonal")
-_MODELS: OrderedDict = OrderedDict()  # a few built networks, re-initialised in place
-
-
-def _model(config: MLPConfig) -> nn.Module:
-    """``build_mlp(config)``, reusing a cached network of the same shape (identical weights).
-
-    Building a 30-layer width-512 network costs several times more than re-initialising
-    one in place (``init_weights`` gives the same weights as ``build_mlp``).
-    """
-    key = (config.depth, config.width, config.activation, config.in_features,
-           config.out_features, config.norm, config.residual, config.dtype)
-    model = _MODELS.pop(key, None)
-    model = build_mlp(config) if model is None else init_weights(model, config)
-    _MODELS[key] = model
-    while len(_MODELS) > 2:
-        _MODELS.popitem(last=False)
-    return model
+PHASE_ACTIVATIONS = ("tanh", "relu", "leaky_relu", "elu")  # GELU, SiLU: grids cost 10x more
+SIGMA_W2_RANGE = (0.1, 4.0)  # the phase diagram's axes
+SIGMA_B2_RANGE = (0.0, 0.3)
+_model = ModelCache(maxsize=2)  # a 30-layer width-512 network is rebuilt only if its shape changes
 
 
 @dataclass(frozen=True, repr=False)
@@ -66,26 +53,15 @@ class SignalProfile:
                 f"||dL/dh||^2: first {g[0]:.3g}, last {g[-1]:.3g})")
 
 
-def _check_int(name: str, value, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if not lo <= value <= hi:
-        raise ValueError(f"{name} must be between {lo} and {hi}, got {value}")
-    return int(value)
-
-
 def _run(model: nn.Module, x: torch.Tensor, v_seed: int) -> SignalProfile:
-    """Forward ``x`` (batch, in) through ``model``, back-propagate ``L = sum(out * v)``."""
-    hs, acts = [], []
-    a = x
+    """Forward ``x`` (batch, in) through ``model``, back-propagate ``L = sum(out * v)``.
+
+    ``h_l`` is hidden block ``l``'s Linear output and ``a_l`` its activation's output, read
+    from ``trace_layers`` (so every norm position and skip connection is the model's own).
+    """
     with torch.enable_grad():
-        for block in model.blocks:
-            h = block.linear(a)  # (batch, width): the pre-activation h_l
-            out = block.act(block.norm(h))
-            a = a + out if block.residual else out
-            hs.append(h)
-            acts.append(out)
-        out = model.output(a)  # (batch, out_features)
+        trace = trace_layers(model, x)
+        hs, acts, out = trace.preact, trace.act_out, trace.output  # out: (batch, out_features)
         gen = torch.Generator().manual_seed(v_seed)
         v = torch.randn(out.shape, generator=gen, dtype=out.dtype)
         loss = (out * v).sum()
@@ -109,7 +85,7 @@ def variance_profile(config: MLPConfig, batch: int = 128, seed: int = 0) -> Sign
     """
     if not isinstance(config, MLPConfig):
         raise TypeError(f"expected an MLPConfig, got {type(config).__name__}")
-    batch = _check_int("batch", batch, 1, 100_000)
+    batch = check_int("batch", batch, 1, 100_000)
     model = _model(config)
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(batch, config.in_features, generator=gen, dtype=DTYPES[config.dtype])
@@ -125,8 +101,7 @@ def fixed_point_inputs(activation: str, q: float, batch: int, width: int, seed: 
     variance ``length_map(activation, q, sigma_w2, sigma_b2)`` (in expectation), so with
     ``q = q*`` the network starts at the fixed point.
     """
-    if not math.isfinite(q) or q < 0:
-        raise ValueError(f"q must be finite and >= 0, got {q}")
+    q = check_float("q", q, 0.0)
     gen = torch.Generator().manual_seed(seed)
     z = torch.randn(batch, width, generator=gen, dtype=torch.float64).numpy()
     return torch.from_numpy(activation_fn(activation)(math.sqrt(q) * z)).to(DTYPES[dtype])
@@ -152,9 +127,9 @@ def mean_field_profile(activation: str, sigma_w2: float, sigma_b2: float = 0.0, 
     so every layer has fan-in ``width`` and the read-out maps ``width`` to ``width``.
     """
     get_spec(activation)
-    depth = _check_int("depth", depth, 1, 1000)
-    width = _check_int("width", width, 2, 8192)
-    batch = _check_int("batch", batch, 1, 100_000)
+    depth = check_int("depth", depth, 1, 1000)
+    width = check_int("width", width, 2, 8192)
+    batch = check_int("batch", batch, 1, 100_000)
     q0 = input_variance(activation, sigma_w2, sigma_b2) if q0 is None else float(q0)
     config = MLPConfig(depth=depth, width=width, activation=activation, init="mean_field",
                        sigma_w2=float(sigma_w2), sigma_b2=float(sigma_b2), in_features=width,
@@ -207,6 +182,7 @@ class GradientGrowth:
 
 def classify_chi1(c: float, tol: float = 1e-3) -> str:
     """'critical' if ``|chi_1 - 1| <= tol``, else 'ordered' (< 1) or 'chaotic' (> 1)."""
+    c = check_float("chi_1", c, 0.0, allow_inf=True)
     if abs(c - 1.0) <= tol:
         return "critical"
     return "ordered" if c < 1.0 else "chaotic"
@@ -241,8 +217,8 @@ def measure_gradient_growth(activation: str, sigma_w2: float, sigma_b2: float = 
     from a typical layer). At width 512 it matches chi_1 to within a few percent
     (``tests/test_signal.py`` states and tests the tolerance).
     """
-    depth = _check_int("depth", depth, 3, 1000)
-    skip = _check_int("skip", skip, 0, (depth - 2) // 2)
+    depth = check_int("depth", depth, 3, 1000)
+    skip = check_int("skip", skip, 0, (depth - 2) // 2)
     q_in = input_variance(activation, sigma_w2, sigma_b2)
     prof = mean_field_profile(activation, sigma_w2, sigma_b2, depth=depth, width=width,
                               batch=batch, q0=q_in, seed=seed)
@@ -261,7 +237,7 @@ def measure_gradient_growth(activation: str, sigma_w2: float, sigma_b2: float = 
 def length_map_iterates(activation: str, sigma_w2: float, sigma_b2: float, q0s,
                         steps: int = 20) -> np.ndarray:
     """``q_l`` for ``l = 0..steps`` from each starting ``q_0`` in ``q0s``: (len(q0s), steps + 1)."""
-    steps = _check_int("steps", steps, 0, 100_000)
+    steps = check_int("steps", steps, 0, 100_000)
     q = np.asarray(q0s, dtype=np.float64).ravel()
     out = [q]
     for _ in range(steps):
@@ -286,8 +262,8 @@ def random_network(sigma_w2: float, sigma_b2: float, *, init: str, depth: int, w
     """
     if init not in JACOBIAN_INITS:
         raise ValueError(f"unknown init {init!r}; valid choices: {', '.join(JACOBIAN_INITS)}")
-    depth = _check_int("depth", depth, 1, 1000)
-    width = _check_int("width", width, 2, 4096)
+    depth = check_int("depth", depth, 1, 1000)
+    width = check_int("width", width, 2, 4096)
     gen = torch.Generator().manual_seed(seed)
     ws, bs = [], []
     for _ in range(depth):
@@ -337,3 +313,12 @@ def jacobian_singular_values(activation: str, sigma_w2: float, sigma_b2: float =
     h0 = torch.randn(width, generator=gen, dtype=torch.float64) * math.sqrt(q)  # (width,)
     jac = input_output_jacobian(activation, ws, bs, h0)
     return np.linalg.svd(jac.numpy(), compute_uv=False)
+
+
+def phase_grid(activation: str, n_w: int = 32, n_b: int = 13) -> dict:
+    """chi_1 on an ``n_b x n_w`` grid over ``SIGMA_W2_RANGE x SIGMA_B2_RANGE``, and the
+    critical line (``sigma_w2`` with chi_1 = 1) at each ``sigma_b2`` of the grid."""
+    sw = np.linspace(*SIGMA_W2_RANGE, check_int("n_w", n_w, 2, 1000))
+    sb = np.linspace(*SIGMA_B2_RANGE, check_int("n_b", n_b, 2, 1000))
+    return {"sigma_w2": sw, "sigma_b2": sb, "chi1": chi1_grid(activation, sw, sb),
+            "critical": critical_line(activation, sb)}

@@ -22,6 +22,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from helpers.activations import activation_fn, derivative, get_spec, is_saturated
+from helpers.validation import check_int, check_seed
 
 Z_RANGE = (-12.0, 12.0)  # the z window drawn by the neuron explorer
 
@@ -64,11 +65,10 @@ def saturated_fraction_mc(w, b=0.0, activation: str = "sigmoid", n: int = 100_00
     Draws ``n`` inputs ``x ~ N(0, 1)`` from ``seed``; the same seed gives the same inputs
     for every ``w`` and ``b``, so compared settings differ only in the neuron.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be an int >= 2, got {n!r}")
+    n = check_int("n", n, 2)
     w, b = float(_finite("w", w)), float(_finite("b", b))
     get_spec(activation)
-    x = np.random.default_rng(seed).standard_normal(int(n))
+    x = np.random.default_rng(check_seed(seed)).standard_normal(n)
     p = float(is_saturated(activation, w * x + b).mean())
     return p, math.sqrt(p * (1.0 - p) / n)
 

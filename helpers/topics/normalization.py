@@ -21,8 +21,8 @@ import torch
 from torch import nn
 
 from helpers.capture import GradientProfile, gradient_profile
-from helpers.data import spirals
-from helpers.models import MLPConfig, build_mlp
+from helpers.data import lesson_data
+from helpers.models import MLPConfig, build_mlp, preserved_buffers
 
 EPS = 1e-5  # PyTorch's default epsilon for BatchNorm1d and LayerNorm
 MOMENTUM = 0.1  # PyTorch's default momentum for the running statistics
@@ -178,7 +178,7 @@ def norm_profiles(norms=(None, "batch", "layer"), *, depth: int = 20, width: int
                   batch: int = 256, seed: int = 0) -> dict:
     """``{norm: GradientProfile}`` for the same float64 network (same seed, same batch of
     spirals) with each normalization, measured in train mode at initialization."""
-    X, y = spirals(batch, noise=0.1, seed=seed)
+    X, y = lesson_data(batch, seed=seed)
     out = {}
     for norm in norms:
         config = MLPConfig(depth=depth, width=width, activation=activation, norm=norm, init=init,
@@ -235,7 +235,7 @@ def batch_noise(batch_sizes=(4, 16, 64, 256), *, n_batches: int = 200, width: in
     sizes = np.asarray(batch_sizes, dtype=np.int64)
     if sizes.ndim != 1 or len(sizes) == 0 or sizes.min() < 2 or sizes.max() > population:
         raise ValueError(f"batch sizes must be between 2 and population={population}")
-    X, _ = spirals(population, noise=0.1, seed=seed)
+    X, _ = lesson_data(population, seed=seed)
     gen = torch.Generator().manual_seed(seed)
     layer = nn.Linear(X.shape[1], width).double()
     with torch.no_grad():
@@ -259,29 +259,28 @@ def batch_noise(batch_sizes=(4, 16, 64, 256), *, n_batches: int = 200, width: in
 @torch.no_grad()
 def mode_accuracies(model: nn.Module, X, y, batch_sizes=(2, 4, 16)) -> dict[str, float]:
     """Accuracy of ``model`` evaluated in eval mode, and in train mode on the whole data and
-    on consecutive batches of each size. The model's parameters, buffers and mode are
-    restored afterwards (train-mode forwards would otherwise move the running statistics)."""
+    on consecutive batches of each size. The model's buffers and mode are restored
+    afterwards (train-mode forwards would otherwise move the running statistics)."""
     was_training = model.training
-    saved = {k: v.clone() for k, v in model.state_dict().items()}
     X = torch.as_tensor(X).to(next(model.parameters()).dtype)
     y = torch.as_tensor(y)
 
     def acc(out):
         return float((out.argmax(1) == y).double().mean())
 
-    try:
-        model.eval()
-        result = {"eval mode": acc(model(X))}
-        model.train()
-        result["train mode, whole data as one batch"] = acc(model(X))
-        for b in batch_sizes:
-            outs = [model(X[i:i + b]) for i in range(0, len(X) - len(X) % b, b)]
-            keep = len(X) - len(X) % b
-            result[f"train mode, batches of {b}"] = float(
-                (torch.cat(outs).argmax(1) == y[:keep]).double().mean())
-    finally:
-        model.load_state_dict(saved)
-        model.train(was_training)
+    with preserved_buffers(model):
+        try:
+            model.eval()
+            result = {"eval mode": acc(model(X))}
+            model.train()
+            result["train mode, whole data as one batch"] = acc(model(X))
+            for b in batch_sizes:
+                outs = [model(X[i:i + b]) for i in range(0, len(X) - len(X) % b, b)]
+                keep = len(X) - len(X) % b
+                result[f"train mode, batches of {b}"] = float(
+                    (torch.cat(outs).argmax(1) == y[:keep]).double().mean())
+        finally:
+            model.train(was_training)
     return result
 
 

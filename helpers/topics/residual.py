@@ -27,13 +27,8 @@ import numpy as np
 import torch
 
 from helpers.capture import check_data, compute_loss
-from helpers.data import spirals
-from helpers.models import MLPConfig, build_mlp, linear_layers
-
-
-def lesson_data(n: int = 256, seed: int = 0):
-    """The lesson's batch: ``spirals(n, noise=0.1, seed=seed)`` as ``(X, y)`` tensors."""
-    return spirals(n, noise=0.1, seed=seed)
+from helpers.data import lesson_data
+from helpers.models import MLPConfig, build_mlp, linear_layers, preserved_buffers, trace_layers
 
 
 @dataclass(frozen=True, repr=False)
@@ -86,22 +81,12 @@ def stream_profile(config: MLPConfig, X=None, y=None, *, model=None) -> StreamPr
     model = build_mlp(config) if model is None else model
     model.train()
     X = X.to(next(model.parameters()).dtype)
-    buffers = [b for b in model.buffers()]
-    saved = [b.detach().clone() for b in buffers]
-    outputs = []  # block outputs x_1..x_depth, each (batch, width)
-    try:
-        with torch.enable_grad():
-            h = X
-            for block in model.blocks:
-                h = block(h)
-                outputs.append(h)
-            loss = compute_loss(model.output(h), y, "cross_entropy")
-            weights = [lin.weight for _, lin in linear_layers(model)]
-            grads = torch.autograd.grad(loss, outputs + weights)
-    finally:
-        with torch.no_grad():
-            for b, s in zip(buffers, saved, strict=True):
-                b.copy_(s)
+    with preserved_buffers(model), torch.enable_grad():
+        trace = trace_layers(model, X)
+        outputs = trace.block_out  # block outputs x_1..x_depth, each (batch, width)
+        loss = compute_loss(trace.output, y, "cross_entropy")
+        weights = [lin.weight for _, lin in linear_layers(model)]
+        grads = torch.autograd.grad(loss, outputs + weights)
     with torch.no_grad():
         norms = torch.stack(torch._foreach_norm(list(grads))).double().numpy()
         stacked = torch.stack([o.detach() for o in outputs]).flatten(1)  # (depth, batch*width)

@@ -11,6 +11,7 @@ import numpy as np
 from helpers.activations import get_spec
 from helpers.figures.chain import chain_gradient_figure, update_chain_gradient_figure
 from helpers.topics.chain import scalar_chain
+from helpers.validation import check_float, check_int
 from helpers.widgets.base import LiveFigure, activation_dropdown
 
 
@@ -30,12 +31,9 @@ class ChainExplorer(LiveFigure):
     def __init__(self, depth: int = 30, weight: float = 1.0, bias: float = 0.0,
                  activation: str = "sigmoid", x0: float = 0.5):
         get_spec(activation)
-        if not (isinstance(depth, int) and 1 <= depth <= 100):
-            raise ValueError(f"depth must be an int between 1 and 100, got {depth!r}")
-        for name, v, lo, hi in (("weight", weight, -8, 8), ("bias", bias, -8, 8),
-                                ("x0", x0, -2, 2)):
-            if not lo <= v <= hi:
-                raise ValueError(f"{name} must be between {lo} and {hi}, got {v}")
+        depth = check_int("depth", depth, 1, 100)
+        weight, bias = check_float("weight", weight, -8, 8), check_float("bias", bias, -8, 8)
+        x0 = check_float("x0", x0, -2, 2)
         style = {"description_width": "initial"}
         wide = widgets.Layout(width="300px")
         controls = {

@@ -6,6 +6,7 @@ import ipywidgets as widgets
 
 from helpers.activations import ACTIVATIONS, activation_fn, derivative, get_spec
 from helpers.figures.curves import activation_curves_figure, update_activation_point
+from helpers.validation import check_float
 from helpers.widgets.base import LiveFigure
 
 
@@ -16,7 +17,8 @@ class ActivationPointExplorer(LiveFigure):
         self.names = [names] if isinstance(names, str) else list(names)
         for name in self.names:
             get_spec(name)
-        lo, hi = z_range
+        lo, hi = (check_float("z_range", v) for v in z_range)
+        z = check_float("z", z, lo, hi)  # the slider would clamp it silently
         controls = {"z": widgets.FloatSlider(z, min=lo, max=hi, step=0.1, description="z",
                                              continuous_update=True,
                                              layout=widgets.Layout(width="420px"))}

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 
 import ipywidgets as widgets
 
-from helpers.activations import ACTIVATIONS
 from helpers.capture import gradient_profile
-from helpers.data import spirals
-from helpers.figures.profiles import explorer_figure, update_explorer_figure
-from helpers.models import MLPConfig, build_mlp, init_weights
+from helpers.data import lesson_data
+from helpers.figures.gradient_flow import explorer_figure, update_explorer_figure
+from helpers.models import MLPConfig, ModelCache
+from helpers.topics.gradient_flow import EXPLORER_INITS, config_title
+from helpers.validation import check_choice, check_float, check_int
 from helpers.widgets.base import LiveFigure, activation_dropdown
 
-EXPLORER_INITS = ("default", "xavier", "he", "orthogonal", "normal")
+DEPTH_RANGE, WIDTH_RANGE = (1, 100), (4, 512)  # the sliders' ranges
+WEIGHT_STD_RANGE = (1e-3, 10.0)
+MAX_SEED = 10**6
 
 
 class GradientFlowExplorer(LiveFigure):
@@ -30,24 +32,33 @@ class GradientFlowExplorer(LiveFigure):
                  activation: str = "sigmoid", init: str = "default", weight_std: float = 0.1,
                  norm: str | None = None, residual: bool = False, seed: int = 0,
                  dtype: str = "float64", batch: int = 256):
-        if X is None or y is None:
-            X, y = spirals(batch, noise=0.1, seed=0)
+        if (X is None) != (y is None):
+            raise ValueError("give both X and y (inputs and labels), or neither for the "
+                             "lesson's spirals")
+        if X is None:
+            X, y = lesson_data(check_int("batch", batch, 2, 100_000))
+        # The controls would clamp values outside their ranges silently: refuse them here.
+        depth = check_int("depth", depth, *DEPTH_RANGE)
+        width = check_int("width", width, *WIDTH_RANGE)
+        weight_std = check_float("weight_std", weight_std, *WEIGHT_STD_RANGE)
+        seed = check_int("seed", seed, 0, MAX_SEED)
         MLPConfig(depth=depth, width=width, activation=activation, init=init, norm=norm,
                   residual=residual, seed=seed, dtype=dtype, weight_std=weight_std)  # validate
-        if init not in EXPLORER_INITS:
-            raise ValueError(f"unknown init {init!r}; valid choices: {', '.join(EXPLORER_INITS)}")
+        check_choice("init", init, EXPLORER_INITS)
         self.X, self.y = X, y
         self.in_features = int(X.shape[1])
         self.out_features = int(y.max()) + 1
-        self._models: OrderedDict = OrderedDict()
+        self._models = ModelCache(maxsize=6)  # a few recent architectures, not unbounded
         self.profile = None
         self.config = None
         style = {"description_width": "initial"}
         wide = widgets.Layout(width="300px")
         controls = {
-            "depth": widgets.IntSlider(depth, min=1, max=100, description="depth",
+            "depth": widgets.IntSlider(depth, min=DEPTH_RANGE[0], max=DEPTH_RANGE[1],
+                                       description="depth",
                                        continuous_update=False, style=style, layout=wide),
-            "width": widgets.IntSlider(width, min=4, max=512, step=4, description="width",
+            "width": widgets.IntSlider(width, min=WIDTH_RANGE[0], max=WIDTH_RANGE[1], step=4,
+                                       description="width",
                                        continuous_update=False, style=style, layout=wide),
             "activation": activation_dropdown(activation, layout=wide),
             "init": widgets.Dropdown(options=list(EXPLORER_INITS), value=init,
@@ -61,27 +72,13 @@ class GradientFlowExplorer(LiveFigure):
                                      description="norm", style=style, layout=wide),
             "residual": widgets.Checkbox(residual, description="residual connections",
                                          indent=False, layout=wide),
-            "seed": widgets.BoundedIntText(seed, min=0, max=10**6, description="seed",
+            "seed": widgets.BoundedIntText(seed, min=0, max=MAX_SEED, description="seed",
                                            style=style, layout=wide),
             "dtype": widgets.ToggleButtons(options=["float64", "float32"], value=dtype,
                                            description="precision", style=style),
         }
         super().__init__(controls, explorer_figure())
         self.update()
-
-    def _model(self, config: MLPConfig):
-        key = (config.depth, config.width, config.activation, config.norm, config.residual,
-               config.dtype)
-        model = self._models.pop(key, None)
-        if model is None:
-            model = build_mlp(config).train()  # stays in train mode: no per-update walk
-        else:
-            init_weights(model, config)
-        model.config = config
-        self._models[key] = model
-        while len(self._models) > 6:  # a few recent architectures, not an unbounded cache
-            self._models.popitem(last=False)
-        return model
 
     def _update(self) -> str:
         v = self.values()
@@ -90,13 +87,10 @@ class GradientFlowExplorer(LiveFigure):
             depth=v["depth"], width=v["width"], activation=v["activation"], init=v["init"],
             weight_std=v["weight_std"], norm=v["norm"], residual=v["residual"], seed=v["seed"],
             dtype=v["dtype"], in_features=self.in_features, out_features=self.out_features)
-        model = self._model(config)
         self.config = config
+        model = self._models(config)  # built once per architecture, in train mode
         self.profile = p = gradient_profile(model, self.X, self.y)
-        title = (f"{ACTIVATIONS[config.activation].label}, depth {config.depth}, width "
-                 f"{config.width}, init {config.init}, norm {config.norm or 'none'}"
-                 f"{', residual' if config.residual else ''}, {config.dtype}")
-        update_explorer_figure(self.figure, p, title=title)
+        update_explorer_figure(self.figure, p, title=config_title(config))
         return ratio_sentence(p.weight_grad_norm)
 
 

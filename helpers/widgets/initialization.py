@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import ipywidgets as widgets
-import numpy as np
 
 from helpers.activations import ACTIVATIONS
 from helpers.figures.initialization import phase_figure, update_phase_map, update_phase_point
-from helpers.theory import chi1_grid, critical_line
-from helpers.topics.initialization import measure_gradient_growth
+from helpers.topics.initialization import (
+    PHASE_ACTIVATIONS,
+    SIGMA_B2_RANGE,
+    SIGMA_W2_RANGE,
+    measure_gradient_growth,
+    phase_grid,
+)
+from helpers.validation import check_choice, check_float, check_int
 from helpers.widgets.base import LiveFigure, activation_dropdown
 
-PHASE_ACTIVATIONS = ("tanh", "relu", "leaky_relu", "elu")  # GELU, SiLU: grids cost 10x more
-SIGMA_W2_RANGE = (0.1, 4.0)
-SIGMA_B2_RANGE = (0.0, 0.3)
-
-
-def phase_grid(activation: str, n_w: int = 32, n_b: int = 13) -> dict:
-    """chi_1 on an ``n_b x n_w`` grid over ``SIGMA_W2_RANGE x SIGMA_B2_RANGE``, and the
-    critical line (``sigma_w2`` with chi_1 = 1) at each ``sigma_b2`` of the grid."""
-    sw = np.linspace(*SIGMA_W2_RANGE, n_w)
-    sb = np.linspace(*SIGMA_B2_RANGE, n_b)
-    return {"sigma_w2": sw, "sigma_b2": sb, "chi1": chi1_grid(activation, sw, sb),
-            "critical": critical_line(activation, sb)}
+MAX_SEED = 10**6  # the seed box's range
 
 
 class PhaseDiagramExplorer(LiveFigure):
@@ -37,13 +31,10 @@ class PhaseDiagramExplorer(LiveFigure):
     def __init__(self, activation: str = "tanh", sigma_w2: float = 1.5, sigma_b2: float = 0.05,
                  *, depth: int = 30, width: int = 256, seed: int = 0, n_w: int = 32,
                  n_b: int = 13):
-        if activation not in PHASE_ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}; valid choices: "
-                             f"{', '.join(PHASE_ACTIVATIONS)}")
-        for name, v, (lo, hi) in (("sigma_w2", sigma_w2, SIGMA_W2_RANGE),
-                                  ("sigma_b2", sigma_b2, SIGMA_B2_RANGE)):
-            if not lo <= v <= hi:
-                raise ValueError(f"{name} must be between {lo} and {hi}, got {v}")
+        check_choice("activation", activation, PHASE_ACTIVATIONS)
+        sigma_w2 = check_float("sigma_w2", sigma_w2, *SIGMA_W2_RANGE)
+        sigma_b2 = check_float("sigma_b2", sigma_b2, *SIGMA_B2_RANGE)
+        seed = check_int("seed", seed, 0, MAX_SEED)  # the seed box would clamp it silently
         self.depth, self.width, self.n_w, self.n_b = depth, width, n_w, n_b
         self.grids: dict[str, dict] = {}
         self.growth = None
@@ -60,7 +51,7 @@ class PhaseDiagramExplorer(LiveFigure):
                 sigma_b2, min=SIGMA_B2_RANGE[0], max=SIGMA_B2_RANGE[1], step=0.005,
                 description="sigma_b^2", continuous_update=False, readout_format=".3f",
                 style=style, layout=wide),
-            "seed": widgets.BoundedIntText(seed, min=0, max=10**6, description="seed",
+            "seed": widgets.BoundedIntText(seed, min=0, max=MAX_SEED, description="seed",
                                            style=style, layout=wide),
         }
         super().__init__(controls, phase_figure(activation))

@@ -9,6 +9,7 @@ import ipywidgets as widgets
 from helpers.activations import get_spec
 from helpers.figures.neuron import neuron_figure, update_neuron_figure
 from helpers.topics.neuron import neuron_state
+from helpers.validation import check_choice, check_float, check_int, check_seed
 from helpers.widgets.base import LiveFigure, activation_dropdown
 
 NEURON_ACTIVATIONS = ("sigmoid", "tanh")  # the activations with a two-sided saturation
@@ -26,10 +27,11 @@ class NeuronExplorer(LiveFigure):
     def __init__(self, *, x: float = 1.0, w: float = 1.0, b: float = 0.0,
                  activation: str = "sigmoid", n: int = 50_000, seed: int = 0):
         get_spec(activation)
-        if activation not in NEURON_ACTIVATIONS:
-            raise ValueError(f"activation must be one of {', '.join(NEURON_ACTIVATIONS)}, "
-                             f"got {activation!r}")
-        self.n, self.seed = int(n), int(seed)
+        check_choice("activation", activation, NEURON_ACTIVATIONS)
+        # The sliders would clamp values outside their ranges silently: refuse them here.
+        x, w, b = check_float("x", x, -3.0, 3.0), check_float("w", w, -6.0, 6.0), \
+            check_float("b", b, -6.0, 6.0)
+        self.n, self.seed = check_int("n", n, 2), check_seed(seed)
         slider = dict(continuous_update=True, readout_format=".2f",
                       layout=widgets.Layout(width="300px"))
         controls = {

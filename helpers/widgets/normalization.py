@@ -11,6 +11,7 @@ from helpers.figures.normalization import (
     update_norm_explorer_figure,
 )
 from helpers.topics.normalization import growth_per_layer, norm_explorer_profile
+from helpers.validation import check_choice, check_int, check_seed
 from helpers.widgets.base import LiveFigure, activation_dropdown
 from helpers.widgets.gradient_flow import ratio_sentence
 
@@ -27,16 +28,11 @@ class NormalizationExplorer(LiveFigure):
 
     def __init__(self, *, depth: int = 50, activation: str = "relu", norm: str | None = "batch",
                  batch: int = 256, width: int = 64, seed: int = 0):
-        if activation not in EXPLORER_ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}; valid choices: "
-                             f"{', '.join(EXPLORER_ACTIVATIONS)}")
-        if batch not in BATCH_SIZES:
-            raise ValueError(f"batch must be one of {BATCH_SIZES}, got {batch!r}")
-        if norm not in (None, "batch", "layer"):
-            raise ValueError(f"unknown norm {norm!r}; valid choices: None, 'batch', 'layer'")
-        if not isinstance(depth, int) or not 2 <= depth <= 100:
-            raise ValueError(f"depth must be an int between 2 and 100, got {depth!r}")
-        self.width, self.seed = width, seed
+        check_choice("activation", activation, EXPLORER_ACTIVATIONS)
+        check_choice("batch", batch, BATCH_SIZES)
+        check_choice("norm", norm, (None, "batch", "layer"))
+        depth = check_int("depth", depth, 2, 100)
+        self.width, self.seed = check_int("width", width, 1), check_seed(seed)
         self.profile = None
         style = {"description_width": "initial"}
         wide = widgets.Layout(width="320px")

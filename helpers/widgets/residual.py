@@ -14,13 +14,15 @@ import math
 import ipywidgets as widgets
 
 from helpers.activations import get_spec
+from helpers.data import lesson_data
 from helpers.figures.residual import residual_explorer_figure, update_residual_explorer_figure
 from helpers.models import NORM_POSITIONS, MLPConfig
-from helpers.topics.residual import compare_plain_residual, lesson_data
+from helpers.topics.residual import compare_plain_residual
+from helpers.validation import check_choice, check_int
 from helpers.widgets.base import LiveFigure, activation_dropdown
 
 NORM_OPTIONS = (("none", None), ("BatchNorm", "batch"), ("LayerNorm", "layer"))
-EXPLORER_INITS = ("default", "xavier", "he", "orthogonal")
+RESIDUAL_INITS = ("default", "xavier", "he", "orthogonal")
 MIN_DEPTH, MAX_DEPTH = 10, 100
 
 
@@ -35,16 +37,10 @@ class ResidualExplorer(LiveFigure):
                  norm_position: str = "inside", init: str = "default", width: int = 64,
                  seed: int = 0):
         get_spec(activation)
-        if not (isinstance(depth, int) and MIN_DEPTH <= depth <= MAX_DEPTH):
-            raise ValueError(f"depth must be an int between {MIN_DEPTH} and {MAX_DEPTH}, "
-                             f"got {depth!r}")
-        if norm not in dict(NORM_OPTIONS).values():
-            raise ValueError(f"unknown norm {norm!r}; valid choices: None, 'batch', 'layer'")
-        if norm_position not in NORM_POSITIONS:
-            raise ValueError(f"unknown norm_position {norm_position!r}; valid choices: "
-                             f"{', '.join(NORM_POSITIONS)}")
-        if init not in EXPLORER_INITS:
-            raise ValueError(f"unknown init {init!r}; valid choices: {', '.join(EXPLORER_INITS)}")
+        depth = check_int("depth", depth, MIN_DEPTH, MAX_DEPTH)
+        check_choice("norm", norm, list(dict(NORM_OPTIONS).values()))
+        check_choice("norm_position", norm_position, NORM_POSITIONS)
+        check_choice("init", init, RESIDUAL_INITS)
         self.base = MLPConfig(depth=depth, width=width, activation=activation, dtype="float64",
                               seed=seed)
         self.X, self.y = lesson_data(seed=seed)
@@ -63,7 +59,7 @@ class ResidualExplorer(LiveFigure):
                          ("post: N(x + phi(Wx + b))", "post")],
                 value=norm_position, description="norm position (residual)", style=style,
                 layout=widgets.Layout(width="340px")),
-            "init": widgets.Dropdown(options=list(EXPLORER_INITS), value=init,
+            "init": widgets.Dropdown(options=list(RESIDUAL_INITS), value=init,
                                      description="init", style=style, layout=wide),
         }
         self.result = None

@@ -1,0 +1,105 @@
+"""helpers.topics.gradient_flow and the one model cache and layer walk it relies on."""
+
+import numpy as np
+import pytest
+import torch
+
+from helpers.capture import gradient_profile
+from helpers.data import lesson_data, spirals
+from helpers.models import MLPConfig, ModelCache, build_mlp, trace_layers
+from helpers.topics.gradient_flow import config_title, measure_config
+from helpers.topics.initialization import variance_profile
+from helpers.widgets.gradient_flow import make_gradient_flow_explorer
+
+
+def test_lesson_data_is_the_explorers_default():
+    X, y = lesson_data()
+    w = make_gradient_flow_explorer(depth=2, width=8)
+    assert torch.equal(w.X, X) and torch.equal(w.y, y)
+    X2, y2 = spirals(256, noise=0.1, seed=0)
+    assert torch.equal(X, X2) and torch.equal(y, y2)
+
+
+def test_measure_config_equals_a_fresh_build_on_the_lesson_data():
+    config = MLPConfig(depth=4, width=8, activation="tanh", dtype="float64", seed=3)
+    cache = ModelCache(maxsize=2)
+    got = measure_config(config, cache=cache)
+    want = gradient_profile(build_mlp(config), *lesson_data())
+    np.testing.assert_allclose(got.weight_grad_norm, want.weight_grad_norm, rtol=1e-12)
+    again = measure_config(config.replace(seed=4), cache=cache)  # re-initialised in place
+    fresh = gradient_profile(build_mlp(config.replace(seed=4)), *lesson_data())
+    np.testing.assert_allclose(again.weight_grad_norm, fresh.weight_grad_norm, rtol=1e-12)
+    assert len(cache) == 1
+    assert "Tanh, depth 4, width 8" in config_title(config)
+
+
+def test_model_cache_keys_on_norm_position():
+    cache = ModelCache(maxsize=4)
+    inside = MLPConfig(depth=3, width=6, in_features=6, residual=True, norm="layer")
+    pre = inside.replace(norm_position="pre")
+    assert cache(inside) is not cache(pre)
+    assert cache(pre).blocks[1].position == "pre"
+    assert cache(inside).blocks[1].position == "inside"
+    assert len(cache) == 2
+
+
+def test_model_cache_is_bounded():
+    cache = ModelCache(maxsize=2)
+    for depth in (1, 2, 3):
+        cache(MLPConfig(depth=depth, width=4))
+    assert len(cache) == 2
+
+
+def test_trace_layers_matches_forward_hooks():
+    config = MLPConfig(depth=3, width=5, in_features=5, residual=True, norm="layer",
+                       norm_position="post", dtype="float64", seed=1)
+    model = build_mlp(config)
+    x = torch.randn(7, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    seen = []
+    hooks = [b.linear.register_forward_hook(lambda m, i, o: seen.append(o)) for b in model.blocks]
+    try:
+        out = model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    trace = trace_layers(model, x)
+    for a, b in zip(trace.preact, seen, strict=True):
+        torch.testing.assert_close(a, b)
+    torch.testing.assert_close(trace.output, out)
+    assert len(trace.block_out) == len(trace.act_out) == 3
+
+
+@pytest.mark.parametrize("position", ["inside", "pre", "post"])
+def test_variance_profile_measures_the_configured_norm_position(position):
+    """The measured pre-activation gradients are those of the network the config builds,
+    whatever its norm position (autograd through the model's own forward is the oracle)."""
+    config = MLPConfig(depth=4, width=6, in_features=6, out_features=3, residual=True,
+                       norm="layer", norm_position=position, init="he", activation="relu",
+                       dtype="float64", seed=2)
+    seed = 5
+    got = variance_profile(config, batch=16, seed=seed)
+    model = build_mlp(config)
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(16, 6, generator=gen, dtype=torch.float64)
+    hs = []
+    hooks = [b.linear.register_forward_hook(lambda m, i, o: hs.append(o)) for b in model.blocks]
+    try:
+        out = model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    v = torch.randn(out.shape, generator=torch.Generator().manual_seed(seed + 1),
+                    dtype=out.dtype)
+    grads = torch.autograd.grad((out * v).sum(), hs)
+    want_g = np.array([float((g * g).sum() / 16) for g in grads])
+    want_h = np.array([float((h.detach() ** 2).mean()) for h in hs])
+    np.testing.assert_allclose(got.grad_sq_norm, want_g, rtol=1e-10)
+    np.testing.assert_allclose(got.preact_second_moment, want_h, rtol=1e-10)
+
+
+def test_variance_profile_tells_norm_positions_apart():
+    base = MLPConfig(depth=4, width=6, in_features=6, residual=True, norm="layer",
+                     dtype="float64", seed=2)
+    inside = variance_profile(base, batch=16)
+    pre = variance_profile(base.replace(norm_position="pre"), batch=16)
+    assert not np.allclose(inside.grad_sq_norm, pre.grad_sq_norm)
