@@ -4,13 +4,28 @@ One module per concept; import what you need explicitly, e.g.
 ``from helpers.capture import gradient_profile``. Importing ``helpers`` itself loads
 nothing heavy and has no side effects.
 
-Modules:
-    activations  registry of activation functions and their analytic derivatives
-    models       ``MLPConfig`` and ``build_mlp``
-    capture      ``gradient_profile`` and ``GradientMonitor``
-    theory       analytic results: derivative bounds, mean-field signal propagation
-    data         small data sets (spirals, circles, teacher network, digits)
-    training     ``train`` with per-layer gradient and update statistics
+Reusable core (any lesson, any model):
+    activations         registry of activation functions, NumPy values and analytic
+                        derivatives, saturation (NumPy only: never loads torch)
+    activation_modules  the registry's torch side: ``get_activation``, ``activation_name``,
+                        ``dead_unit_mask``
+    models              ``MLPConfig``, ``build_mlp``, ``ModelCache``, ``trace_layers``,
+                        ``preserved_buffers``
+    capture             ``gradient_profile``: per-layer gradient and activation statistics
+    monitor             ``GradientMonitor``: statistics recorded during training
+    theory              analytic results: derivative bounds, mean-field signal propagation
+                        (NumPy only)
+    data                small data sets (spirals, circles, teacher network, digits) and
+                        ``lesson_data``, the batch the lessons share
+    training            ``train`` with per-layer gradient and update statistics
+    validation          one validator per kind of argument (NumPy only)
+    notebook            ``setup()`` for a lesson's kernel, ``md()`` for computed sentences
+
+Lesson layers, one file name per topic in each (see ``helpers.topics``):
+    topics    compute: the measurements a lesson draws
+    figures   draw: plain data in, ``plotly.graph_objects.Figure`` out
+    widgets   make it live: controls and one ``FigureWidget``
+    checks    exercise checks, one module per lesson (``lesson01`` ... ``lesson07``)
 """
 
 __version__ = "0.1.0"

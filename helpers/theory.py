@@ -190,14 +190,6 @@ def depth_scale(activation: str, sigma_w2, sigma_b2=0.0):
     return out if np.ndim(out) else float(out)
 
 
-def gradient_norm_prediction(activation: str, sigma_w2, sigma_b2, depth: int) -> np.ndarray:
-    """Predicted ``||dL/dh_l||^2`` relative to the last hidden layer, for l = 1..depth."""
-    if not isinstance(depth, int) or depth < 1:
-        raise ValueError(f"depth must be an int >= 1, got {depth!r}")
-    c = chi1(activation, float(sigma_w2), float(sigma_b2))
-    return c ** np.arange(depth - 1, -1, -1, dtype=np.float64)
-
-
 def critical_line(activation: str, sigma_b2, lo: float = 0.05, hi: float = 20.0):
     """``sigma_w2`` with ``chi_1 = 1`` for each ``sigma_b2`` (NaN where none in [lo, hi]).
 

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from oracles import gradient_norm_prediction
 from scipy import integrate
 
 from helpers.activations import ACTIVATIONS, activation_fn, derivative
@@ -18,7 +19,6 @@ from helpers.theory import (
     depth_scale,
     expected_squared_derivative,
     gaussian_expectation,
-    gradient_norm_prediction,
     length_map,
     monte_carlo_squared_derivative,
     q_star,

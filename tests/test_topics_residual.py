@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from oracles import scalar_residual_chain_derivative
 
 from helpers.capture import gradient_profile
 from helpers.data import lesson_data
@@ -13,7 +14,6 @@ from helpers.topics.residual import (
     compare_plain_residual,
     residual_block_reference,
     scalar_residual_chain_autograd,
-    scalar_residual_chain_derivative,
     stream_profile,
 )
 

@@ -1,7 +1,15 @@
 """Figures: plain results in, ``plotly.graph_objects.Figure`` out (no widgets, no torch).
 
-Modules: ``style`` (palette, log-axis helpers), ``curves`` (activation curves),
-``profiles`` (per-layer gradient and activation charts, the explorer dashboard). Lessons
-import from the module that defines a chart, e.g.
+Lessons import from the module that defines a chart, e.g.
 ``from helpers.figures.profiles import gradient_norm_figure``.
+
+Shared by every lesson:
+    style      palette (one colour per meaning), layout, log-axis and title-note helpers
+    profiles   per-layer charts of a ``GradientProfile`` and the log-axis series helper
+    compare    several per-layer profiles on one log chart
+    curves     activation curves phi and phi' with a marked point (lesson 0)
+
+One module per topic, named as in ``helpers.topics``:
+    neuron, chain, gradient_flow, activation_families, initialization, normalization,
+    residual
 """

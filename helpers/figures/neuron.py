@@ -11,7 +11,14 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from helpers.activations import ACTIVATIONS, activation_fn, derivative, get_spec, is_saturated
+from helpers.activations import (
+    ACTIVATIONS,
+    SATURATION_FRACTION,
+    activation_fn,
+    derivative,
+    get_spec,
+    is_saturated,
+)
 from helpers.figures.style import ROLE_COLORS, THEORY_DASH, activation_color, base_layout
 
 
@@ -158,7 +165,7 @@ def update_neuron_figure(fig, state) -> None:
     d[PHI_POINT].text = [f"z = {state.z:.3g}, a = {state.a:.3g}"]
     d[DPHI].x, d[DPHI].y, d[DPHI].name = z, dphi, f"{spec.label}' phi'(z)"
     d[DPHI_SAT].x, d[DPHI_SAT].y = z, _where(sat, dphi)
-    level = 0.1 * spec.max_derivative
+    level = SATURATION_FRACTION * spec.max_derivative
     d[THRESHOLD].x, d[THRESHOLD].y = [z[0], z[-1]], [level, level]
     d[DPHI_POINT].x, d[DPHI_POINT].y = [state.z], [state.slope]
     d[DPHI_POINT].text = [f"phi'(z) = {state.slope:.3g}"]

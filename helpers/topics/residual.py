@@ -154,15 +154,3 @@ def scalar_residual_chain_autograd(weights, x0: float, activation: str) -> float
         h = h + float(wk) * phi(h)
     (g,) = torch.autograd.grad(h, x)
     return float(g)
-
-
-def scalar_residual_chain_derivative(weights, x0: float, activation: str) -> float:
-    """``prod_k (1 + w_k phi'(x_k))``: the same derivative by the chain rule, in NumPy."""
-    from helpers.activations import activation_fn, derivative
-
-    phi, dphi = activation_fn(activation), derivative(activation)
-    x, total = float(x0), 1.0
-    for wk in np.asarray(weights, dtype=np.float64).ravel():
-        total *= 1.0 + wk * float(dphi(np.array(x)))
-        x = x + wk * float(phi(np.array(x)))
-    return total

@@ -2,5 +2,15 @@
 
 ``base`` holds ``LiveFigure``, the pattern every explorer follows (controls, one figure,
 one ``batch_update()`` per change, errors shown in the notebook, a static snapshot for
-viewers without a kernel). ``explorer`` holds the Gradient Flow Explorer.
+viewers without a kernel) and ``activation_dropdown``.
+
+Modules, named as in ``helpers.topics`` and ``helpers.figures``:
+    curves               a point on activation curves (lesson 0)
+    neuron               the single-neuron explorer (lesson 1)
+    chain                the chain explorer (lesson 2)
+    gradient_flow        the Gradient Flow Explorer (lesson 3)
+    activation_families  the activation picker (lesson 4)
+    initialization       the order-to-chaos phase diagram (lesson 5)
+    normalization        the normalization explorer (lesson 6)
+    residual             the residual explorer (lesson 7)
 """

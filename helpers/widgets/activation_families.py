@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
-from helpers.activations import ACTIVATIONS, get_spec
+from helpers.activations import ACTIVATIONS, SATURATION_FRACTION, get_spec
 from helpers.figures.activation_families import (
     activation_picker_figure,
     picker_curves,
@@ -55,7 +55,8 @@ class ActivationPicker(LiveFigure):
         parts = []
         for name in names:
             d = curves[name][1]
-            small = float(np.mean(np.abs(d) < 0.1 * ACTIVATIONS[name].max_derivative))
+            limit = SATURATION_FRACTION * ACTIVATIONS[name].max_derivative
+            small = float(np.mean(np.abs(d) < limit))
             parts.append(f"<b>{ACTIVATIONS[name].label}</b>: phi' from {d.min():.3g} to "
                          f"{d.max():.3g}; below 10% of its maximum on {100 * small:.0f}% "
                          "of the range")

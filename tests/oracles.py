@@ -1,0 +1,24 @@
+"""Independent references the tests compare the package with (kept out of ``helpers``)."""
+
+import numpy as np
+
+from helpers.activations import activation_fn, derivative
+from helpers.theory import chi1
+
+
+def gradient_norm_prediction(activation: str, sigma_w2, sigma_b2, depth: int) -> np.ndarray:
+    """Predicted ``||dL/dh_l||^2`` relative to the last hidden layer, for l = 1..depth."""
+    if not isinstance(depth, int) or depth < 1:
+        raise ValueError(f"depth must be an int >= 1, got {depth!r}")
+    c = chi1(activation, float(sigma_w2), float(sigma_b2))
+    return c ** np.arange(depth - 1, -1, -1, dtype=np.float64)
+
+
+def scalar_residual_chain_derivative(weights, x0: float, activation: str) -> float:
+    """``prod_k (1 + w_k phi'(x_k))``: the same derivative by the chain rule, in NumPy."""
+    phi, dphi = activation_fn(activation), derivative(activation)
+    x, total = float(x0), 1.0
+    for wk in np.asarray(weights, dtype=np.float64).ravel():
+        total *= 1.0 + wk * float(dphi(np.array(x)))
+        x = x + wk * float(phi(np.array(x)))
+    return total
