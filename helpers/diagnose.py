@@ -134,6 +134,9 @@ def diagnose(model: nn.Module, inputs, targets=None, loss="cross_entropy", *, st
         notes.append("update:data ratios and the loss trend (steps=0; pass steps=20)")
     notes += before["notes"]
     figures = F.headline(before, under, ratios, np.array(losses))
+    if "grad:data spread" not in figures:
+        notes.append(f"the gradient spread across depth (no layer role repeated "
+                     f"{F.MIN_DEPTH_LAYERS} times or more)")
     order = list(F.CATALOGUE)
     found.sort(key=lambda f: order.index(f.name))
     return Diagnosis(

@@ -9,6 +9,7 @@ its value next to it; none is tuned to the course's own models.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -194,22 +195,49 @@ def _finding(name: str, figure: float, threshold: float, measured: str, layers, 
                    tuple(f"{fix} ({lesson_label(n)})" for fix, n in s.fixes), when)
 
 
-def depth_spread(values, skip=None) -> tuple[float, np.ndarray]:
-    """Median of the first third of ``values`` over the median of the last third.
+def depth_groups(names, skip=None) -> list[np.ndarray]:
+    """Index groups of layers compared across depth.
 
-    Entries that are NaN or flagged in ``skip`` are left out; returns ``(ratio, first)``
-    with the indices of the first third, or ``(nan, [])`` with fewer than
-    ``MIN_DEPTH_LAYERS`` entries left.
+    Layers whose names are equal once their numbers are blanked (``layers.3.linear1.weight``)
+    are one role repeated down the network: each role with at least ``MIN_DEPTH_LAYERS``
+    repeats is a group, so that like is compared with like (attention queries with queries).
+    A model without repeated names (one of a kind layers in a row) is one group, in order.
+    """
+    keys = [re.sub(r"\d+", "#", n) for n in names]
+    groups: dict = {}
+    for i, key in enumerate(keys):
+        if skip is None or not skip[i]:
+            groups.setdefault(key, []).append(i)
+    repeated = [g for g in groups.values() if len(g) >= 2]
+    if not repeated:
+        order = sorted(i for g in groups.values() for i in g)
+        return [np.array(order)] if len(order) >= MIN_DEPTH_LAYERS else []
+    return [np.array(g) for g in repeated if len(g) >= MIN_DEPTH_LAYERS]
+
+
+def depth_spreads(values, names, skip=None) -> list[tuple[float, np.ndarray]]:
+    """Per depth group: (median of its first third / median of its last third, first third).
+
+    NaN values (frozen layers) and those flagged in ``skip`` are left out.
     """
     v = np.asarray(values, dtype=np.float64)
-    keep = ~np.isnan(v) if skip is None else ~np.isnan(v) & ~np.asarray(skip, dtype=bool)
-    idx = np.flatnonzero(keep)
-    if len(idx) < MIN_DEPTH_LAYERS:
-        return math.nan, idx[:0]
-    k = max(1, len(idx) // 3)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = float(np.median(v[idx[:k]]) / np.median(v[idx[-k:]]))
-    return ratio, idx[:k]
+    skip = np.isnan(v) | (np.zeros(len(v), bool) if skip is None else np.asarray(skip, bool))
+    out = []
+    for g in depth_groups(names, skip):
+        k = max(1, len(g) // 3)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = float(np.median(v[g[:k]]) / np.median(v[g[-k:]]))
+        if not math.isnan(ratio):
+            out.append((ratio, g[:k]))
+    return out
+
+
+def _extreme(spreads) -> float:
+    """The spread farthest from 1 on a log scale (NaN if none)."""
+    if not spreads:
+        return math.nan
+    with np.errstate(divide="ignore"):
+        return max((s[0] for s in spreads), key=lambda r: abs(np.log10(r)))
 
 
 def _grad_data(m: dict) -> np.ndarray:
@@ -222,11 +250,10 @@ def evaluate(m: dict, underflow, when: str, ratios=None, losses=None) -> list[Fi
     out = []
     names, units = np.array(m["names"], dtype=object), np.array(m["unit_names"], dtype=object)
     lim = 10.0 ** SPREAD_ORDERS
-    spreads = [(*depth_spread(_grad_data(m), m["embedding"]), names,
-                "grad:data ratio, first third of the layers / last third"),
-               (*depth_spread(m["unit_grad"]), units,
-                "activation-gradient norm, first third / last third")]
-    spreads = [s for s in spreads if not math.isnan(s[0])]
+    spreads = [(r, first, names, "grad:data ratio, first third of the layers / last third")
+               for r, first in depth_spreads(_grad_data(m), m["names"], m["embedding"])]
+    spreads += [(r, first, units, "activation-gradient norm, first third / last third")
+                for r, first in depth_spreads(m["unit_grad"], m["unit_names"])]
     if spreads:
         low, high = min(spreads, key=lambda s: s[0]), max(spreads, key=lambda s: s[0])
         if low[0] < 1 / lim:
@@ -288,8 +315,9 @@ def headline(m: dict, underflow, ratios, losses) -> dict:
 
     r = np.asarray(ratios, dtype=np.float64)
     figures = {
-        "grad:data spread": depth_spread(_grad_data(m), m["embedding"])[0],
-        "activation-gradient spread": depth_spread(m["unit_grad"])[0],
+        "grad:data spread": _extreme(depth_spreads(_grad_data(m), m["names"],
+                                                   m["embedding"])),
+        "activation-gradient spread": _extreme(depth_spreads(m["unit_grad"], m["unit_names"])),
         "max saturation": top(m["saturation"]), "max dead fraction": top(m["dead"]),
         "max underflow": top(underflow),
         "non-finite entries": float(sum(m["nonfinite"].values())),
