@@ -91,7 +91,8 @@ def diagnose(model: nn.Module, inputs, targets=None, loss="cross_entropy", *, st
     Args:
         model: any ``nn.Module``, measured in its current train/eval mode (never changed).
         inputs: what the model takes: a tensor, a tuple (positional arguments) or a dict
-            (keyword arguments); integer tensors (token ids) are passed through as they are.
+            (keyword arguments); floating tensors are cast to the model's dtype, integer
+            ones (token ids) are passed through as they are.
         targets: what the loss compares the output with (None if the loss needs none).
         loss: ``"cross_entropy"``, ``"mse"`` or a callable ``loss(output, targets) -> scalar``
             (needed when the model returns a tuple, a dict or a Hugging Face output).
@@ -110,6 +111,9 @@ def diagnose(model: nn.Module, inputs, targets=None, loss="cross_entropy", *, st
         raise ValueError(f"loss {loss!r} needs targets; pass targets, or a callable loss")
     if not any(p.requires_grad for p in model.parameters()):
         raise ValueError("the model has no trainable parameter (all are frozen or there are none)")
+    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
+    if dtype is not None:
+        inputs = _cast(inputs, dtype)  # float inputs in the model's precision, as it computes
     before = _measure(model, inputs, targets, loss, seed)
     notes = []
     under = np.full(len(before["names"]), np.nan)
@@ -121,6 +125,7 @@ def diagnose(model: nn.Module, inputs, targets=None, loss="cross_entropy", *, st
                                                           strict=True)])
         except Exception as exc:  # a model that cannot run in float64: say so
             notes.append(f"underflow (the float64 reference pass failed: {exc})")
+            under = np.full(len(before["names"]), np.nan)
     found = F.evaluate(before, under, "at the current weights")
     ratios, losses = np.full(len(before["names"]), np.nan), [before["loss"]]
     if steps:
