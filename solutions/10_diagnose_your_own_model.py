@@ -1,6 +1,6 @@
 """Solutions to the exercises of lesson 10 (diagnose your own model)."""
-# Each block replaces an exercise cell; torch, nn, diagnose and mysteries come from the
-# lesson's cells.
+# Each block replaces an exercise cell; torch, nn and diagnose come from the lesson's
+# setup cell.
 
 # %% Exercise 10.1
 def dead_fractions(model, X):
@@ -29,15 +29,18 @@ def dead_fractions(model, X):
     return result
 
 # %% Exercise 10.2
-answers = {}
-for letter, m in mysteries.items():
-    answers[letter] = diagnose(m.model, m.inputs, m.targets).names[0]
+def name_pathologies(mysteries):
+    """Return {"A": finding name, "B": ..., "C": ...}, each measured."""
+    answers = {}
+    for letter, m in mysteries.items():
+        answers[letter] = diagnose(m.model, m.inputs, m.targets).names[0]
+    return answers
 
 # %% Exercise 10.3
 import copy
 
 
-def fix_mystery():
+def fix_mystery(mysteries):
     """Return (letter, fixed model) for the mystery model that does not learn."""
     fixed = copy.deepcopy(mysteries["C"].model)
     with torch.no_grad():

@@ -113,11 +113,12 @@ def check_dead_fractions(fn) -> CheckResult:
                                             "hooks removed, weights unchanged."))
 
 
-def check_mystery_names(answers) -> CheckResult:
-    """Exercise 10.2: ``answers`` maps "A", "B", "C" to the finding that explains each model."""
+def check_mystery_names(fn) -> CheckResult:
+    """Exercise 10.2: ``fn(mysteries)`` maps "A", "B", "C" to the finding each model has."""
     ex = "10.2"
-    if answers is None or answers is ...:
-        return finish(CheckResult(ex, "not done", "not done yet: fill in the three names."))
+    answers, problem = run_student(ex, fn, mystery_models())
+    if problem is not None:
+        return finish(problem)
     if not isinstance(answers, dict) or set(answers) != {"A", "B", "C"}:
         return finish(CheckResult(ex, "failed", 'answers must be a dict with keys "A", "B", '
                                   '"C"', "e.g. {'A': 'vanishing gradients', ...}"))
@@ -143,12 +144,17 @@ def check_mystery_names(answers) -> CheckResult:
     return finish(CheckResult(ex, "passed", "correct: all three named as measured."))
 
 
-def check_fixed_model(letter, model) -> CheckResult:
-    """Exercise 10.3: ``model`` is mystery ``letter`` fixed: diagnosed healthy, and it trains."""
+def check_fixed_model(fn) -> CheckResult:
+    """Exercise 10.3: ``fn(mysteries)`` -> (letter, that mystery's model fixed): diagnosed
+    healthy, and it trains where the original does not."""
     ex = "10.3"
-    if model is None:
-        return finish(CheckResult(ex, "not done", "not done yet: return your fixed model."))
     mysteries = mystery_models()
+    result, problem = run_student(ex, fn, mystery_models())
+    if problem is not None:
+        return finish(problem)
+    if not isinstance(result, tuple) or len(result) != 2:
+        return finish(CheckResult(ex, "failed", "return a pair (letter, fixed model)"))
+    letter, model = result
     if letter not in mysteries:
         return finish(CheckResult(ex, "failed", f"letter must be one of {sorted(mysteries)}, "
                                   f"got {letter!r}"))
