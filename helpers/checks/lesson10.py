@@ -19,7 +19,7 @@ from helpers.diagnose import diagnose
 from helpers.findings import CATALOGUE
 from helpers.topics.diagnose import accuracy, mystery_models, train_briefly
 
-TRAIN_STEPS = 200  # Adam steps of train_briefly for "it trains"
+TRAIN_STEPS = 100  # Adam steps of train_briefly for "it trains"
 TRAINS_ACCURACY = 0.9  # accuracy on its own batch that counts as "it trains"
 _attempts: dict[str, int] = {}
 

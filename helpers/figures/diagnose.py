@@ -85,17 +85,27 @@ def units_figure(d, title: str = "Activation modules: saturated and dead units",
 
 
 def depth_profiles_figure(profiles: dict, title: str, y_title: str = "||dL/dW|| (log scale)",
-                          x_title: str = "layer (1 = first)", height: int = 440) -> go.Figure:
-    """One log-axis line per model: ``profiles`` maps a name to its per-layer values."""
+                          x_title: str = "layer (1 = first)", x=None,
+                          height: int = 440) -> go.Figure:
+    """One log-axis line per model: ``profiles`` maps a name to its values.
+
+    ``x`` gives the positions (e.g. depths); by default 1, 2, ... per value.
+    """
     if not profiles:
         raise ValueError("profiles must map at least one name to per-layer values")
     fig = go.Figure()
     notes = []
     for i, (name, values) in enumerate(profiles.items()):
         traces = log_traces(name, SERIES_COLORS[i % len(SERIES_COLORS)], flag_legend=False)
-        note = set_log_traces(traces, np.asarray(values, dtype=float))
+        values = np.asarray(values, dtype=float)
+        note = set_log_traces(traces, values)
         if note:
             notes.append(f"{name}: {note}")
+        if x is not None:
+            if len(x) != len(values):
+                raise ValueError(f"x has {len(x)} positions for {len(values)} values of {name!r}")
+            for t in traces:  # the same points, at the given positions
+                t.x = [x[int(k) - 1] for k in t.x]
         fig.add_traces(traces)
     if notes:
         title += f"<br><sup>{'; '.join(notes)}</sup>"

@@ -24,6 +24,38 @@ from helpers.validation import check_bool, check_int, check_seed
 
 SEQ_LEN, SEQ_FEATURES, D_MODEL, CLASSES = 8, 32, 32, 4  # Transformer task sizes
 
+# The course in one table: (lesson, what goes wrong or what it measures, what fixes it).
+COURSE_SUMMARY = (
+    (1, "sigmoid'(z) <= 1/4, and near 0 for large positive or negative z (saturation)",
+     "keep pre-activations small; activations whose slope is near 1"),
+    (2, "the gradient is a product of per-layer factors W^T diag(phi'): exponential in depth",
+     "keep every factor near 1 (norm of W times phi')"),
+    (3, "per-layer gradient norms, saturation, grad:data and update:data, measured",
+     "measure before guessing: the Gradient Flow Explorer, gradient_profile"),
+    (4, "ReLU's slope is exactly 1 or exactly 0 (dead units)",
+     "the ReLU family; LeakyReLU against dead units"),
+    (5, "too small weights vanish, too large explode or saturate (chi_1 < 1 or > 1)",
+     "Xavier for tanh, He for ReLU: initialise at the edge of chaos"),
+    (6, "normalization keeps pre-activations out of saturation; BatchNorm alone can explode",
+     "BatchNorm or LayerNorm before phi; the right train/eval mode"),
+    (7, "a residual block's Jacobian I + J gives the gradient a direct path",
+     "skip connections, with pre-norm in deep stacks"),
+    (8, "which deep configurations train, measured over seeds; the learning rate",
+     "dashboards of loss and update:data; tune the learning rate"),
+    (9, "through time the gradient is a product of T - t Jacobians (Pascanu et al. 2013)",
+     "gated cells (LSTM, GRU) and gradient clipping by norm"),
+)
+
+
+def course_summary_markdown() -> str:
+    """``COURSE_SUMMARY`` as a Markdown table, lesson titles from ``helpers.findings``."""
+    from helpers.findings import lesson_label
+
+    lines = ["| lesson | what goes wrong, measured | what fixes it |", "|---|---|---|"]
+    lines += [f"| {lesson_label(n).replace('Lesson ', '')} | {what} | {fix} |"
+              for n, what, fix in COURSE_SUMMARY]
+    return "\n".join(lines)
+
 
 def digits_cnn(seed: int = 0) -> nn.Sequential:
     """Conv(1->8) - ReLU - Conv(8->16) - ReLU - pool - Linear(64->10), for (n, 1, 8, 8) input."""
