@@ -11,6 +11,8 @@ Modules:
     theory       analytic results: derivative bounds, mean-field signal propagation
     data         small data sets (spirals, circles, teacher network, digits)
     training     ``train`` with per-layer gradient and update statistics
+    findings     what can go wrong with gradients: thresholds, causes, fixes, lessons
+    diagnose     ``diagnose(model, inputs, targets)``: names what is wrong, for any model
 """
 
 __version__ = "0.1.0"

@@ -99,60 +99,60 @@ def _spec(name, symptom, measurement, threshold, why, causes, fixes) -> FindingS
 
 CATALOGUE: dict[str, FindingSpec] = {s.name: s for s in [
     _spec("vanishing gradients", "early layers do not learn; loss stalls",
-          "gradient size, first third of the layers / last third",
+          "gradient, first third of the layers / last third",
           f"< 1e-{SPREAD_ORDERS:g}", "Glorot & Bengio 2010; lesson 3",
           ["saturating activation (sigmoid, tanh)", "weights initialised too small",
            "a deep plain stack without skips or normalization"],
           [("He or Xavier initialization", 5), ("a ReLU-family activation", 4),
            ("normalization layers", 6), ("residual connections", 7)]),
     _spec("exploding gradients", "loss jumps or becomes NaN",
-          "gradient size, first third of the layers / last third",
+          "gradient, first third of the layers / last third",
           f"> 1e{SPREAD_ORDERS:g}", "Pascanu et al. 2013; lesson 2",
           ["weights initialised too large", "a recurrent matrix with norm > 1",
            "BatchNorm in a very deep plain net (Yang et al. 2019)"],
           [("smaller, variance-preserving initialization", 5), ("gradient clipping", 9),
            ("residual connections with pre-norm", 7)]),
     _spec("saturated units", "sigmoid/tanh outputs pinned at their limits",
-          "fraction of pre-activations where phi' < max/10", f"> {SATURATION_MAX:.0%}",
+          "share of pre-activations where phi' < max/10", f"> {SATURATION_MAX:.0%}",
           "lesson 1; Glorot & Bengio 2010",
           ["weights or biases too large", "inputs not standardised"],
           [("Xavier initialization", 5), ("standardise inputs", 3),
            ("BatchNorm or LayerNorm before phi", 6), ("a non-saturating activation", 4)]),
     _spec("dead units", "ReLU units output 0 for every input",
-          "fraction of ReLU-like units inactive on the whole batch", f"> {DEAD_MAX:.0%}",
+          "share of ReLU-like units off on the whole batch", f"> {DEAD_MAX:.0%}",
           "lesson 4",
           ["a learning rate too large", "large negative biases", "a bad initialization"],
           [("a smaller learning rate", 8), ("LeakyReLU", 4), ("He initialization", 5)]),
     _spec("underflow", "gradients exactly 0 in float16/float32",
-          "gradient entries 0 in the model's dtype, nonzero in float64",
+          "gradient entries 0 in its dtype, nonzero in float64",
           f"> {UNDERFLOW_MAX:.0%}", "lesson 3; Micikevicius et al. 2018",
           ["gradients vanishing below the dtype's range", "float16 without loss scaling"],
           [("fix the vanishing itself", 5), ("loss scaling (torch.amp.GradScaler)", 8),
            ("compute in float32 or float64", 3)]),
     _spec("non-finite values", "loss or gradients are NaN or inf",
-          "NaN/inf entries in loss, weights, activations, gradients", "> 0",
+          "NaN/inf in loss, weights, activations, gradients", "> 0",
           "lesson 2: overflow of an exploding product",
           ["exploding gradients", "a learning rate too large", "float16 overflow"],
           [("gradient clipping", 9), ("a smaller learning rate", 8),
            ("variance-preserving initialization", 5)]),
-    _spec("update too small", "weights hardly change", "median update:data ratio per step",
+    _spec("update too small", "weights hardly change", "median update:data per step",
           f"< {UPDATE_MIN:g}", "lesson 3 (Karpathy: ~1e-3 is healthy)",
           ["learning rate too small", "vanishing gradients (under SGD)"],
           [("a larger learning rate", 8), ("fix vanishing gradients first", 5)]),
-    _spec("update too large", "loss oscillates or diverges", "largest update:data ratio",
+    _spec("update too large", "loss oscillates or diverges", "largest update:data per step",
           f"> {UPDATE_MAX:g}", "lesson 3 (Karpathy: ~1e-3 is healthy)",
           ["learning rate too large (under Adam the ratio is about lr / rms(W))",
            "exploding gradients"],
           [("a smaller learning rate", 8), ("gradient clipping", 9)]),
     _spec("loss not decreasing", "training makes no progress",
-          "relative loss decrease over the diagnostic steps", f"< {LOSS_MIN_DECREASE:.0%}",
+          "loss decrease over the diagnostic steps", f"< {LOSS_MIN_DECREASE:.0%}",
           "lesson 8",
           ["any finding above", "a learning rate far off", "a bug in the loss or labels"],
           [("fix the other findings first", 8), ("tune the learning rate", 8)]),
     _spec("wrong mode", "BatchNorm/Dropout behave as at test time while training",
-          "train/eval flag of BatchNorm and Dropout modules", "in eval mode",
+          "train/eval flag of BatchNorm, Dropout", "in eval mode",
           "lesson 6: train vs eval mode", ["model.eval() not undone before training"],
-          [("call model.train() before training, model.eval() before testing", 6)]),
+          [("model.train() to train, model.eval() to test", 6)]),
 ]}
 
 
@@ -180,11 +180,11 @@ def checklist_markdown(names=None) -> str:
             raise ValueError(f"unknown findings {sorted(unknown)}; valid choices: "
                              f"{', '.join(CATALOGUE)}")
         rows = [r for r in rows if r["finding"] in names]
-    lines = ["| finding | symptom | measured | alarm | first fix (lesson) |",
-             "|---|---|---|---|---|"]
+    lines = ["| finding | symptom | measured | alarm | likely cause | first fix (lesson) |",
+             "|---|---|---|---|---|---|"]
     lines += [f"| **{r['finding']}** | {r['symptom']} | {r['measurement']} | "
-              f"{r['threshold'].replace('<', '&lt;')} | {r['fix']} ({r['lesson']}) |"
-              for r in rows]
+              f"{r['threshold'].replace('<', '&lt;')} | {r['cause']} | {r['fix']} "
+              f"({r['lesson']}) |" for r in rows]
     return "\n".join(lines)
 
 
@@ -288,7 +288,7 @@ def evaluate(m: dict, underflow, when: str, ratios=None, losses=None) -> list[Fi
                                 "median update:data ratio", names[r < UPDATE_MIN], when))
         if np.nanmax(r) > UPDATE_MAX:
             out.append(_finding("update too large", np.nanmax(r), UPDATE_MAX,
-                                "largest update:data ratio", names[r > UPDATE_MAX], when))
+                                "largest update:data per step", names[r > UPDATE_MAX], when))
     if losses is not None and len(losses) > 1:
         drop = loss_decrease(losses)
         if not np.isfinite(losses).all():
