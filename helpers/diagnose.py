@@ -94,8 +94,9 @@ def diagnose(model: nn.Module, inputs, targets=None, loss="cross_entropy", *, st
             (keyword arguments); floating tensors are cast to the model's dtype, integer
             ones (token ids) are passed through as they are.
         targets: what the loss compares the output with (None if the loss needs none).
-        loss: ``"cross_entropy"``, ``"mse"`` or a callable ``loss(output, targets) -> scalar``
-            (needed when the model returns a tuple, a dict or a Hugging Face output).
+        loss: ``"cross_entropy"``, ``"mse"`` or a callable ``loss(output, targets)`` (or
+            ``loss(output)`` when targets is None) returning a scalar; needed when the
+            model returns a tuple, a dict or a Hugging Face output.
         steps: training steps on a deep copy, for update:data ratios and the loss trend.
         optimizer: for those steps: an optimizer (its class and settings are used on the
             copy), a callable ``params -> optimizer``, or None for Adam with ``DEFAULT_LR``.
@@ -242,7 +243,10 @@ def _loss(out, targets, loss) -> torch.Tensor:
         raise TypeError(f"the model returned a {type(out).__name__}, not a tensor: pass "
                         "loss=callable(output, targets) -> scalar, e.g. "
                         "lambda out, y: torch.nn.functional.cross_entropy(out[0], y)")
-    value = compute_loss(out, targets, loss)
+    if callable(loss):  # as in helpers.capture: loss(output) when there are no targets
+        value = loss(out) if targets is None else loss(out, targets)
+    else:
+        value = compute_loss(out, targets, loss)
     if not isinstance(value, torch.Tensor) or value.numel() != 1:
         raise ValueError(f"the loss must be a scalar tensor, got {type(value).__name__}")
     return value.reshape(())

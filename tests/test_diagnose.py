@@ -362,6 +362,14 @@ def test_bad_input(data, kwargs, error, words):
         diagnose(args.pop("model"), args.pop("inputs"), args.pop("targets"), **args)
 
 
+def test_loss_of_the_output_alone(data):
+    """Without targets the callable gets the output alone (a model that computes its loss)."""
+    model = he_relu(depth=3)
+    X, y = data
+    d = diagnose(model, X, None, loss=lambda out: Fn.cross_entropy(out, y))
+    np.testing.assert_allclose(d.grad_norm, diagnose(model, X, y).grad_norm, rtol=1e-6)
+
+
 def test_tuple_output_needs_a_loss_and_frozen_model_refused(data):
     class Pair(nn.Module):
         def __init__(self):
