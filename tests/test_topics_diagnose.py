@@ -72,3 +72,13 @@ def test_bad_arguments():
         transformer_stack(0, True)
     with pytest.raises(TypeError, match="norm_first"):
         transformer_stack(3, "pre")
+
+
+def test_post_norm_gradient_grows_toward_the_output_at_depth_12():
+    """Lesson 10, explorer at depth 12: first/last layer measured 0.34 (post), 1.72 (pre)."""
+    from helpers.topics.diagnose import ffn_grad_norms, sequence_task
+
+    X, y = sequence_task()
+    post = ffn_grad_norms(transformer_stack(12, False), X, y)
+    pre = ffn_grad_norms(transformer_stack(12, True), X, y)
+    assert post[0] / post[-1] < 0.7 and pre[0] / pre[-1] > 1.2

@@ -140,3 +140,17 @@ def diagnosis_html(d) -> str:
     parts.append("</div>")
     parts.append(diagnosis_figure(d).to_html(full_html=False, include_plotlyjs=False))
     return "\n".join(parts)
+
+
+def update_depth_profiles_figure(fig, profiles: dict, title: str | None = None) -> None:
+    """Rewrite a ``depth_profiles_figure``'s series in place (same names, same order)."""
+    names = [t.name for t in fig.data[::3]]
+    if list(profiles) != names:
+        raise ValueError(f"profiles must have the figure's series {names}, got {list(profiles)}")
+    notes = []
+    for i, (name, values) in enumerate(profiles.items()):
+        note = set_log_traces(fig.data[3 * i:3 * i + 3], np.asarray(values, dtype=float))
+        if note:
+            notes.append(f"{name}: {note}")
+    if title is not None:
+        fig.layout.title.text = title + (f"<br><sup>{'; '.join(notes)}</sup>" if notes else "")
