@@ -28,7 +28,7 @@ def _finish(fig: go.Figure, title: str, x_title: str, y_title: str, height: int)
     return fig
 
 
-def diagnosis_figure(d, title: str | None = None, height: int = 440) -> go.Figure:
+def diagnosis_figure(d, title: str | None = None, height: int = 380) -> go.Figure:
     """grad:data (and update:data, if measured) per layer on a log axis; flagged layers marked."""
     n = len(d.layer_names)
     if n == 0:
@@ -86,7 +86,7 @@ def units_figure(d, title: str = "Activation modules: saturated and dead units",
 
 def depth_profiles_figure(profiles: dict, title: str, y_title: str = "||dL/dW|| (log scale)",
                           x_title: str = "layer (1 = first)", x=None,
-                          height: int = 440) -> go.Figure:
+                          height: int = 380) -> go.Figure:
     """One log-axis line per model: ``profiles`` maps a name to its values.
 
     ``x`` gives the positions (e.g. depths); by default 1, 2, ... per value.

@@ -33,7 +33,7 @@ class NormPositionExplorer(LiveFigure):
         self.profiles: dict = {}
         figure = depth_profiles_figure({s: [1.0] * depth for s in SERIES}, title="",
                                        x_title="encoder layer (1 = first)",
-                                       y_title="||dL/dW1|| (log scale)")
+                                       y_title="||dL/dW1|| (log scale)", height=340)
         super().__init__(controls, figure)
         self.update()
 
