@@ -20,6 +20,8 @@ Reusable core (any lesson, any model):
     training            ``train`` with per-layer gradient and update statistics
     validation          one validator per kind of argument (NumPy only)
     notebook            ``setup()`` for a lesson's kernel, ``md()`` for computed sentences
+    findings            what can go wrong with gradients: thresholds, causes, fixes, lessons
+    diagnose            ``diagnose(model, inputs, targets)``: names what is wrong, for any model
 
 Lesson layers, one file name per topic in each (see ``helpers.topics``):
     topics    compute: the measurements a lesson draws

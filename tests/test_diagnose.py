@@ -1,0 +1,386 @@
+"""diagnose: each pathology found in a model built to have it, healthy models called healthy,
+numbers equal to autograd's, foreign models measured, the model left untouched, clear errors."""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as Fn
+from torch import nn
+
+from helpers.capture import gradient_profile
+from helpers.data import teacher
+from helpers.diagnose import diagnose
+from helpers.findings import (
+    CATALOGUE,
+    DEAD_MAX,
+    SATURATION_MAX,
+    SPREAD_ORDERS,
+    UNDERFLOW_MAX,
+    UPDATE_MAX,
+    UPDATE_MIN,
+    checklist_markdown,
+    checklist_rows,
+    depth_groups,
+)
+from helpers.models import MLPConfig, build_mlp
+from helpers.topics.diagnose import (
+    mlp,
+    mystery_models,
+    sequence_task,
+    train_digits_cnn,
+    transformer_stack,
+)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return teacher(128, in_features=10, classes=4, seed=0)
+
+
+def config(**kw):
+    return MLPConfig(in_features=10, out_features=4, **kw)
+
+
+def he_relu(depth=6, seed=0):
+    return build_mlp(config(depth=depth, activation="relu", init="he", seed=seed))
+
+
+def grads_by_autograd(model, inputs, targets, loss):
+    """Reference: every >= 2-D parameter's gradient norm, from one plain backward."""
+    model.zero_grad()
+    torch.manual_seed(0)  # diagnose's default seed: the same dropout masks
+    out = model(**inputs) if isinstance(inputs, dict) else model(inputs)
+    loss(out, targets).backward()
+    norms = {n: float(p.grad.double().norm()) for n, p in model.named_parameters()
+             if p.dim() >= 2 and p.grad is not None}
+    model.zero_grad(set_to_none=True)
+    return norms
+
+
+# -- one constructed broken model per finding ------------------------------------------
+def test_vanishing_deep_sigmoid(data):
+    d = diagnose(build_mlp(config(depth=30, activation="sigmoid", dtype="float64")), *data)
+    assert d.names[0] == "vanishing gradients"
+    f = d.findings[0]
+    assert f.figure < 1e-10 and f.threshold == 10.0 ** -SPREAD_ORDERS
+    assert f.layers[0] == "blocks.0.linear.weight"
+    assert any("Lesson 5" in fix for fix in f.fixes) and f.why
+    assert "underflow" not in d.names  # float64: nothing lost to the dtype
+
+
+def test_exploding_recurrent_matrix():
+    m = mystery_models()["C"]
+    d = diagnose(m.model, m.inputs, m.targets)
+    assert d.names == ("exploding gradients",)
+    assert d.findings[0].figure > 10 * 10.0 ** SPREAD_ORDERS  # far past the alarm
+    assert "rnn.weight_ih_l0" in d.findings[0].layers
+
+
+def test_saturated_units(data):
+    m = mystery_models()["A"]
+    d = diagnose(m.model, m.inputs, m.targets)
+    assert d.names == ("saturated units",)
+    assert d.saturation.max() > 1.5 * SATURATION_MAX
+
+
+def test_dead_units_planted(data):
+    model = he_relu(depth=3)
+    with torch.no_grad():
+        model.blocks[1].linear.bias[:40] = -1e3  # 40 of 64 units can never be active
+    d = diagnose(model, *data)
+    assert "dead units" in d.names
+    assert d.dead_fraction[1] == pytest.approx(40 / 64)
+    assert d.findings[d.names.index("dead units")].layers == ("blocks.1.act",)
+    assert DEAD_MAX < 40 / 64
+
+
+def test_dead_units_from_a_large_learning_rate():
+    m = mystery_models()["B"]
+    d = diagnose(m.model, m.inputs, m.targets)
+    assert d.names == ("dead units",)
+
+
+def test_underflow_float32_deep_sigmoid(data):
+    d = diagnose(build_mlp(config(depth=50, activation="sigmoid")), *data)
+    assert "underflow" in d.names and "vanishing gradients" in d.names
+    assert d.underflow[0] > 10 * UNDERFLOW_MAX
+    assert d.underflow[-1] == 0.0  # the output layer's gradient is fine
+
+
+def test_underflow_float16():
+    X, y = teacher(64, in_features=10, classes=4)
+    model = mlp(nn.Tanh).half()
+    d = diagnose(model, X.half(), y, loss=lambda out, t: Fn.cross_entropy(out.float(), t) * 1e-7)
+    assert d.names == ("underflow",) and d.dtype == "float16"
+    assert np.nanmax(d.underflow) > 0.9
+
+
+def test_non_finite(data):
+    model = he_relu(depth=3)
+    with torch.no_grad():
+        model.blocks[0].linear.weight[0, 0] = math.inf
+    d = diagnose(model, *data)
+    assert "non-finite values" in d.names
+    assert "blocks.0.linear.weight" in d.findings[d.names.index("non-finite values")].layers
+
+
+def test_update_too_large_and_too_small(data):
+    big = diagnose(he_relu(), *data, steps=3,
+                   optimizer=lambda p: torch.optim.SGD(p, lr=50.0))
+    assert "update too large" in big.names and big.figures["max update:data"] > UPDATE_MAX
+    small = diagnose(he_relu(), *data, steps=5,
+                     optimizer=lambda p: torch.optim.SGD(p, lr=1e-9))
+    assert "update too small" in small.names and "loss not decreasing" in small.names
+    assert small.figures["median update:data"] < UPDATE_MIN
+
+
+def test_wrong_mode(data):
+    model = build_mlp(config(depth=4, activation="relu", init="he", norm="batch")).eval()
+    d = diagnose(model, *data)
+    assert d.names == ("wrong mode",)
+    assert d.findings[0].layers == tuple(f"blocks.{i}.norm" for i in range(4))
+    assert diagnose(model.train(), *data).healthy
+
+
+def test_every_finding_is_in_the_catalogue_with_a_lesson():
+    assert len(CATALOGUE) >= 8
+    rows = checklist_rows()
+    assert [r["finding"] for r in rows] == list(CATALOGUE)
+    assert all(1 <= r["lesson"] <= 9 for r in rows)
+    table = checklist_markdown()
+    assert table.count("\n") == len(CATALOGUE) + 1 and "**vanishing gradients**" in table
+
+
+# -- healthy models ---------------------------------------------------------------------
+def test_healthy_relu_he(data):
+    d = diagnose(he_relu(), *data, steps=20)
+    assert d.healthy, d
+    assert 10.0 ** -SPREAD_ORDERS < d.figures["grad:data spread"] < 10.0 ** SPREAD_ORDERS
+    assert d.figures["loss decrease"] > 0.1 and "healthy" in repr(d)
+
+
+def test_healthy_tanh_xavier(data):
+    d = diagnose(build_mlp(config(depth=6, activation="tanh", init="xavier")), *data, steps=20)
+    assert d.healthy, d
+
+
+def test_healthy_trained_digits_cnn():
+    model, (X_tr, y_tr, X_te, y_te), acc = train_digits_cnn(steps=150)
+    assert acc > 0.8
+    d = diagnose(model, X_tr[:256], y_tr[:256], steps=20)
+    assert d.healthy, d
+    assert d.layer_types == ("Conv2d", "Conv2d", "Linear")
+
+
+def test_healthy_pre_norm_transformer_and_lstm():
+    X, y = sequence_task()
+    d = diagnose(transformer_stack(6, True), X, y, steps=10)
+    assert d.healthy, d
+
+    class LSTMNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.lstm, self.head = nn.LSTM(32, 16, batch_first=True), nn.Linear(16, 4)
+
+        def forward(self, x):
+            return self.head(self.lstm(x)[0][:, -1])
+
+    d = diagnose(LSTMNet(), X, y, steps=10)
+    assert d.healthy, d
+    assert "lstm.weight_hh_l0" in d.layer_names
+    assert any("nn.RNN/LSTM/GRU" in n for n in d.not_measured)
+
+
+def test_post_norm_fails_where_pre_norm_trains():
+    """Xiong et al. 2020: at depth 12, Adam at lr 1e-2 without warm-up, measured."""
+    X, y = sequence_task()
+    opt = lambda p: torch.optim.Adam(p, lr=1e-2)  # noqa: E731
+    post = diagnose(transformer_stack(12, False), X, y, steps=30, optimizer=opt)
+    pre = diagnose(transformer_stack(12, True), X, y, steps=30, optimizer=opt)
+    assert pre.healthy and pre.losses[-1] < 0.1
+    assert not post.healthy and post.losses[-1] > 1.0
+
+
+# -- numbers: autograd is the oracle ------------------------------------------------------
+def test_grad_norms_equal_autograd_and_gradient_profile(data):
+    model = build_mlp(config(depth=5, activation="tanh", dtype="float64"))
+    d = diagnose(model, *data)
+    ref = grads_by_autograd(model, data[0].double(), data[1], Fn.cross_entropy)
+    assert dict(zip(d.layer_names, d.grad_norm, strict=True)) == pytest.approx(ref, rel=1e-12)
+    p = gradient_profile(model, *data)
+    np.testing.assert_allclose(d.grad_norm, p.weight_grad_norm, rtol=1e-10)
+    np.testing.assert_allclose(d.saturation, p.saturation[:-1], atol=1e-12)
+    relu = he_relu(depth=4)
+    np.testing.assert_allclose(diagnose(relu, *data).dead_fraction,
+                               gradient_profile(relu, *data).dead_fraction[:-1], atol=1e-12)
+
+
+def test_tiny_norms_do_not_underflow():
+    model = build_mlp(config(depth=100, activation="linear", init="normal", weight_std=0.001,
+                             dtype="float64"))
+    X, y = teacher(32, in_features=10, classes=4)
+    d = diagnose(model, X, y)
+    assert (d.grad_norm > 0).all() and np.isfinite(d.grad_norm).all()
+    assert d.grad_norm[0] < 1e-150  # a norm of entries ~1e-200: plain squares give 0
+
+
+def test_in_place_activation_is_measured_right(data):
+    plain = nn.Sequential(nn.Linear(10, 64), nn.SiLU(), nn.Linear(64, 4))
+    inplace = copy.deepcopy(plain)
+    inplace[1] = nn.SiLU(inplace=True)
+    a, b = diagnose(plain, *data), diagnose(inplace, *data)
+    assert a.saturation[0] > 0.05
+    assert b.saturation[0] == pytest.approx(a.saturation[0])
+
+
+# -- foreign models ------------------------------------------------------------------------
+def test_gru_conv1d_attention_dict_input_tuple_output():
+    X, y = sequence_task()
+
+    class Mixed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.conv = nn.Conv1d(32, 32, 3, padding=1)
+            self.attn = nn.MultiheadAttention(32, 4, batch_first=True)
+            self.gru = nn.GRU(32, 16, batch_first=True)
+            self.head = nn.Linear(16, 4)
+
+        def forward(self, x, scale=1.0):
+            h = self.conv(x.transpose(1, 2)).transpose(1, 2) * scale  # (batch, time, 32)
+            h, _ = self.attn(h, h, h)
+            return self.head(self.gru(h)[0][:, -1]), h  # a tuple
+
+    model = Mixed()
+    loss = lambda out, t: Fn.cross_entropy(out[0], t)  # noqa: E731
+    d = diagnose(model, {"x": X, "scale": 0.5}, y, loss=loss, steps=3)
+    ref = grads_by_autograd(model, {"x": X, "scale": 0.5}, y, loss)
+    assert set(d.layer_names) == set(ref) >= {"attn.in_proj_weight", "attn.out_proj.weight",
+                                              "gru.weight_hh_l0", "conv.weight"}
+    got = dict(zip(d.layer_names, d.grad_norm, strict=True))
+    assert got == pytest.approx(ref, rel=1e-5)
+
+
+def test_frozen_and_parametrized_weights(data):
+    model = nn.Sequential(nn.Linear(10, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(),
+                          nn.Linear(32, 4))
+    nn.utils.parametrizations.weight_norm(model[2])
+    model[0].weight.requires_grad_(False)
+    d = diagnose(model, *data, steps=2)
+    assert math.isnan(d.grad_norm[d.layer_names.index("0.weight")])
+    assert "2.parametrizations.weight.original1" in d.layer_names
+    assert any("frozen" in n for n in d.not_measured)
+
+
+def test_hugging_face_gpt2_and_bert():
+    transformers = pytest.importorskip("transformers")
+    torch.manual_seed(0)
+    ids = torch.randint(0, 100, (4, 16))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gpt = transformers.GPT2LMHeadModel(transformers.GPT2Config(
+            n_layer=3, n_head=2, n_embd=32, vocab_size=100, n_positions=16))
+        bert = transformers.BertForSequenceClassification(transformers.BertConfig(
+            num_hidden_layers=3, hidden_size=32, num_attention_heads=2, intermediate_size=64,
+            vocab_size=100, max_position_embeddings=16, num_labels=3))
+
+    def lm_loss(out, t):
+        return Fn.cross_entropy(out.logits[:, :-1].flatten(0, 1), t[:, 1:].flatten())
+
+    # GPT-2's usual learning rate (Adam at 1e-3 moves its small output projections by
+    # ~lr / rms(W) = 10% a step, which diagnose rightly calls too large)
+    adam = lambda p: torch.optim.Adam(p, lr=3e-4)  # noqa: E731
+    d = diagnose(gpt, {"input_ids": ids}, ids, loss=lm_loss, steps=3, optimizer=adam)
+    ref = grads_by_autograd(gpt, {"input_ids": ids}, ids, lm_loss)
+    assert sum(t == "Conv1D" for t in d.layer_types) == 12  # 4 per block, found by shape
+    assert dict(zip(d.layer_names, d.grad_norm, strict=True)) == pytest.approx(ref, rel=1e-5)
+    assert d.healthy, d
+    labels = torch.tensor([0, 1, 2, 1])
+    d = diagnose(bert, {"input_ids": ids, "attention_mask": torch.ones_like(ids)}, labels,
+                 loss=lambda out, t: Fn.cross_entropy(out.logits, t), steps=5)
+    assert d.healthy, d
+    assert "grad:data spread" in d.figures  # 3 layers: each role repeats 3 times
+    assert "update too large" in diagnose(gpt, {"input_ids": ids}, ids, loss=lm_loss,
+                                          steps=3).names  # Adam at 1e-3
+
+
+# -- the model is left as it was ----------------------------------------------------------
+def test_original_untouched(data):
+    model = build_mlp(config(depth=4, activation="relu", init="he", norm="batch"))
+    state = copy.deepcopy(model.state_dict())
+    diagnose(model, *data, steps=5, optimizer=torch.optim.SGD(model.parameters(), lr=0.5))
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in state.items())
+    assert all(p.grad is None for p in model.parameters()) and model.training
+
+
+def test_deterministic_with_dropout(data):
+    model = nn.Sequential(nn.Linear(10, 64), nn.ReLU(), nn.Dropout(0.5), nn.Linear(64, 4))
+    a, b = diagnose(model, *data), diagnose(model, *data)
+    np.testing.assert_array_equal(a.grad_norm, b.grad_norm)
+    assert not np.array_equal(diagnose(model, *data, seed=1).grad_norm, a.grad_norm)
+
+
+def test_depth_groups_compare_like_with_like():
+    names = ["emb.weight", "layers.0.q.weight", "layers.0.ff.weight", "layers.1.q.weight",
+             "layers.1.ff.weight", "layers.2.q.weight", "layers.2.ff.weight", "head.weight"]
+    groups = depth_groups(names)
+    assert [list(g) for g in groups] == [[1, 3, 5], [2, 4, 6]]
+    assert [list(g) for g in depth_groups(["rnn.w_ih", "rnn.w_hh", "head.w"])] == [[0, 1, 2]]
+    assert depth_groups(["a.weight", "b.weight"]) == []
+
+
+# -- report ---------------------------------------------------------------------------------
+def test_report_and_html(data):
+    d = diagnose(build_mlp(config(depth=30, activation="sigmoid")), *data)
+    text = repr(d)
+    assert "vanishing gradients at the current weights" in text and "Lesson 5" in text
+    page = d._repr_html_()
+    assert "<b>vanishing gradients</b>" in page and "plotly-graph-div" in page
+
+
+# -- bad input ------------------------------------------------------------------------------
+@pytest.mark.parametrize("kwargs, error, words", [
+    (dict(model="not a model"), TypeError, "torch.nn.Module"),
+    (dict(steps=-1), ValueError, "steps"),
+    (dict(steps=True), TypeError, "steps"),
+    (dict(loss="hinge"), ValueError, "valid choices"),
+    (dict(targets=None), ValueError, "needs targets"),
+    (dict(inputs="text"), TypeError, "inputs must be"),
+    (dict(optimizer="adam", steps=2), TypeError, "optimizer"),
+    (dict(seed=-3), ValueError, "seed"),
+])
+def test_bad_input(data, kwargs, error, words):
+    args = dict(model=he_relu(depth=2), inputs=data[0], targets=data[1]) | kwargs
+    with pytest.raises(error, match=words):
+        diagnose(args.pop("model"), args.pop("inputs"), args.pop("targets"), **args)
+
+
+def test_loss_of_the_output_alone(data):
+    """Without targets the callable gets the output alone (a model that computes its loss)."""
+    model = he_relu(depth=3)
+    X, y = data
+    d = diagnose(model, X, None, loss=lambda out: Fn.cross_entropy(out, y))
+    np.testing.assert_allclose(d.grad_norm, diagnose(model, X, y).grad_norm, rtol=1e-6)
+
+
+def test_tuple_output_needs_a_loss_and_frozen_model_refused(data):
+    class Pair(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(10, 4)
+
+        def forward(self, x):
+            return self.lin(x), x
+
+    with pytest.raises(TypeError, match="loss=callable"):
+        diagnose(Pair(), *data)
+    frozen = nn.Linear(10, 4).requires_grad_(False)
+    with pytest.raises(ValueError, match="no trainable parameter"):
+        diagnose(frozen, *data)
