@@ -22,7 +22,8 @@ import torch
 from torch import nn
 
 from helpers import findings as F
-from helpers.activations import ACTIVATIONS, activation_name
+from helpers.activation_modules import activation_name
+from helpers.activations import ACTIVATIONS
 from helpers.capture import compute_loss
 from helpers.models import preserved_buffers
 from helpers.validation import check_int, check_seed

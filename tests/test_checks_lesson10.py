@@ -9,7 +9,7 @@ from torch import nn
 from helpers.checks import lesson10
 from helpers.checks.lesson10 import check_dead_fractions, check_fixed_model, check_mystery_names
 from helpers.diagnose import diagnose
-from helpers.notebook import load_solutions
+from tools.solutions import load_solutions
 
 ROOT = Path(__file__).resolve().parents[1]
 
