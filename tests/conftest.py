@@ -55,3 +55,14 @@ def browser(chromium_path):
             yield b
         finally:
             b.close()
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the tests that execute the lessons, so that `-m "not notebook"` leaves them out.
+
+    The static-edition tests share a `site` fixture that runs every lesson to build the
+    pages: they cost what the notebook tests cost, and belong with them in the slow loop.
+    """
+    for item in items:
+        if "site" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.notebook)

@@ -24,6 +24,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -198,6 +200,7 @@ def execute(nb, cwd: Path, timeout: int) -> list[str]:
                 cell.metadata["tags"] = [*tags, "raises-exception"]
     prelude = nbformat.v4.new_code_cell(KERNEL_PRELUDE)
     nb.cells.insert(0, prelude)
+    sockets = tempfile.mkdtemp(prefix="kernel-")  # absolute: the kernel runs in `cwd`
     client = NotebookClient(
         nb,
         timeout=timeout,
@@ -205,11 +208,15 @@ def execute(nb, cwd: Path, timeout: int) -> list[str]:
         allow_errors=False,
         store_widget_state=False,  # a few MB per FigureWidget, useless without a kernel
         resources={"metadata": {"path": str(cwd)}},
+        # Unix sockets instead of TCP: no "Kernel is running over TCP without encryption"
+        config=Config(KernelManager={"transport": "ipc", "ip": f"{sockets}/k"})
+        if os.name == "posix" else None,
     )
     try:
         client.execute()
     finally:
         nb.cells.remove(prelude)
+        shutil.rmtree(sockets, ignore_errors=True)
     exercise_errors, wrong = [], []
     for i, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
