@@ -33,6 +33,7 @@ from helpers.recurrent import (
 from helpers.validation import check_choice, check_float, check_int, check_seed
 
 TASKS = ("adding", "first_symbol")
+CHUNK = 100  # training batches generated per call of the task
 MAX_DERIVATIVE = {"tanh": 1.0, "relu": 1.0}  # gamma = max phi' of the RNN's nonlinearity
 
 
@@ -92,7 +93,7 @@ def measure_through_time(config: RecurrentConfig, steps: int, task: str = "addin
     """Build ``config`` and measure its gradient through ``steps`` steps of ``task``."""
     if not isinstance(config, RecurrentConfig):
         raise TypeError(f"config must be a RecurrentConfig, got {type(config).__name__}")
-    steps = check_int("steps", steps, 2, 10**4)
+    steps = check_int("steps", steps, 2 if task == "adding" else 1, 10**4)
     batch = check_int("batch", batch, 1, 10**5)
     X, y = task_data(task, batch, steps, seed=check_seed(seed))
     if X.shape[2] != config.input_size:
@@ -218,14 +219,19 @@ def train_memory(config: RecurrentConfig, task: str = "adding", steps: int = 20,
     X_test, y_test = task_data(task, n_test, steps, seed=data_seed + 10**6)
     X_test, y_test = X_test.to(dtype), y_test.to(dtype) if task == "adding" else y_test
     params = list(net.parameters())
-    opt = (torch.optim.Adam(params, lr=lr) if optimizer == "adam"
-           else torch.optim.SGD(params, lr=lr))
+    opt = (torch.optim.Adam(params, lr=lr, foreach=True) if optimizer == "adam"
+           else torch.optim.SGD(params, lr=lr, foreach=True))
     loss_fn = nn.MSELoss() if task == "adding" else nn.CrossEntropyLoss()
     losses, norms, at, metric = [], [], [], []
     start = time.perf_counter()
     for step in range(train_steps):
-        X, y = task_data(task, batch, steps, seed=data_seed * 100_003 + step)
-        out = net(X.to(dtype))
+        if step % CHUNK == 0:  # fresh batches, generated CHUNK at a time (one NumPy call)
+            X_chunk, y_chunk = task_data(task, batch * CHUNK, steps,
+                                         seed=data_seed * 100_003 + step // CHUNK)
+            X_chunk = X_chunk.to(dtype)
+        rows = slice((step % CHUNK) * batch, (step % CHUNK + 1) * batch)
+        X, y = X_chunk[rows], y_chunk[rows]  # (batch, steps, features), (batch,)
+        out = net(X)
         loss = loss_fn(out.squeeze(-1), y.to(dtype)) if task == "adding" else loss_fn(out, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
