@@ -194,11 +194,13 @@ def _metric(task: str, out: torch.Tensor, y: torch.Tensor) -> float:
 def train_memory(config: RecurrentConfig, task: str = "adding", steps: int = 20,
                  train_steps: int = 400, lr: float = 0.01, batch: int = 64,
                  clip: float | None = 1.0, optimizer: str = "adam", eval_every: int = 50,
-                 n_test: int = 512, data_seed: int = 0) -> TrainRun:
+                 n_test: int = 512, data_seed: int = 0,
+                 distractors: str = "random") -> TrainRun:
     """Train ``config`` on fresh batches of ``task`` (length ``steps``); score a fixed test set.
 
     ``clip`` is the max total gradient norm (``clip_grad_norm_``) or ``None`` for none;
-    ``optimizer`` is ``"adam"`` or ``"sgd"``. A loss that becomes NaN or inf stops the run
+    ``optimizer`` is ``"adam"`` or ``"sgd"``; ``distractors`` is passed to
+    ``first_symbol_task`` (``"random"`` or ``"blank"``). A loss that becomes NaN or inf stops the run
     (the arrays keep what was measured, the last value non-finite).
     """
     if not isinstance(config, RecurrentConfig):
@@ -214,9 +216,11 @@ def train_memory(config: RecurrentConfig, task: str = "adding", steps: int = 20,
     eval_every = check_int("eval_every", eval_every, 1)
     n_test = check_int("n_test", n_test, 1, 10**5)
     data_seed = check_seed(data_seed)
+    check_choice("distractors", distractors, ("random", "blank"))
     net = build_recurrent(config)
     dtype = net.readout.weight.dtype
-    X_test, y_test = task_data(task, n_test, steps, seed=data_seed + 10**6)
+    X_test, y_test = task_data(task, n_test, steps, seed=data_seed + 10**6,
+                               distractors=distractors)
     X_test, y_test = X_test.to(dtype), y_test.to(dtype) if task == "adding" else y_test
     params = list(net.parameters())
     opt = (torch.optim.Adam(params, lr=lr, foreach=True) if optimizer == "adam"
@@ -227,7 +231,8 @@ def train_memory(config: RecurrentConfig, task: str = "adding", steps: int = 20,
     for step in range(train_steps):
         if step % CHUNK == 0:  # fresh batches, generated CHUNK at a time (one NumPy call)
             X_chunk, y_chunk = task_data(task, batch * CHUNK, steps,
-                                         seed=data_seed * 100_003 + step // CHUNK)
+                                         seed=data_seed * 100_003 + step // CHUNK,
+                                         distractors=distractors)
             X_chunk = X_chunk.to(dtype)
         rows = slice((step % CHUNK) * batch, (step % CHUNK + 1) * batch)
         X, y = X_chunk[rows], y_chunk[rows]  # (batch, steps, features), (batch,)
