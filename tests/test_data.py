@@ -140,7 +140,8 @@ def test_first_symbol_task(distractors):
     if distractors == "blank":
         assert torch.all(X[:, 1:, 3] == 1)
     else:
-        assert torch.all(X[:, 1:, 3] == 0) and len(set(X[:, 1:, :3].argmax(-1).flatten().tolist())) == 3
+        assert torch.all(X[:, 1:, 3] == 0)
+        assert len(set(X[:, 1:, :3].argmax(-1).flatten().tolist())) == 3
     X2, y2 = first_symbol_task(200, 7, symbols=3, distractors=distractors, seed=1)
     assert torch.equal(X, X2) and torch.equal(y, y2)
     assert not torch.equal(first_symbol_task(200, 7, 3, distractors, seed=2)[1], y)

@@ -29,7 +29,8 @@ LESSON = dict(train_steps=300, batch=32, lr=0.01, clip=1.0, eval_every=50)
 
 def test_bound_formula_and_that_it_holds():
     w = np.diag([0.5, -2.0])
-    np.testing.assert_allclose(through_time_bound(w, "tanh", 4, last=3.0), 3.0 * 2.0 ** np.arange(3, -1, -1))
+    np.testing.assert_allclose(through_time_bound(w, "tanh", 4, last=3.0),
+                               3.0 * 2.0 ** np.arange(3, -1, -1))
     for nl, radius in (("tanh", 1.5), ("relu", 1.2), ("tanh", 0.6)):
         c = task_config("first_symbol", nonlinearity=nl, init="spectral", spectral_radius=radius,
                         dtype="float64", hidden=16)
@@ -54,7 +55,7 @@ def test_jacobian_norms_match_autograd():
                                                                 "bias_ih", "bias_hh")}
         phi = torch.tanh if nl == "tanh" else torch.relu
 
-        def rest(h, start):
+        def rest(h, start, x=x, w=w, phi=phi):
             for t in range(start, len(x)):
                 h = phi(w["weight_ih"] @ x[t] + w["bias_ih"] + w["weight_hh"] @ h + w["bias_hh"])
             return h

@@ -185,7 +185,7 @@ def clipping_figure(runs: dict, *, title: str = "Exploding gradients with and wi
 
 
 def through_time_explorer_figure(height: int = 440) -> go.Figure:
-    """The widget's chart: four log-axis series, filled by ``update_through_time_explorer_figure``."""
+    """The widget's chart: four log-axis series (filled by the updater below)."""
     fig = go.Figure(log_traces("||dL/dh_t|| measured", CELL_COLORS["rnn"])
                     + log_traces("bound (gamma ||W_hh||)^(T-t)", ROLE_COLORS["theory"],
                                  dash=THEORY_DASH, flag_legend=False)

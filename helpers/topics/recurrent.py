@@ -200,8 +200,8 @@ def train_memory(config: RecurrentConfig, task: str = "adding", steps: int = 20,
 
     ``clip`` is the max total gradient norm (``clip_grad_norm_``) or ``None`` for none;
     ``optimizer`` is ``"adam"`` or ``"sgd"``; ``distractors`` is passed to
-    ``first_symbol_task`` (``"random"`` or ``"blank"``). A loss that becomes NaN or inf stops the run
-    (the arrays keep what was measured, the last value non-finite).
+    ``first_symbol_task`` (``"random"`` or ``"blank"``). A loss that becomes NaN or inf stops
+    the run (the arrays keep what was measured, the last value non-finite).
     """
     if not isinstance(config, RecurrentConfig):
         raise TypeError(f"config must be a RecurrentConfig, got {type(config).__name__}")
