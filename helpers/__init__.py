@@ -11,6 +11,8 @@ Modules:
     theory       analytic results: derivative bounds, mean-field signal propagation
     data         small data sets (spirals, circles, teacher network, digits)
     training     ``train`` with per-layer gradient and update statistics
+    recurrent    ``RecurrentConfig``, ``build_recurrent`` (RNN/LSTM/GRU) and the gradient
+                 through time, ``through_time_profile``
 """
 
 __version__ = "0.1.0"
