@@ -83,6 +83,9 @@ def test_lstm_forget_bias_opens_the_cell_path():
         out[b] = measure_through_time(c, 100, task="first_symbol", batch=32).profile
     path = {b: p.cell_path_norm[0] / p.cell_path_norm[-1] for b, p in out.items()}
     assert path[0.0] < 1e-20 and path[3.0] > 1e-3
+    for b, p in out.items():  # the lesson: within two orders of (mean gate)^(T - 1)
+        predicted = p.forget_mean.mean() ** 99
+        assert 1e-2 < path[b] / predicted < 1e2
     assert out[3.0].ratio > 1e10 * out[0.0].ratio
 
 
