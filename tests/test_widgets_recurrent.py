@@ -31,20 +31,21 @@ def test_each_control_updates_the_chart():
         after = np.asarray(w.figure.data[0].y, dtype=float)
         assert before.shape != after.shape or not np.allclose(before, after), name
     assert f"{r.profile.ratio:.3g}" in w.status.value
-    assert w.nonlinearity.disabled and w.forget_bias.disabled
+    assert "nonlinearity and forget bias unused" in w.status.value  # the GRU has neither
+    assert not any(c.disabled for c in w.controls.values())  # every control stays operable
 
 
 def test_rnn_shows_bound_and_lstm_its_cell_path():
     w = make_through_time_explorer(steps=30, cell="rnn", batch=4)
     r = assert_shows(w)
     np.testing.assert_allclose(np.asarray(w.figure.data[3].y, dtype=float), r.bound)
-    assert "bound" in w.status.value and not w.nonlinearity.disabled
+    assert "bound" in w.status.value and "forget bias unused" in w.status.value
     w.cell.value = "lstm"
     r = assert_shows(w)
     assert w.figure.data[3].visible is False and w.figure.data[9].visible is True
     np.testing.assert_allclose(np.asarray(w.figure.data[9].y, dtype=float),
                                r.profile.cell_path_norm)
-    assert "forget gate" in w.status.value and not w.forget_bias.disabled
+    assert "forget gate" in w.status.value and "nonlinearity unused" in w.status.value
 
 
 def test_controls_cover_the_ranges():

@@ -5,7 +5,8 @@ for the LSTM and GRU), the vanilla RNN's nonlinearity and the LSTM's forget-gate
 Every change builds the net (float64, hidden 32, the same seed), runs one forward/backward
 pass on a batch of "remember the first symbol" and redraws the measured profile, the
 bound ``(gamma ||W_hh||_2)^(T-t)`` (RNN), and for the LSTM the gradient along the cell
-state. Controls that do not apply to the chosen cell are disabled, and the status says so.
+state. Controls that do not apply to the chosen cell stay operable (so that every control
+can always be moved) and the status line says which ones the cell ignores.
 """
 
 from __future__ import annotations
@@ -83,8 +84,6 @@ class ThroughTimeExplorer(LiveFigure):
 
     def _update(self) -> str:
         c = self.config()
-        self.controls["nonlinearity"].disabled = c.cell != "rnn"
-        self.controls["forget_bias"].disabled = c.cell != "lstm"
         T = self.controls["steps"].value
         self.result = r = measure_through_time(c, T, task="first_symbol", batch=self.batch,
                                                seed=self.seed)
