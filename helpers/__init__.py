@@ -20,6 +20,8 @@ Reusable core (any lesson, any model):
     training            ``train`` with per-layer gradient and update statistics
     validation          one validator per kind of argument (NumPy only)
     notebook            ``setup()`` for a lesson's kernel, ``md()`` for computed sentences
+    recurrent           ``RecurrentConfig``, ``build_recurrent`` (RNN, LSTM, GRU),
+                        ``through_time_profile`` (the gradient at every time step)
     findings            what can go wrong with gradients: thresholds, causes, fixes, lessons
     diagnose            ``diagnose(model, inputs, targets)``: names what is wrong, for any model
 

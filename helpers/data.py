@@ -114,3 +114,67 @@ def train_test_split(X, y, test_fraction: float = 0.25, seed: int = 0):
     k = min(n - 1, max(1, int(round(n * test_fraction))))  # both parts keep >= 1 example
     test, train = perm[:k], perm[k:]
     return X[train], y[train], X[test], y[test]
+
+
+# --- Memory tasks for recurrent nets: X (n, T, features) float32 ---------------------------
+
+DISTRACTORS = ("random", "blank")
+
+
+def first_symbol_task(n: int = 256, steps: int = 20, symbols: int = 4,
+                      distractors: str = "random", seed: int = 0):
+    """Remember the first symbol: ``steps`` one-hot inputs, label = the symbol at step 1.
+
+    Each step is a one-hot vector over ``symbols + 1`` channels (the last one is "blank").
+    Step 1 carries one of ``symbols`` symbols; with ``distractors="random"`` every later
+    step carries a random symbol too (the net must ignore them), with ``"blank"`` every
+    later step is the blank channel. Chance accuracy is ``1 / symbols``.
+
+    Returns ``X`` float32 (n, steps, symbols + 1) and ``y`` int64 (n,).
+    """
+    from helpers.validation import check_choice, check_int, check_seed
+
+    n = check_int("n", n, 1, 10**7)
+    steps = check_int("steps", steps, 1, 10**5)
+    symbols = check_int("symbols", symbols, 2, 100)
+    check_choice("distractors", distractors, DISTRACTORS)
+    if n * steps * (symbols + 1) > 2 * 10**8:
+        raise ValueError(f"n * steps * (symbols + 1) = {n * steps * (symbols + 1):,} values is "
+                         "too large (limit 2e8); use fewer sequences or steps")
+    rng = np.random.default_rng(check_seed(seed))
+    if distractors == "random":
+        codes = rng.integers(0, symbols, (n, steps))
+    else:
+        codes = np.full((n, steps), symbols)
+        codes[:, 0] = rng.integers(0, symbols, n)
+    X = np.eye(symbols + 1, dtype=np.float32)[codes]  # (n, steps, symbols + 1)
+    return torch.from_numpy(X), torch.from_numpy(codes[:, 0].astype(np.int64))
+
+
+def adding_problem(n: int = 256, steps: int = 50, seed: int = 0):
+    """The adding problem (Hochreiter & Schmidhuber 1997): add the two marked numbers.
+
+    Each step has two features: a number drawn uniformly from [0, 1) and a marker (0 or 1).
+    Exactly two steps are marked, one in the first half of the sequence and one in the
+    second (the variant of Le et al. 2015); the target is the sum of the two marked
+    numbers. Always predicting 1 gives a mean squared error of 1/6: a net that has not
+    learned to remember stays near it.
+
+    Returns ``X`` float32 (n, steps, 2) and ``y`` float32 (n,).
+    """
+    from helpers.validation import check_int, check_seed
+
+    n = check_int("n", n, 1, 10**7)
+    steps = check_int("steps", steps, 2, 10**5)
+    if n * steps > 10**8:
+        raise ValueError(f"n * steps = {n * steps:,} is too large (limit 1e8)")
+    rng = np.random.default_rng(check_seed(seed))
+    values = rng.random((n, steps))
+    marks = np.zeros((n, steps))
+    half = steps // 2
+    rows = np.arange(n)
+    marks[rows, rng.integers(0, half, n)] = 1.0
+    marks[rows, rng.integers(half, steps, n)] = 1.0
+    X = np.stack([values, marks], axis=-1).astype(np.float32)  # (n, steps, 2)
+    y = (values * marks).sum(1).astype(np.float32)  # (n,)
+    return torch.from_numpy(X), torch.from_numpy(y)

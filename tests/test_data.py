@@ -123,3 +123,56 @@ def test_bad_input(call, exc, match):
 def test_numpy_integers_accepted():
     X, y = spirals(np.int64(20), 0.1)
     assert X.shape == (20, 2) and y.shape == (20,)
+
+
+# --- memory tasks -------------------------------------------------------------------------
+
+from helpers.data import adding_problem, first_symbol_task  # noqa: E402
+
+
+@pytest.mark.parametrize("distractors", ["random", "blank"])
+def test_first_symbol_task(distractors):
+    X, y = first_symbol_task(200, 7, symbols=3, distractors=distractors, seed=1)
+    assert X.shape == (200, 7, 4) and X.dtype == torch.float32 and y.dtype == torch.int64
+    assert torch.all(X.sum(-1) == 1)  # one-hot at every step
+    assert torch.equal(X[:, 0, :3].argmax(1), y) and torch.all(X[:, 0, 3] == 0)
+    assert set(y.tolist()) == {0, 1, 2}
+    if distractors == "blank":
+        assert torch.all(X[:, 1:, 3] == 1)
+    else:
+        assert torch.all(X[:, 1:, 3] == 0)
+        assert len(set(X[:, 1:, :3].argmax(-1).flatten().tolist())) == 3
+    X2, y2 = first_symbol_task(200, 7, symbols=3, distractors=distractors, seed=1)
+    assert torch.equal(X, X2) and torch.equal(y, y2)
+    assert not torch.equal(first_symbol_task(200, 7, 3, distractors, seed=2)[1], y)
+
+
+def test_adding_problem():
+    X, y = adding_problem(500, 10, seed=0)
+    assert X.shape == (500, 10, 2) and y.shape == (500,) and y.dtype == torch.float32
+    marks = X[:, :, 1]
+    assert torch.all(marks.sum(1) == 2)
+    assert torch.all(marks[:, :5].sum(1) == 1) and torch.all(marks[:, 5:].sum(1) == 1)
+    torch.testing.assert_close(y, (X[:, :, 0] * marks).sum(1))
+    assert X[:, :, 0].min() >= 0 and X[:, :, 0].max() < 1
+    # the constant prediction 1 has MSE 1/6: the baseline the lesson quotes
+    big = adding_problem(200_000, 4, seed=1)[1]
+    assert float(((big - 1) ** 2).mean()) == pytest.approx(1 / 6, rel=0.01)
+    assert torch.equal(adding_problem(5, 3, seed=4)[0], adding_problem(5, 3, seed=4)[0])
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: first_symbol_task(0), ValueError, "n must be"),
+    (lambda: first_symbol_task(10, 0), ValueError, "steps"),
+    (lambda: first_symbol_task(10, 5, symbols=1), ValueError, "symbols"),
+    (lambda: first_symbol_task(10, 5, distractors="noise"), ValueError, "valid choices"),
+    (lambda: first_symbol_task(10, 2.5), TypeError, "integer"),
+    (lambda: first_symbol_task(10**6, 10**4), ValueError, "too large"),
+    (lambda: first_symbol_task(10, 5, seed=-1), ValueError, "seed"),
+    (lambda: adding_problem(10, 1), ValueError, "steps"),
+    (lambda: adding_problem(True, 5), TypeError, "integer"),
+    (lambda: adding_problem(10**6, 10**3), ValueError, "too large"),
+])
+def test_memory_task_errors(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -1,0 +1,181 @@
+"""helpers.recurrent: configs, builder, and the through-time profile checked against autograd."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from helpers.data import adding_problem, first_symbol_task
+from helpers.recurrent import (
+    RecurrentConfig,
+    build_recurrent,
+    recurrent_weights,
+    scaled_matrix,
+    through_time_profile,
+    unroll,
+)
+
+CASES = [dict(cell="rnn"), dict(cell="rnn", nonlinearity="relu", init="orthogonal"),
+         dict(cell="lstm", forget_bias=1.5), dict(cell="gru", init="spectral",
+                                                  spectral_radius=1.3)]
+
+
+def cell_oracle(net, x, y, loss="mse"):
+    """dL/dh_t (and dL/dc_t) with torch's own cells sharing the weights, via retain_grad."""
+    c = net.config
+    kind = {"rnn": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}[c.cell]
+    extra = {"nonlinearity": c.nonlinearity} if c.cell == "rnn" else {}
+    cell = kind(c.input_size, c.hidden, **extra).to(x.dtype)
+    with torch.no_grad():
+        for name, p in recurrent_weights(net).items():
+            getattr(cell, name).copy_(p)
+    h = x.new_zeros(len(x), c.hidden)
+    state = (h, h.clone()) if c.cell == "lstm" else h
+    hs, cs = [], []
+    for t in range(x.shape[1]):
+        state = cell(x[:, t], state)
+        h = state[0] if c.cell == "lstm" else state
+        h.retain_grad()
+        hs.append(h)
+        if c.cell == "lstm":
+            state[1].retain_grad()
+            cs.append(state[1])
+    out = net.readout(h)
+    value = (nn.functional.mse_loss(out, y.reshape(out.shape)) if loss == "mse"
+             else nn.functional.cross_entropy(out, y))
+    value.backward()
+    return ([float(h.grad.norm()) for h in hs], [float(c.grad.norm()) for c in cs],
+            float(value.detach()))
+
+
+@pytest.mark.parametrize("fields", CASES, ids=lambda f: f["cell"] + f.get("nonlinearity", ""))
+def test_profile_matches_torch_cells(fields):
+    net = build_recurrent(RecurrentConfig(hidden=12, dtype="float64", seed=3, **fields))
+    X, y = adding_problem(16, 9, seed=1)
+    X, y = X.double(), y.double()
+    p = through_time_profile(net, X, y)
+    assert all(q.grad is None for q in net.parameters())  # the net's grads are untouched
+    h_ref, c_ref, loss = cell_oracle(net, X, y)
+    np.testing.assert_allclose(p.h_grad_norm, h_ref, rtol=1e-10)
+    assert p.loss == pytest.approx(loss, rel=1e-12)
+    if fields["cell"] == "lstm":
+        np.testing.assert_allclose(p.c_grad_norm, c_ref, rtol=1e-10)
+    else:
+        assert p.c_grad_norm is None and p.cell_path_norm is None
+
+
+def test_unroll_matches_the_fused_module():
+    for fields in CASES:
+        net = build_recurrent(RecurrentConfig(hidden=7, dtype="float64", **fields))
+        X, _ = adding_problem(5, 11, seed=2)
+        hs, _, _ = unroll(net, X.double())
+        out, _ = net.rnn(X.double())
+        torch.testing.assert_close(torch.stack(hs, 1), out, rtol=1e-12, atol=1e-12)
+
+
+def test_cell_path_is_the_forget_gate_product_by_autograd():
+    """dL/dc_t along the cell path only: the same pass with h and the gates detached."""
+    net = build_recurrent(RecurrentConfig(cell="lstm", hidden=10, forget_bias=2.0,
+                                          dtype="float64", seed=1))
+    X, y = adding_problem(8, 12, seed=4)
+    X, y = X.double(), y.double()
+    p = through_time_profile(net, X, y)
+    hs, cs, forget = unroll(net, X)
+    g_T = torch.autograd.grad(nn.functional.mse_loss(net.readout(hs[-1]).squeeze(-1), y),
+                              cs[-1])[0]
+    # A chain c_t = f_t * c_{t-1} + (a constant) with the measured gates: only the cell path.
+    c0 = torch.zeros_like(cs[0], requires_grad=True)
+    chain, leaves = c0, []
+    for f in forget:
+        chain = f.detach() * chain + 1.0
+        chain.retain_grad()
+        leaves.append(chain)
+    (chain * g_T).sum().backward()
+    np.testing.assert_allclose(p.cell_path_norm, [float(c.grad.norm()) for c in leaves],
+                               rtol=1e-10)
+    np.testing.assert_allclose(p.cell_path_norm[-1], p.c_grad_norm[-1], rtol=1e-12)
+    assert np.all(np.diff(p.cell_path_norm) >= 0)  # gates in (0, 1): it only shrinks back
+    assert p.forget_mean.min() > 0.5  # forget bias 2: gates start near sigmoid(2) = 0.88
+
+
+def test_cross_entropy_profile_on_the_symbol_task():
+    cfg = RecurrentConfig(cell="gru", hidden=9, input_size=5, output_size=4, dtype="float64")
+    net = build_recurrent(cfg)
+    X, y = first_symbol_task(10, 6, symbols=4, seed=0)
+    p = through_time_profile(net, X, y)
+    h_ref, _, loss = cell_oracle(net, X.double(), y, loss="ce")
+    np.testing.assert_allclose(p.h_grad_norm, h_ref, rtol=1e-10)
+    assert p.loss == pytest.approx(loss)
+    assert "gru" in repr(p) and "T=6" in repr(p)
+
+
+def test_inits_and_forget_bias():
+    for kind in ("spectral", "orthogonal"):
+        w = scaled_matrix(40, 1.7, kind, seed=2)
+        assert torch.linalg.eigvals(w).abs().max().item() == pytest.approx(1.7, rel=1e-9)
+    q = scaled_matrix(30, 0.9, "orthogonal")
+    assert torch.linalg.matrix_norm(q, 2).item() == pytest.approx(0.9, rel=1e-9)
+    net = build_recurrent(RecurrentConfig(cell="lstm", hidden=6, init="spectral",
+                                          spectral_radius=0.5, forget_bias=3.0))
+    w = net.rnn.weight_hh_l0.detach().double()
+    for k in range(4):  # every gate block has the radius
+        assert torch.linalg.eigvals(w[6 * k:6 * (k + 1)]).abs().max() == pytest.approx(0.5,
+                                                                                        rel=1e-5)
+    total = net.rnn.bias_ih_l0 + net.rnn.bias_hh_l0
+    assert torch.allclose(total[6:12], torch.full((6,), 3.0))
+    a = build_recurrent(RecurrentConfig(seed=5))
+    b = build_recurrent(RecurrentConfig(seed=5))
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    assert build_recurrent(RecurrentConfig(dtype="float64")).readout.weight.dtype == torch.float64
+
+
+def test_forward_shape_and_replace():
+    cfg = RecurrentConfig(cell="lstm", hidden=5, input_size=3, output_size=2)
+    out = build_recurrent(cfg)(torch.zeros(4, 7, 3))
+    assert out.shape == (4, 2)
+    assert cfg.replace(hidden=8).hidden == 8
+    with pytest.raises(ValueError, match="between"):
+        cfg.replace(hidden=0)
+
+
+@pytest.mark.parametrize("fields, error, match", [
+    (dict(cell="transformer"), ValueError, "valid choices"),
+    (dict(nonlinearity="sigmoid"), ValueError, "valid choices"),
+    (dict(cell="lstm", nonlinearity="relu"), ValueError, "rnn' only"),
+    (dict(hidden=2.5), TypeError, "integer"),
+    (dict(hidden=True), TypeError, "integer"),
+    (dict(init="xavier"), ValueError, "valid choices"),
+    (dict(init="spectral"), ValueError, "needs spectral_radius"),
+    (dict(spectral_radius=1.0), ValueError, "orthogonal"),
+    (dict(init="spectral", spectral_radius=-1.0), ValueError, "spectral_radius"),
+    (dict(forget_bias=1.0), ValueError, "lstm' only"),
+    (dict(cell="lstm", forget_bias=float("nan")), ValueError, "finite"),
+    (dict(seed=-1), ValueError, "seed"),
+    (dict(dtype="float16"), ValueError, "valid choices"),
+])
+def test_bad_configs(fields, error, match):
+    with pytest.raises(error, match=match):
+        RecurrentConfig(**fields)
+
+
+def test_bad_inputs():
+    net = build_recurrent(RecurrentConfig())
+    X, y = adding_problem(4, 5)
+    with pytest.raises(TypeError, match="RecurrentConfig"):
+        build_recurrent({"cell": "rnn"})
+    with pytest.raises(TypeError, match="RecurrentNet"):
+        through_time_profile(nn.Linear(2, 2), X, y)
+    with pytest.raises(ValueError, match="batch, T, input_size"):
+        through_time_profile(net, X[0], y)
+    with pytest.raises(ValueError, match="features per step"):
+        through_time_profile(net, torch.zeros(4, 5, 3), y)
+    with pytest.raises(ValueError, match="one target"):
+        through_time_profile(net, X, y[:2])
+    with pytest.raises(ValueError, match="valid choices"):
+        through_time_profile(net, X, y, loss="hinge")
+    with pytest.raises(TypeError, match="RecurrentNet"):
+        recurrent_weights(nn.RNN(2, 3))
+    with pytest.raises(ValueError, match="valid choices"):
+        scaled_matrix(4, 1.0, "uniform")
+    with pytest.raises(ValueError, match="radius"):
+        scaled_matrix(4, 0.0)

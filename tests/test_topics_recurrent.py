@@ -1,0 +1,218 @@
+"""helpers.topics.recurrent: the bound, Jacobian products, sweeps and memory-task training.
+
+Gradients are checked against autograd; the training facts the lesson states are measured
+here with margins (the longer runs are marked slow).
+"""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from helpers.data import first_symbol_task
+from helpers.recurrent import RecurrentConfig, build_recurrent, unroll
+from helpers.topics.recurrent import (
+    jacobian_norms,
+    measure_through_time,
+    memory_experiment,
+    radius_sweep,
+    solved_table,
+    task_config,
+    task_data,
+    through_time_bound,
+    train_memory,
+)
+
+SOLVED = 0.05  # the lesson's threshold on the adding problem's test MSE (baseline 1/6)
+LESSON = dict(train_steps=300, batch=32, lr=0.01, clip=1.0, eval_every=50)
+
+
+def test_bound_formula_and_that_it_holds():
+    w = np.diag([0.5, -2.0])
+    np.testing.assert_allclose(through_time_bound(w, "tanh", 4, last=3.0),
+                               3.0 * 2.0 ** np.arange(3, -1, -1))
+    for nl, radius in (("tanh", 1.5), ("relu", 1.2), ("tanh", 0.6)):
+        c = task_config("first_symbol", nonlinearity=nl, init="spectral", spectral_radius=radius,
+                        dtype="float64", hidden=16)
+        r = measure_through_time(c, 40, task="first_symbol", batch=8)
+        assert np.all(r.profile.h_grad_norm <= r.bound * (1 + 1e-9))
+        assert r.bound[-1] == pytest.approx(r.profile.h_grad_norm[-1])
+        assert r.spectral_radius == pytest.approx(radius, rel=1e-6)
+        assert r.spectral_norm >= r.spectral_radius
+    lstm = measure_through_time(task_config("adding", cell="lstm"), 5)
+    assert lstm.bound is None and "radius" in repr(lstm)
+
+
+def test_jacobian_norms_match_autograd():
+    for nl in ("tanh", "relu"):
+        net = build_recurrent(RecurrentConfig(nonlinearity=nl, hidden=6, input_size=5,
+                                              dtype="float64", seed=2))
+        X, _ = first_symbol_task(1, 9, seed=3)
+        x = X[0].double()
+        got = jacobian_norms(net, x)
+        hs, _, _ = unroll(net, x[None])
+        w = {n: getattr(net.rnn, f"{n}_l0").detach() for n in ("weight_ih", "weight_hh",
+                                                                "bias_ih", "bias_hh")}
+        phi = torch.tanh if nl == "tanh" else torch.relu
+
+        def rest(h, start, x=x, w=w, phi=phi):
+            for t in range(start, len(x)):
+                h = phi(w["weight_ih"] @ x[t] + w["bias_ih"] + w["weight_hh"] @ h + w["bias_hh"])
+            return h
+
+        for t in range(len(x)):
+            J = torch.autograd.functional.jacobian(lambda v, s=t + 1: rest(v, s),
+                                                   hs[t][0].detach())
+            assert got[t] == pytest.approx(float(torch.linalg.matrix_norm(J, 2)), rel=1e-9,
+                                           abs=1e-300)
+        assert got[-1] == 1.0
+
+
+def test_radius_sweep_moves_from_vanishing_to_exploding():
+    sweep = radius_sweep([0.5, 1.0, 2.0, 2.5], steps=50, seeds=(0, 1), batch=16)
+    assert sweep["ratio"].shape == (2, 4)
+    mean = np.exp(np.log(sweep["ratio"]).mean(0))
+    assert np.all(np.diff(mean) > 0)
+    assert mean[0] < 1e-10 and mean[1] < 1e-1 and mean[-1] > 10  # the lesson's crossing > 1
+
+
+def test_lstm_forget_bias_opens_the_cell_path():
+    out = {}
+    for b in (0.0, 3.0):
+        c = task_config("first_symbol", cell="lstm", forget_bias=b, dtype="float64")
+        out[b] = measure_through_time(c, 100, task="first_symbol", batch=32).profile
+    path = {b: p.cell_path_norm[0] / p.cell_path_norm[-1] for b, p in out.items()}
+    assert path[0.0] < 1e-20 and path[3.0] > 1e-3
+    for b, p in out.items():  # the lesson: within two orders of (mean gate)^(T - 1)
+        predicted = p.forget_mean.mean() ** 99
+        assert 1e-2 < path[b] / predicted < 1e2
+    assert out[3.0].ratio > 1e10 * out[0.0].ratio
+
+
+def test_train_memory_records_the_unclipped_norm_and_clips_the_step():
+    """First SGD step: the recorded norm is autograd's, the update is lr * clipped gradient."""
+    config = task_config("adding", cell="rnn", hidden=8, init="spectral", spectral_radius=3.0,
+                         dtype="float64")
+    run = train_memory(config, "adding", 10, train_steps=1, lr=0.1, batch=16, clip=0.5,
+                       optimizer="sgd")
+    net = build_recurrent(config)
+    X, y = task_data("adding", 16 * 100, 10, seed=0)
+    loss = nn.functional.mse_loss(net(X[:16].double()).squeeze(-1), y[:16].double())
+    grads = torch.autograd.grad(loss, list(net.parameters()))
+    total = float(torch.sqrt(sum((g ** 2).sum() for g in grads)))
+    assert run.grad_norm[0] == pytest.approx(total, rel=1e-9)
+    assert run.loss[0] == pytest.approx(float(loss.detach()), rel=1e-12)
+    assert total > 0.5  # so the clip was active
+    # train again, keep the net: its weights moved by lr * g * (0.5 / total)
+    torch.manual_seed(0)
+    trained = build_recurrent(config)
+    opt = torch.optim.SGD(trained.parameters(), lr=0.1)
+    loss2 = nn.functional.mse_loss(trained(X[:16].double()).squeeze(-1), y[:16].double())
+    loss2.backward()
+    nn.utils.clip_grad_norm_(trained.parameters(), 0.5)
+    opt.step()
+    expected = [p0 - 0.1 * g * 0.5 / (total + 1e-6) for p0, g in zip(net.parameters(), grads,
+                                                                        strict=True)]
+    for p, e in zip(trained.parameters(), expected, strict=True):
+        torch.testing.assert_close(p.detach(), e.detach(), rtol=1e-9, atol=1e-12)
+    assert run.eval_at.tolist() == [1] and "T=10" in repr(run)
+
+
+def test_divergence_stops_the_run_and_keeps_what_was_measured():
+    config = task_config("adding", nonlinearity="relu", init="spectral", spectral_radius=3.0)
+    run = train_memory(config, "adding", 30, train_steps=50, lr=10.0, batch=8, clip=None,
+                       optimizer="sgd")
+    assert not np.isfinite(run.loss[-1]) and len(run.loss) < 50
+    assert len(run.grad_norm) == len(run.loss) and run.eval_at[-1] == len(run.loss)
+
+
+@pytest.mark.slow
+def test_clipping_tames_the_lessons_exploding_run():
+    hot = task_config("adding", cell="rnn", init="spectral", spectral_radius=3.0)
+    runs = {clip: train_memory(hot, "adding", 20, train_steps=200, lr=0.05, batch=32,
+                               clip=clip, optimizer="sgd") for clip in (None, 1.0)}
+    free, clipped = runs[None], runs[1.0]
+    assert np.nanmax(free.grad_norm) > 1e3 and np.nanmax(free.loss) > 100
+    assert clipped.loss.max() < 10 and clipped.final < 0.3
+    assert free.final > 3 * clipped.final or not np.isfinite(free.final)
+    assert clipped.grad_norm.max() > 10  # the raw gradient still explodes; the step does not
+
+
+@pytest.mark.slow
+def test_gated_cells_solve_what_the_rnn_does_not_at_the_lessons_budget():
+    """The lesson's settings over four seeds: T = 20 separates the cells, with margins."""
+    runs = memory_experiment(cells=("rnn", "lstm"), lengths=(20,), seeds=(0, 1, 2, 3),
+                             config=dict(hidden=32, forget_bias=1.0), **LESSON)
+    runs.update(memory_experiment(cells=("gru",), lengths=(20,), seeds=(0, 1), **LESSON))
+    table = solved_table(runs, SOLVED)
+    assert table["rnn", 20]["solved"] == 0 and table["rnn", 20]["finals"].min() > 0.12
+    assert table["lstm", 20]["solved"] >= 3
+    assert table["gru", 20]["solved"] == 2
+
+
+@pytest.mark.slow
+def test_short_sequences_are_solved_by_every_cell():
+    runs = memory_experiment(cells=("rnn",), lengths=(5,), seeds=(0, 1, 2), **LESSON)
+    assert solved_table(runs, SOLVED)["rnn", 5]["solved"] == 3
+
+
+@pytest.mark.slow
+def test_longer_training_does_not_rescue_the_rnn_but_the_lstm_goes_further():
+    rnn = train_memory(task_config("adding", cell="rnn"), "adding", 20, **{
+        **LESSON, "train_steps": 1200, "eval_every": 100})
+    assert rnn.test_metric.min() > 0.09 and rnn.final > 0.12
+    lstm = train_memory(task_config("adding", cell="lstm", forget_bias=1.0), "adding", 50, **{
+        **LESSON, "train_steps": 700, "eval_every": 100})
+    assert lstm.final < SOLVED
+
+
+@pytest.mark.slow
+def test_the_order_flips_on_remember_the_first_symbol():
+    """Same budget, T = 20, random distractors: the vanilla RNN learns, the LSTM does not."""
+    for seed in (0, 1):
+        runs = {cell: train_memory(task_config("first_symbol", cell=cell, seed=seed, **kw),
+                                   "first_symbol", 20, data_seed=seed, **LESSON)
+                for cell, kw in (("rnn", {}), ("lstm", {"forget_bias": 1.0}))}
+        assert runs["rnn"].final > 0.9
+        assert runs["lstm"].final < 0.6
+
+
+def test_solved_table_counts_by_task():
+    run = train_memory(task_config("first_symbol"), "first_symbol", 3, train_steps=2, batch=4,
+                       n_test=8)
+    table = solved_table({("rnn", 3, 0): run}, 0.0)
+    assert table["rnn", 3] == {"solved": int(run.final > 0), "seeds": 1,
+                               "finals": table["rnn", 3]["finals"]}
+    assert run.metric_name == "test accuracy" and 0 <= run.final <= 1
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: through_time_bound(np.ones((2, 3)), "tanh", 3), ValueError, "square"),
+    (lambda: through_time_bound(np.eye(2), "sigmoid", 3), ValueError, "valid choices"),
+    (lambda: through_time_bound(np.eye(2), "tanh", 0), ValueError, "steps"),
+    (lambda: measure_through_time("rnn", 5), TypeError, "RecurrentConfig"),
+    (lambda: measure_through_time(RecurrentConfig(), 1), ValueError, "steps"),
+    (lambda: measure_through_time(RecurrentConfig(), 5, task="first_symbol"), ValueError,
+     "task_config"),
+    (lambda: measure_through_time(RecurrentConfig(), 5, task="copy"), ValueError, "valid"),
+    (lambda: jacobian_norms(build_recurrent(RecurrentConfig(cell="gru")), torch.zeros(3, 2)),
+     TypeError, "vanilla RNN"),
+    (lambda: jacobian_norms(build_recurrent(RecurrentConfig()), torch.zeros(1, 3, 2)),
+     ValueError, "one sequence"),
+    (lambda: radius_sweep([]), ValueError, "radii"),
+    (lambda: radius_sweep([1.0, -1.0]), ValueError, "radii"),
+    (lambda: radius_sweep([1.0], seeds=()), ValueError, "seed"),
+    (lambda: train_memory(RecurrentConfig(), lr=0), ValueError, "lr"),
+    (lambda: train_memory(RecurrentConfig(), clip=-1.0), ValueError, "clip"),
+    (lambda: train_memory(RecurrentConfig(), optimizer="rmsprop"), ValueError, "valid"),
+    (lambda: train_memory(RecurrentConfig(), train_steps=0), ValueError, "train_steps"),
+    (lambda: train_memory(RecurrentConfig(), distractors="noise"), ValueError, "valid"),
+    (lambda: train_memory({}, "adding"), TypeError, "RecurrentConfig"),
+    (lambda: memory_experiment(cells=("tcn",)), ValueError, "valid"),
+    (lambda: memory_experiment(seeds=()), ValueError, "at least one"),
+    (lambda: solved_table({}, 0.1), ValueError, "empty"),
+    (lambda: task_config("copy"), ValueError, "valid"),
+])
+def test_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
