@@ -166,11 +166,11 @@ def test_adding_problem():
     (lambda: first_symbol_task(10, 0), ValueError, "steps"),
     (lambda: first_symbol_task(10, 5, symbols=1), ValueError, "symbols"),
     (lambda: first_symbol_task(10, 5, distractors="noise"), ValueError, "valid choices"),
-    (lambda: first_symbol_task(10, 2.5), TypeError, "integer"),
+    (lambda: first_symbol_task(10, 2.5), TypeError, "must be an int"),
     (lambda: first_symbol_task(10**6, 10**4), ValueError, "too large"),
     (lambda: first_symbol_task(10, 5, seed=-1), ValueError, "seed"),
     (lambda: adding_problem(10, 1), ValueError, "steps"),
-    (lambda: adding_problem(True, 5), TypeError, "integer"),
+    (lambda: adding_problem(True, 5), TypeError, "must be an int"),
     (lambda: adding_problem(10**6, 10**3), ValueError, "too large"),
 ])
 def test_memory_task_errors(call, error, match):
