@@ -8,6 +8,11 @@ Modules:
     activations  registry of activation functions and their analytic derivatives
     models       ``MLPConfig`` and ``build_mlp``
     capture      ``gradient_profile`` and ``GradientMonitor``
+    recorder     ``capture_pass``: one pass of any model, keeping each weight's tensors
+    layer_stats  statistics of a captured pass (norms, saturation, histograms)
+    model_io     model inputs (tensor, tuple, dict) and losses
+    norms        L2 norms that never under- or overflow (scaled as LAPACK's nrm2)
+    monitor      ``GradientMonitor``: statistics over many training steps
     theory       analytic results: derivative bounds, mean-field signal propagation
     data         small data sets (spirals, circles, teacher network, digits)
     training     ``train`` with per-layer gradient and update statistics

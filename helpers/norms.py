@@ -1,0 +1,70 @@
+"""L2 norms that never under- or overflow: scaled as LAPACK's ``nrm2`` when they must be.
+
+A plain ``torch.linalg.vector_norm`` squares the entries, so in float64 a tensor whose
+entries are all about 1e-213 has the norm 0 (the squares underflow) and one with entries
+about 1e200 has the norm inf. ``scaled_norm`` divides by the largest |entry| first and
+multiplies back afterwards, so its result is right whenever the true norm is a float64.
+
+``norms`` measures many tensors at once: one ``torch._foreach_norm`` and one transfer to
+NumPy for all of them, and the scaled computation only for the few whose fast result
+lies outside the range in which it is exact. Every norm that ``helpers`` reports comes
+from these two functions.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+__all__ = ["scaled_norm", "norms", "row_norms"]
+
+# The fast path accumulates in float64: squares of float32, float16 or bfloat16 entries
+# always lie inside float64's range, so only float64 tensors can lose anything, and only
+# when their norm lies outside (lo, hi) (float64 squares leave its range below ~1e-154
+# and above ~1e154); those are recomputed with scaling.
+_SAFE64 = (1e-140, 1e140)
+
+
+def scaled_norm(t: torch.Tensor) -> float:
+    """L2 norm of all entries of ``t`` as a Python float, computed in float64 with scaling.
+
+    NaN if any entry is NaN, inf if any is infinite, 0.0 for a tensor of zeros.
+    """
+    d = t.detach().to(torch.float64).flatten()
+    if d.numel() == 0:
+        return 0.0
+    m = float(d.abs().max())  # NaN propagates
+    if m == 0.0 or not math.isfinite(m):
+        return m
+    return m * float(torch.linalg.vector_norm(d / m))
+
+
+def norms(tensors) -> np.ndarray:
+    """L2 norm of each tensor of ``tensors`` (a list), as a float64 NumPy array.
+
+    Fast path: one ``torch._foreach_norm`` accumulating in float64 and one transfer; a
+    float64 tensor whose result may have under- or overflowed is redone by ``scaled_norm``.
+    """
+    tensors = [t.detach() for t in tensors]
+    if not tensors:
+        return np.zeros(0)
+    fast = torch._foreach_norm(tensors, 2, dtype=torch.float64)
+    out = torch.stack(fast).numpy().copy()
+    lo, hi = _SAFE64
+    for i, t in enumerate(tensors):
+        if t.dtype == torch.float64 and not lo < out[i] < hi and t.numel() > 0:
+            out[i] = scaled_norm(t)
+    return out
+
+
+def row_norms(rows: torch.Tensor) -> np.ndarray:
+    """L2 norm of each ``rows[i]`` (over all its entries), as a float64 NumPy array."""
+    rows = rows.detach().flatten(1)
+    out = torch.linalg.vector_norm(rows, dim=1, dtype=torch.float64).numpy().copy()
+    if rows.dtype == torch.float64 and rows.shape[1] > 0:
+        lo, hi = _SAFE64
+        for i in np.flatnonzero(~((out > lo) & (out < hi))):
+            out[i] = scaled_norm(rows[i])
+    return out
