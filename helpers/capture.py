@@ -89,10 +89,11 @@ class GradientProfile:
         return len(self.layer_names)
 
     def __repr__(self) -> str:
+        w = min(40, max([16] + [len(self.entry_name(i)) + 2 for i in range(len(self))]))
         rows = [
             f"GradientProfile({len(self)} layers, loss={self.loss:.4g}, dtype={self.dtype}, "
             f"first/last hidden grad ratio={self.first_to_last_ratio:.3g})",
-            f"  {'layer':<16}{'act':<11}{'|dW|':>11}{'|W|':>10}{'act std':>10}"
+            f"  {'layer':<{w}}{'act':<11}{'|dW|':>11}{'|W|':>10}{'act std':>10}"
             f"{'sat %':>8}{'dead %':>8}",
         ]
         idx = list(range(len(self)))
@@ -103,7 +104,7 @@ class GradientProfile:
                 rows.append("  ...")
                 continue
             rows.append(
-                f"  {self.entry_name(i):<16}{self.activations[i]:<11}"
+                f"  {self.entry_name(i)[:w - 1]:<{w}}{self.activations[i]:<11}"
                 f"{self.weight_grad_norm[i]:>11.3e}{self.weight_norm[i]:>10.3g}"
                 f"{self.activation_std[i]:>10.3g}{100 * self.saturation[i]:>8.1f}"
                 f"{100 * self.dead_fraction[i]:>8.1f}"

@@ -80,7 +80,7 @@ def model_inputs(model: nn.Module, X, y=None):
         if not required and not isinstance(a, (torch.Tensor, np.ndarray)):
             return a
         t = _as_tensor(a, name)
-        if t.ndim == 0 or t.shape[0] == 0:
+        if name == "X" and (t.ndim == 0 or t.shape[0] == 0):
             raise ValueError(f"{name} is empty or a scalar (shape {tuple(t.shape)}): it needs "
                              "a batch dimension with at least one example")
         if t.is_floating_point() or t.is_complex():
@@ -88,7 +88,7 @@ def model_inputs(model: nn.Module, X, y=None):
                 raise TypeError(f"{name} is complex; the model needs real inputs")
             if not torch.isfinite(t).all():
                 raise ValueError(f"{name} contains NaN or infinite values; clean the data first")
-            if t.ndim < 2 and not ids:
+            if t.ndim < 2 and not ids and name == "X":
                 raise ValueError(f"{name} must have shape (n_examples, features...), got "
                                  f"{tuple(t.shape)}; for a single example use {name}[None]")
             return t.to(dtype)
