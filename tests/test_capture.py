@@ -1,6 +1,7 @@
 """Tests for helpers.capture.gradient_profile; torch.autograd is the oracle for every gradient."""
 
 import copy
+import math
 
 import numpy as np
 import pytest
@@ -676,3 +677,62 @@ def test_capture_pass_keeps_each_layers_tensors():
     assert all(not t.requires_grad for t in cap.outputs + cap.pre_activations + cap.weights)
     with pytest.raises(TypeError, match="torch.nn.Module"):
         capture_pass("model", X, y)
+
+
+def tiny_deep_linear_net(depth=100, width=16, std=1e-3, seed=0):
+    """A float64 linear net whose gradient entries are ~1e-213: nonzero, squares underflow."""
+    torch.manual_seed(seed)
+    layers = [nn.Linear(2 if i == 0 else width, width, dtype=torch.float64) for i in range(depth)]
+    layers.append(nn.Linear(width, 2, dtype=torch.float64))
+    with torch.no_grad():
+        for layer in layers:
+            layer.weight.normal_(0.0, std)
+            layer.bias.zero_()
+    return nn.Sequential(*layers)
+
+
+def exact_norm(t):
+    """L2 norm of a float64 tensor of tiny entries: scaled by a power of two (exactly)."""
+    m = float(t.abs().max())
+    scale = 2.0 ** -math.frexp(m)[1]
+    return torch.linalg.vector_norm(t * scale).item() / scale
+
+
+@pytest.mark.parametrize("own", [False, True])
+def test_float64_norms_of_tiny_gradients_are_not_zero(own):
+    model = tiny_deep_linear_net()
+    if own:  # the course's own MLP with the same weights: its recording path
+        mlp = build_mlp(MLPConfig(depth=100, width=16, activation="linear", dtype="float64"))
+        with torch.no_grad():
+            linears = [b.linear for b in mlp.blocks] + [mlp.output]
+            for dst, src in zip(linears, model, strict=True):
+                dst.weight.copy_(src.weight)
+                dst.bias.copy_(src.bias)
+        model = mlp
+    X, y = toy_data(dtype=torch.float64)
+    p = gradient_profile(model, X, y)
+    ref = copy.deepcopy(model)
+    F.cross_entropy(ref(X), y).backward()
+    grads = [q.grad for q in ref.parameters() if q.ndim == 2]
+    assert float(grads[0].abs().max()) < 1e-150 and torch.all(grads[0] != 0)
+    assert torch.linalg.vector_norm(grads[0]).item() == 0.0  # what an unscaled norm gives
+    np.testing.assert_allclose(p.weight_grad_norm, [exact_norm(g) for g in grads], rtol=1e-12)
+    assert np.all(p.weight_grad_norm > 0) and np.all(p.grad_zero_fraction == 0)
+
+
+def test_scaled_norms_over_float64_range():
+    from helpers.norms import norms, row_norms, scaled_norm
+
+    tiny, huge = torch.full((3, 4), 1e-200, dtype=torch.float64), torch.full((5,), 1e200,
+                                                                             dtype=torch.float64)
+    assert scaled_norm(tiny) == pytest.approx(np.sqrt(12) * 1e-200, rel=1e-14)
+    assert scaled_norm(huge) == pytest.approx(np.sqrt(5) * 1e200, rel=1e-14)
+    assert scaled_norm(torch.zeros(3)) == 0.0 and scaled_norm(torch.zeros(0)) == 0.0
+    assert np.isnan(scaled_norm(torch.tensor([1.0, float("nan")])))
+    assert scaled_norm(torch.tensor([1.0, float("-inf")])) == math.inf
+    got = norms([tiny, huge, torch.ones(4), torch.ones(4, dtype=torch.bfloat16) * 1e30])
+    np.testing.assert_allclose(got, [np.sqrt(12) * 1e-200, np.sqrt(5) * 1e200, 2.0,
+                                     2 * float(torch.tensor(1e30, dtype=torch.bfloat16))],
+                               rtol=1e-12)
+    np.testing.assert_allclose(row_norms(torch.stack([tiny, tiny * 1e100])),
+                               [np.sqrt(12) * 1e-200, np.sqrt(12) * 1e-100], rtol=1e-14)

@@ -316,3 +316,95 @@ def test_hooks_removed_when_registration_fails():
     del model[2].register_forward_hook
     with monitor:  # usable again once the module accepts hooks
         assert monitor.num_hooks > 0
+
+
+def sgd_steps(model, X, y, steps, lr=0.1):
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    for _ in range(steps):
+        opt.zero_grad()
+        F.cross_entropy(model(X), y).backward()
+        opt.step()
+
+
+def test_every_n_steps_records_those_steps_and_nothing_else():
+    X, y = vectors()
+    full, sparse = layernorm_net(), layernorm_net()
+    with GradientMonitor(full) as every_step:
+        sgd_steps(full, X, y, 7)
+    hooks_seen = []
+    with GradientMonitor(sparse, every=3) as monitor:
+        opt = torch.optim.SGD(sparse.parameters(), lr=0.1)
+        for step in range(7):
+            opt.zero_grad()
+            F.cross_entropy(sparse(X), y).backward()
+            hooks_seen.append(monitor.num_hooks)
+            opt.step()
+    h, ref = monitor.history(), every_step.history()
+    assert h.steps.tolist() == [0, 3, 6]
+    # recorded steps: the step counter, 4 module hooks and 2 weight hooks; others: 1 hook
+    assert hooks_seen == [7, 1, 1, 7, 1, 1, 7]
+    for field in ("output_mean", "output_std", "output_grad_norm", "weight_norm",
+                  "weight_grad_norm", "update_ratio"):
+        np.testing.assert_allclose(getattr(h, field), getattr(ref, field)[[0, 3, 6]],
+                                   rtol=1e-12, err_msg=field)
+    with pytest.raises(ValueError, match="every"):
+        GradientMonitor(sparse, every=0)
+
+
+def test_a_backward_after_exit_records_nothing():
+    model = layernorm_net()
+    X, y = vectors()
+    with GradientMonitor(model) as monitor:
+        loss = F.cross_entropy(model(X), y)
+    loss.backward()  # after the block: neither output nor weight gradients are recorded
+    h = monitor.history()
+    assert h.steps.tolist() == [0]
+    assert np.all(np.isfinite(h.output_mean)) and np.all(np.isfinite(h.weight_norm))
+    assert np.all(np.isnan(h.output_grad_norm)) and np.all(np.isnan(h.weight_grad_norm))
+
+
+def test_a_module_called_twice_is_recorded_at_its_first_call():
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inp, self.shared, self.out = nn.Linear(4, 8), nn.Linear(8, 8), nn.Linear(8, 2)
+
+        def forward(self, x):
+            return self.out(torch.tanh(self.shared(torch.tanh(self.shared(self.inp(x))))))
+
+    torch.manual_seed(0)
+    model = Twice()
+    X, y = vectors()
+    with GradientMonitor(model) as monitor:
+        F.cross_entropy(model(X), y).backward()
+    twin = copy.deepcopy(model)
+    first = twin.shared(twin.inp(X))
+    first.retain_grad()
+    F.cross_entropy(twin.out(torch.tanh(twin.shared(torch.tanh(first)))), y).backward()
+    h = monitor.history()
+    j = h.module_names.index("shared")
+    np.testing.assert_allclose(h.output_mean[0, j], first.detach().double().mean().item(),
+                               rtol=1e-12)
+    np.testing.assert_allclose(h.output_grad_norm[0, j], dnorm(first.grad), rtol=1e-12)
+    k = h.weight_names.index("shared.weight")  # the total over both calls
+    np.testing.assert_allclose(h.weight_grad_norm[0, k], dnorm(twin.shared.weight.grad),
+                               rtol=1e-12)
+
+
+def test_monitor_norms_of_tiny_float64_gradients_are_not_zero():
+    torch.manual_seed(0)
+    layers = [nn.Linear(4 if i == 0 else 16, 16, dtype=torch.float64) for i in range(100)]
+    model = nn.Sequential(*layers, nn.Linear(16, 2, dtype=torch.float64))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0.0, 1e-3) if p.ndim == 2 else p.zero_()
+    X, y = vectors()
+    with GradientMonitor(model, track_updates=False) as monitor:
+        F.cross_entropy(model(X.double()), y).backward()
+    g = model[0].weight.grad
+    assert torch.all(g != 0) and torch.linalg.vector_norm(g).item() == 0.0
+    h = monitor.history()
+    assert np.all(h.weight_grad_norm > 0)
+    m = float(g.abs().max())
+    scale = 2.0 ** -np.frexp(m)[1]
+    np.testing.assert_allclose(h.weight_grad_norm[0, 0], dnorm(g * scale) / scale, rtol=1e-12)
