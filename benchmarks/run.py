@@ -106,33 +106,74 @@ def capture_overhead(depth: int, reps: int) -> dict:
             "capture_only_cpu_ratio": cpu["capture"] / cpu["bare"]}
 
 
-def monitor_overhead(steps: int, rounds: int) -> dict:
-    """A training run under GradientMonitor vs the same run without it."""
+def _mlp_task():
     X, y = spirals(256, noise=0.1, seed=0)
+    X, y = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y)
 
-    def run(monitored: bool) -> float:
-        model = build_mlp(MLPConfig(depth=20, width=64, activation="relu", init="he"))
-        opt = torch.optim.SGD(model.parameters(), lr=0.05)
-        start = time.perf_counter()
-        if monitored:
-            with GradientMonitor(model):
-                for _ in range(steps):
-                    opt.zero_grad()
-                    F.cross_entropy(model(X), y).backward()
-                    opt.step()
-        else:
-            for _ in range(steps):
-                opt.zero_grad()
-                F.cross_entropy(model(X), y).backward()
-                opt.step()
-        return time.perf_counter() - start
+    def make():
+        return build_mlp(MLPConfig(depth=20, width=64, activation="relu", init="he"))
 
-    plain, mon = [], []
+    return make, lambda m: F.cross_entropy(m(X), y)
+
+
+def _gpt2_task():
+    """A tiny GPT-2 built from a config (no download), or None without ``transformers``."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        import transformers
+    except ImportError:
+        return None
+    transformers.logging.set_verbosity_error()
+    cfg = transformers.GPT2Config(vocab_size=256, n_positions=32, n_embd=64, n_layer=4,
+                                  n_head=4, bos_token_id=0, eos_token_id=0)
+    ids = torch.randint(0, 256, (8, 32), generator=torch.Generator().manual_seed(0))
+
+    def make():
+        torch.manual_seed(0)
+        return transformers.GPT2LMHeadModel(cfg)
+
+    return make, lambda m: m(input_ids=ids, labels=ids).loss
+
+
+def monitor_overhead(steps: int, rounds: int, task=None) -> dict:
+    """Training under GradientMonitor (every step, and every 10th) vs the same without it.
+
+    Three copies of one model train side by side, one step each in turn, so that machine
+    noise affects all three alike; the ratios are of the summed step times (the cost of
+    ``every=10`` falls on one step in ten), the median over ``rounds``.
+    """
+    make, loss_fn = task or _mlp_task()
+    ratios: dict = {"every1": [], "every10": []}
+    totals: dict = {"plain": [], "every1": [], "every10": []}
     for _ in range(rounds):
-        plain.append(run(False))
-        mon.append(run(True))
-    return {"plain_s": statistics.median(plain), "monitored_s": statistics.median(mon),
-            "ratio": statistics.median(mon) / statistics.median(plain), "steps": steps}
+        models = {k: make() for k in totals}
+        opts = {k: torch.optim.SGD(m.parameters(), lr=0.01) for k, m in models.items()}
+        monitors = {"every1": GradientMonitor(models["every1"]),
+                    "every10": GradientMonitor(models["every10"], every=10)}
+        spent = dict.fromkeys(totals, 0.0)
+        for mon in monitors.values():
+            mon.__enter__()
+        try:
+            for step in range(steps + 2):
+                for k, model in models.items():
+                    t0 = time.perf_counter()
+                    opts[k].zero_grad()
+                    loss_fn(model).backward()
+                    opts[k].step()
+                    if step >= 2:  # the first steps warm caches up
+                        spent[k] += time.perf_counter() - t0
+        finally:
+            for mon in monitors.values():
+                mon.__exit__(None, None, None)
+        for k in totals:
+            totals[k].append(spent[k])
+        for k in ratios:
+            ratios[k].append(spent[k] / spent["plain"])
+    return {"plain_s": statistics.median(totals["plain"]),
+            "monitored_s": statistics.median(totals["every1"]),
+            "every10_s": statistics.median(totals["every10"]),
+            "ratio": statistics.median(ratios["every1"]),
+            "ratio_every10": statistics.median(ratios["every10"]), "steps": steps}
 
 
 def lower_bound(depth: int, reps: int) -> dict:

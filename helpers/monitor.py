@@ -40,7 +40,7 @@ import torch
 from torch import nn
 
 from helpers.activations import activation_name
-from helpers.norms import norms
+from helpers.norms import norms, scaled_norm
 from helpers.validation import check_bool, check_int
 
 _MODULE_FIELDS = ("output_mean", "output_std", "output_grad_norm")
@@ -120,6 +120,9 @@ class GradientMonitor:
         self._index = {m: j for j, (_, m) in enumerate(self._modules)}
         self._weights = [(name, p) for name, p in model.named_parameters() if p.ndim >= 2]
         self._records: list[dict] = []
+        # modules whose outputs are changed in place later (in-place activations after them)
+        self._eager = {j - 1 for j, (_, m) in enumerate(self._modules)
+                       if j > 0 and getattr(m, "inplace", False)}
         self._step = -1  # index of the current step
         self._pending: dict | None = None  # record whose update ratio awaits the next step
         self._prev_weights: list | None = None
@@ -129,6 +132,8 @@ class GradientMonitor:
         if not torch.is_grad_enabled():
             return
         self._finish_updates()
+        if self._records and self._records[-1]["moments"] is None:
+            self._measure_outputs(self._records[-1])  # its backward pass never ran
         self._step += 1
         recorded = self._step % self.every == 0
         if recorded and not self._step_handles:
@@ -138,14 +143,15 @@ class GradientMonitor:
         if not recorded:
             return
         n = len(self._modules)
-        rec = {"step": self._step, "seen": set(), "moments": {}, "grads": {}, "armed": False,
+        rec = {"step": self._step, "seen": set(), "outputs": {}, "eager": {},
+               "moments": None, "grads": {}, "armed": False,
                "done": False,
                "weight_grad_norm": None, "update_ratio": None}
         with torch.no_grad():
             weights = [p.detach() for _, p in self._weights]
-            rec["weight_norm"] = norms(weights)
+            rec["weight_norm"] = norms(weights, fast=True)
             if self.track_updates:
-                self._prev_weights = [w.clone() for w in weights]
+                self._prev_weights = torch._foreach_mul(weights, 1.0)  # copies
         rec["n"] = n
         self._records.append(rec)
         self._pending = rec
@@ -163,7 +169,7 @@ class GradientMonitor:
             diff = torch._foreach_sub([after[i] for i in same], [before[i] for i in same])
             ratio = np.full(len(after), np.nan)
             with np.errstate(divide="ignore", invalid="ignore"):
-                ratio[same] = norms(diff) / rec["weight_norm"][same]
+                ratio[same] = norms(diff, fast=True) / rec["weight_norm"][same]
             rec["update_ratio"] = ratio
 
     # -- hooks on recorded steps ------------------------------------------------------
@@ -175,10 +181,13 @@ class GradientMonitor:
             return
         rec["seen"].add(module)
         j = self._index[module]
-        if out.numel() > 0 and (out.is_floating_point() or out.is_complex()):
-            d = out.detach().double()
-            mean = d.mean()
-            rec["moments"][j] = (mean, torch.linalg.vector_norm(d - mean), d.numel())
+        if out.numel() > 0 and out.is_floating_point():
+            if j in self._eager:  # its output gets changed in place later: measure it now
+                d = out.detach().double()
+                m = d.mean()
+                rec["eager"][j] = (m, torch.linalg.vector_norm(d - m) / d.numel() ** 0.5)
+            else:  # kept until the backward pass ends, then measured with the others
+                rec["outputs"][j] = (out.detach(), out._version)
         if out.requires_grad:
             def on_grad(grad, rec=rec, j=j):
                 if self._active and not rec["done"] and j not in rec["grads"]:
@@ -186,13 +195,9 @@ class GradientMonitor:
                     self._arm(rec)
             out.register_hook(on_grad)
 
-    def _on_weight_grad(self, param):
-        rec = self._records[-1] if self._records else None
-        if rec is not None and self._active and rec["step"] == self._step and not rec["done"]:
-            self._arm(rec)
-
     def _arm(self, rec):
-        """Measure the gradients once, when the running backward pass ends."""
+        """Measure the gradients once, when the running backward pass ends (the first
+        output-gradient hook of a backward pass arms this; weights need no hooks)."""
         if not rec["armed"]:
             rec["armed"] = True
             engine = torch.autograd.Variable._execution_engine
@@ -205,20 +210,53 @@ class GradientMonitor:
         grads = [p.grad for _, p in self._weights]
         have = [i for i, g in enumerate(grads) if g is not None]
         wg = np.full(len(grads), np.nan)
-        wg[have] = norms([grads[i] for i in have])
+        wg[have] = norms([grads[i] for i in have], fast=True)
         rec["weight_grad_norm"] = wg
         cols = sorted(rec["grads"])
-        rec["grad_cols"], rec["grad_norms"] = cols, norms([rec["grads"][j] for j in cols])
+        rec["grad_cols"], rec["grad_norms"] = cols, norms([rec["grads"][j] for j in cols],
+                                                           fast=True)
         rec["grads"] = {}
+        self._measure_outputs(rec)
+
+    def _measure_outputs(self, rec):
+        """Mean and std of the step's module outputs, in a few batched operations.
+
+        An output changed in place after its module returned it (``relu_(h)``, ``h += x``)
+        no longer holds what the module computed: it is left out (NaN) on this step, and
+        measured as soon as the module returns it on later steps.
+        """
+        kept = {j: t for j, (t, version) in rec["outputs"].items() if t._version == version}
+        self._eager.update(set(rec["outputs"]) - set(kept))
+        rec["outputs"] = {}
+        cols = list(kept)
+        tensors = [kept[j] for j in cols]
+        with torch.no_grad():
+            # one pass each: sums (in float64 for float64 outputs) and norms; then
+            # var = E[x^2] - mean^2, redone in two passes where that cancels (|mean| >> std)
+            sums = torch.stack([t.sum(dtype=torch.float64 if t.dtype == torch.float64
+                                      else torch.float32) for t in tensors]).double().numpy() \
+                if tensors else np.zeros(0)
+            sizes = np.array([t.numel() for t in tensors], dtype=np.float64)
+            mean = sums / np.maximum(sizes, 1)
+            with np.errstate(over="ignore", invalid="ignore"):
+                var = norms(tensors, fast=True) ** 2 / np.maximum(sizes, 1) - mean**2
+                redo = ~np.isfinite(var) | ((mean != 0) & ~(var > 1e-3 * mean**2))
+            for i in np.flatnonzero(redo):
+                d = tensors[i].double()
+                m = d.mean()
+                mean[i] = float(m)
+                var[i] = (scaled_norm(d - m) ** 2) / sizes[i]
+            std = np.sqrt(np.maximum(var, 0.0))
+            for j, (m, sd) in rec.pop("eager", {}).items():
+                cols.append(j)
+                mean = np.append(mean, float(m))
+                std = np.append(std, float(sd))
+        rec["moments"] = (cols, mean, std) if cols else None
 
     def _register_step_hooks(self):
         try:
             for _, m in self._modules:
                 self._step_handles.append(m.register_forward_hook(self._on_forward))
-            for _, p in self._weights:
-                if p.requires_grad:
-                    self._step_handles.append(
-                        p.register_post_accumulate_grad_hook(self._on_weight_grad))
         except BaseException:
             self._remove_step_hooks()
             raise
@@ -243,6 +281,8 @@ class GradientMonitor:
 
     def __exit__(self, *exc) -> None:
         try:
+            if self._records and self._records[-1]["moments"] is None:
+                self._measure_outputs(self._records[-1])
             self._finish_updates()
         finally:
             self._remove()
@@ -266,12 +306,12 @@ class GradientMonitor:
         cols = {f: np.full((len(self._records), n), np.nan) for f in _MODULE_FIELDS}
         rows = {f: np.full((len(self._records), k), np.nan) for f in _WEIGHT_FIELDS}
         for i, rec in enumerate(self._records):
-            if rec["moments"]:
-                js = sorted(rec["moments"])
-                m = torch.stack([torch.stack(rec["moments"][j][:2]) for j in js]).numpy()
-                cols["output_mean"][i, js] = m[:, 0]
-                sizes = np.array([rec["moments"][j][2] for j in js], dtype=np.float64)
-                cols["output_std"][i, js] = m[:, 1] / np.sqrt(sizes)
+            if rec["moments"] is None:
+                self._measure_outputs(rec)  # a step without a backward pass
+            if rec["moments"] is not None:
+                js, mean, std = rec["moments"]
+                cols["output_mean"][i, js] = mean
+                cols["output_std"][i, js] = std
             if "grad_cols" in rec and rec["grad_cols"]:
                 cols["output_grad_norm"][i, rec["grad_cols"]] = rec["grad_norms"]
             for f in _WEIGHT_FIELDS:

@@ -25,6 +25,7 @@ __all__ = ["scaled_norm", "norms", "row_norms"]
 # when their norm lies outside (lo, hi) (float64 squares leave its range below ~1e-154
 # and above ~1e154); those are recomputed with scaling.
 _SAFE64 = (1e-140, 1e140)
+_SAFE32 = (1e-15, 1e15)  # the same for float32 accumulation (squares leave it at ~1e+-19)
 
 
 def scaled_norm(t: torch.Tensor) -> float:
@@ -41,20 +42,26 @@ def scaled_norm(t: torch.Tensor) -> float:
     return m * float(torch.linalg.vector_norm(d / m))
 
 
-def norms(tensors) -> np.ndarray:
+def norms(tensors, fast: bool = False) -> np.ndarray:
     """L2 norm of each tensor of ``tensors`` (a list), as a float64 NumPy array.
 
-    Fast path: one ``torch._foreach_norm`` accumulating in float64 and one transfer; a
-    float64 tensor whose result may have under- or overflowed is redone by ``scaled_norm``.
+    One ``torch._foreach_norm`` and one transfer. It accumulates in float64 unless
+    ``fast`` is True; then float32 (and half-precision) tensors are accumulated in float32,
+    about twice as fast, with a relative error of about 1e-6. Any result that may have
+    under- or overflowed on the way is recomputed by ``scaled_norm``.
     """
     tensors = [t.detach() for t in tensors]
     if not tensors:
         return np.zeros(0)
-    fast = torch._foreach_norm(tensors, 2, dtype=torch.float64)
-    out = torch.stack(fast).numpy().copy()
-    lo, hi = _SAFE64
+    wide = [t for t in tensors if t.dtype == torch.float64]
+    if fast and not wide:
+        fast_norms = torch._foreach_norm(tensors, 2, dtype=torch.float32)
+    else:
+        fast_norms = torch._foreach_norm(tensors, 2, dtype=torch.float64)
+    out = torch.stack(fast_norms).double().numpy().copy()
     for i, t in enumerate(tensors):
-        if t.dtype == torch.float64 and not lo < out[i] < hi and t.numel() > 0:
+        lo, hi = _SAFE64 if t.dtype == torch.float64 or not fast or wide else _SAFE32
+        if not lo < out[i] < hi and t.numel() > 0:
             out[i] = scaled_norm(t)
     return out
 

@@ -101,13 +101,15 @@ def test_records_match_manual_autograd(make, data, tracked):
     assert h.weight_names == tuple(n for n, p in model.named_parameters() if p.ndim >= 2)
     for field in ("weight_norm", "weight_grad_norm", "update_ratio"):
         assert getattr(h, field).shape == (steps, n_weights)
-    # The monitored and the twin model compute bitwise the same numbers.
-    np.testing.assert_allclose(h.output_mean, expected["mean"], rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(h.output_std, expected["std"], rtol=1e-12)
-    np.testing.assert_allclose(h.output_grad_norm, expected["ograd"], rtol=1e-12)
-    np.testing.assert_allclose(h.weight_norm, expected["wnorm"], rtol=1e-12)
-    np.testing.assert_allclose(h.weight_grad_norm, expected["wgrad"], rtol=1e-12)
-    np.testing.assert_allclose(h.update_ratio, expected["update"], rtol=1e-12)
+    # The monitored and the twin model compute bitwise the same tensors; the monitor sums
+    # float32 tensors in float32 (relative error ~1e-7), the oracle in float64.
+    std = np.asarray(expected["std"])
+    np.testing.assert_allclose(h.output_mean, expected["mean"], rtol=1e-5, atol=1e-6 * std.max())
+    np.testing.assert_allclose(h.output_std, expected["std"], rtol=1e-5)
+    np.testing.assert_allclose(h.output_grad_norm, expected["ograd"], rtol=1e-5)
+    np.testing.assert_allclose(h.weight_norm, expected["wnorm"], rtol=1e-5)
+    np.testing.assert_allclose(h.weight_grad_norm, expected["wgrad"], rtol=1e-5)
+    np.testing.assert_allclose(h.update_ratio, expected["update"], rtol=1e-5)
     assert np.all(h.update_ratio[np.isfinite(h.update_ratio)] > 0)
     np.testing.assert_allclose(h.grad_data_ratio, h.weight_grad_norm / h.weight_norm)
 
@@ -125,7 +127,7 @@ def test_update_ratio_matches_weights_before_and_after_with_adam():
             opt.step()
             after.append(model[0].weight.detach().clone())
     ratios = [dnorm(a.double() - b.double()) / dnorm(b) for a, b in zip(after, before)]
-    np.testing.assert_allclose(monitor.history().update_ratio[:, 0], ratios, rtol=1e-12)
+    np.testing.assert_allclose(monitor.history().update_ratio[:, 0], ratios, rtol=1e-5)
 
 
 def train_steps(model, X, y, steps, monitor):
@@ -161,7 +163,7 @@ def test_hooks_removed_when_the_body_raises():
     monitor = GradientMonitor(model)
     with pytest.raises(RuntimeError, match="boom"):
         with monitor:
-            assert monitor.num_hooks == 1 + 3 + 2  # pre-hook, 3 forward hooks, 2 weight hooks
+            assert monitor.num_hooks == 1 + 3  # the step counter and 3 forward hooks
             F.cross_entropy(model(X), y).backward()
             raise RuntimeError("boom")
     assert monitor.num_hooks == 0
@@ -272,7 +274,7 @@ def test_no_leak_over_many_uses():
     n_objects, n_tensors = counts()
     for _ in range(3000):
         with GradientMonitor(model) as monitor:
-            assert monitor.num_hooks == 1 + 3 + 2
+            assert monitor.num_hooks == 1 + 3
     for _ in range(100):
         train_cycle()
     del monitor
@@ -341,12 +343,12 @@ def test_every_n_steps_records_those_steps_and_nothing_else():
             opt.step()
     h, ref = monitor.history(), every_step.history()
     assert h.steps.tolist() == [0, 3, 6]
-    # recorded steps: the step counter, 4 module hooks and 2 weight hooks; others: 1 hook
-    assert hooks_seen == [7, 1, 1, 7, 1, 1, 7]
+    # recorded steps: the step counter and 4 module hooks; the others: the counter alone
+    assert hooks_seen == [5, 1, 1, 5, 1, 1, 5]
     for field in ("output_mean", "output_std", "output_grad_norm", "weight_norm",
                   "weight_grad_norm", "update_ratio"):
         np.testing.assert_allclose(getattr(h, field), getattr(ref, field)[[0, 3, 6]],
-                                   rtol=1e-12, err_msg=field)
+                                   rtol=1e-12, err_msg=field)  # the same computation
     with pytest.raises(ValueError, match="every"):
         GradientMonitor(sparse, every=0)
 
@@ -384,11 +386,11 @@ def test_a_module_called_twice_is_recorded_at_its_first_call():
     h = monitor.history()
     j = h.module_names.index("shared")
     np.testing.assert_allclose(h.output_mean[0, j], first.detach().double().mean().item(),
-                               rtol=1e-12)
-    np.testing.assert_allclose(h.output_grad_norm[0, j], dnorm(first.grad), rtol=1e-12)
+                               rtol=1e-5)
+    np.testing.assert_allclose(h.output_grad_norm[0, j], dnorm(first.grad), rtol=1e-5)
     k = h.weight_names.index("shared.weight")  # the total over both calls
     np.testing.assert_allclose(h.weight_grad_norm[0, k], dnorm(twin.shared.weight.grad),
-                               rtol=1e-12)
+                               rtol=1e-5)
 
 
 def test_monitor_norms_of_tiny_float64_gradients_are_not_zero():
