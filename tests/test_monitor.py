@@ -336,7 +336,7 @@ def test_every_n_steps_records_those_steps_and_nothing_else():
     hooks_seen = []
     with GradientMonitor(sparse, every=3) as monitor:
         opt = torch.optim.SGD(sparse.parameters(), lr=0.1)
-        for step in range(7):
+        for _ in range(7):
             opt.zero_grad()
             F.cross_entropy(sparse(X), y).backward()
             hooks_seen.append(monitor.num_hooks)
