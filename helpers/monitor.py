@@ -124,6 +124,7 @@ class GradientMonitor:
         self._eager = {j - 1 for j, (_, m) in enumerate(self._modules)
                        if j > 0 and getattr(m, "inplace", False)}
         self._step = -1  # index of the current step
+        self._current: dict | None = None  # its record, if it is recorded
         self._pending: dict | None = None  # record whose update ratio awaits the next step
         self._prev_weights: list | None = None
 
@@ -140,6 +141,7 @@ class GradientMonitor:
             self._register_step_hooks()
         elif not recorded and self._step_handles:
             self._remove_step_hooks()
+        self._current = None
         if not recorded:
             return
         n = len(self._modules)
@@ -151,10 +153,10 @@ class GradientMonitor:
             weights = [p.detach() for _, p in self._weights]
             rec["weight_norm"] = norms(weights, fast=True)
             if self.track_updates:
-                self._prev_weights = torch._foreach_mul(weights, 1.0)  # copies
+                self._prev_weights = [w.clone() for w in weights]
         rec["n"] = n
         self._records.append(rec)
-        self._pending = rec
+        self._pending = self._current = rec
 
     def _finish_updates(self):
         """Fill in the update ratio of the last recorded step, now that the optimiser stepped."""
@@ -166,7 +168,8 @@ class GradientMonitor:
             after = [p.detach() for _, p in self._weights]
             same = [i for i, (a, b) in enumerate(zip(after, before, strict=True))
                     if a.shape == b.shape]
-            diff = torch._foreach_sub([after[i] for i in same], [before[i] for i in same])
+            diff = [before[i] for i in same]
+            torch._foreach_sub_(diff, [after[i] for i in same])  # in place: before - after
             ratio = np.full(len(after), np.nan)
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio[same] = norms(diff, fast=True) / rec["weight_norm"][same]
@@ -174,14 +177,16 @@ class GradientMonitor:
 
     # -- hooks on recorded steps ------------------------------------------------------
     def _on_forward(self, module, inputs, out):
-        rec = self._records[-1] if self._records else None
-        out = _first_tensor(out)
-        if (rec is None or rec["step"] != self._step or out is None or module in rec["seen"]
-                or not torch.is_grad_enabled()):
+        if type(out) is not torch.Tensor:  # a tuple's first tensor, or nothing to measure
+            out = _first_tensor(out)
+            if out is None:
+                return
+        rec = self._current
+        if rec is None or module in rec["seen"] or not torch.is_grad_enabled():
             return
         rec["seen"].add(module)
         j = self._index[module]
-        if out.numel() > 0 and out.is_floating_point():
+        if out.is_floating_point() and out.numel() > 0:
             if j in self._eager:  # its output gets changed in place later: measure it now
                 d = out.detach().double()
                 m = d.mean()
@@ -189,10 +194,13 @@ class GradientMonitor:
             else:  # kept until the backward pass ends, then measured with the others
                 rec["outputs"][j] = (out.detach(), out._version)
         if out.requires_grad:
-            def on_grad(grad, rec=rec, j=j):
-                if self._active and not rec["done"] and j not in rec["grads"]:
-                    rec["grads"][j] = grad.detach()
-                    self._arm(rec)
+            grads = rec["grads"]
+
+            def on_grad(grad):
+                if j not in grads and not rec["done"] and self._active:
+                    grads[j] = grad.detach()
+                    if not rec["armed"]:
+                        self._arm(rec)
             out.register_hook(on_grad)
 
     def _arm(self, rec):
@@ -292,7 +300,7 @@ class GradientMonitor:
             h.remove()
         self._handles.clear()
         self._remove_step_hooks()
-        self._pending = self._prev_weights = None
+        self._pending = self._prev_weights = self._current = None
         self._active = False
 
     @property

@@ -53,16 +53,17 @@ def norms(tensors, fast: bool = False) -> np.ndarray:
     tensors = [t.detach() for t in tensors]
     if not tensors:
         return np.zeros(0)
-    wide = [t for t in tensors if t.dtype == torch.float64]
-    if fast and not wide:
-        fast_norms = torch._foreach_norm(tensors, 2, dtype=torch.float32)
-    else:
-        fast_norms = torch._foreach_norm(tensors, 2, dtype=torch.float64)
+    wide = np.array([t.dtype == torch.float64 for t in tensors])
+    narrow = fast and not wide.any()  # float32 accumulation
+    fast_norms = torch._foreach_norm(tensors, 2, dtype=torch.float32 if narrow
+                                     else torch.float64)
     out = torch.stack(fast_norms).double().numpy().copy()
-    for i, t in enumerate(tensors):
-        lo, hi = _SAFE64 if t.dtype == torch.float64 or not fast or wide else _SAFE32
-        if not lo < out[i] < hi and t.numel() > 0:
-            out[i] = scaled_norm(t)
+    lo, hi = _SAFE32 if narrow else _SAFE64
+    # only float64 tensors can leave float64's range; any can leave float32's
+    suspect = ~((out > lo) & (out < hi)) & (True if narrow else wide)
+    for i in np.flatnonzero(suspect):
+        if tensors[i].numel() > 0:
+            out[i] = scaled_norm(tensors[i])
     return out
 
 
