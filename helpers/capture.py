@@ -23,17 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
-from helpers.layer_stats import _count_nonzero_rows, _count_rows, _histogram_range, pass_statistics
+from helpers.layer_stats import pass_statistics
 from helpers.model_io import LOSSES, check_data, compute_loss
 from helpers.monitor import GradientMonitor, MonitorHistory
-from helpers.norms import row_norms as _row_norms
-from helpers.recorder import CapturedPass, _built_mlp_modules, capture_pass
+from helpers.recorder import CapturedPass, capture_pass
 
 __all__ = ["GradientProfile", "gradient_profile", "CapturedPass", "capture_pass", "GradientMonitor",
            "MonitorHistory", "check_data", "compute_loss", "LOSSES"]
-# also re-exported for the tests: _built_mlp_modules, _count_rows, _count_nonzero_rows,
-# _histogram_range, _row_norms
-_PRIVATE = (_built_mlp_modules, _count_rows, _count_nonzero_rows, _histogram_range, _row_norms)
 
 
 @dataclass(frozen=True, repr=False)

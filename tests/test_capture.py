@@ -10,19 +10,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from helpers.activations import ACTIVATIONS, is_saturated
-from helpers.capture import (
-    GradientProfile,
-    _built_mlp_modules,
-    _count_nonzero_rows,
-    _count_rows,
-    _histogram_range,
-    _row_norms,
-    capture_pass,
-    compute_loss,
-    gradient_profile,
-)
+from helpers.capture import GradientProfile, capture_pass, compute_loss, gradient_profile
 from helpers.data import spirals
+from helpers.layer_stats import _count_nonzero_rows, _count_rows, _histogram_range
 from helpers.models import MLP, MLPConfig, build_mlp
+from helpers.norms import row_norms as _row_norms
+from helpers.recorder import _built_mlp_modules
 
 
 def toy_data(n=32, features=2, classes=2, seed=0, dtype=torch.float32):
