@@ -27,7 +27,10 @@ Rules:
   exited records nothing (the step keeps NaN gradients).
 
 Norms are batched (``helpers.norms``: one ``torch._foreach_norm`` and one transfer per
-step) and never under- or overflow. Hooks only read tensors and return ``None``, so
+step) and never under- or overflow; float32 tensors are summed in float32 (relative
+error ~1e-6, half the time of float64). A step's outputs are kept until its backward
+pass ends and measured then, together; an output the model changes in place later is
+measured as soon as its module returns it instead. Hooks only read tensors and return ``None``, so
 outputs and gradients are unchanged; all hooks are removed on exit, even if the body raises.
 """
 

@@ -188,7 +188,8 @@ def capture_pass(model: nn.Module, X, y=None, loss="cross_entropy") -> CapturedP
                      if r["a"] is not None and r["a"].requires_grad}.values())
         if not loss_value.requires_grad:
             raise ValueError("the loss does not depend on any parameter that requires a "
-                             "gradient: every weight taking part is frozen")
+                             "gradient: every weight taking part is frozen; unfreeze the "
+                             "ones to measure with requires_grad_(True)")
         grads = torch.autograd.grad(loss_value, trainable + acts, allow_unused=True)
     finally:
         for h in handles:
