@@ -43,7 +43,7 @@ import torch
 from torch import nn
 
 from helpers.activations import activation_name
-from helpers.norms import norms, scaled_norm
+from helpers.norms import moments, norms
 from helpers.validation import check_bool, check_int
 
 _MODULE_FIELDS = ("output_mean", "output_std", "output_grad_norm")
@@ -240,28 +240,11 @@ class GradientMonitor:
         self._eager.update(set(rec["outputs"]) - set(kept))
         rec["outputs"] = {}
         cols = list(kept)
-        tensors = [kept[j] for j in cols]
-        with torch.no_grad():
-            # one pass each: sums (in float64 for float64 outputs) and norms; then
-            # var = E[x^2] - mean^2, redone in two passes where that cancels (|mean| >> std)
-            sums = torch.stack([t.sum(dtype=torch.float64 if t.dtype == torch.float64
-                                      else torch.float32) for t in tensors]).double().numpy() \
-                if tensors else np.zeros(0)
-            sizes = np.array([t.numel() for t in tensors], dtype=np.float64)
-            mean = sums / np.maximum(sizes, 1)
-            with np.errstate(over="ignore", invalid="ignore"):
-                var = norms(tensors, fast=True) ** 2 / np.maximum(sizes, 1) - mean**2
-                redo = ~np.isfinite(var) | ((mean != 0) & ~(var > 1e-3 * mean**2))
-            for i in np.flatnonzero(redo):
-                d = tensors[i].double()
-                m = d.mean()
-                mean[i] = float(m)
-                var[i] = (scaled_norm(d - m) ** 2) / sizes[i]
-            std = np.sqrt(np.maximum(var, 0.0))
-            for j, (m, sd) in rec.pop("eager", {}).items():
-                cols.append(j)
-                mean = np.append(mean, float(m))
-                std = np.append(std, float(sd))
+        mean, std = moments([kept[j] for j in cols])
+        eager = rec.pop("eager", {})
+        cols += list(eager)
+        mean = np.append(mean, [float(m) for m, _ in eager.values()])
+        std = np.append(std, [float(sd) for _, sd in eager.values()])
         rec["moments"] = (cols, mean, std) if cols else None
 
     def _register_step_hooks(self):

@@ -18,7 +18,7 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["scaled_norm", "norms", "row_norms"]
+__all__ = ["scaled_norm", "norms", "row_norms", "moments"]
 
 # The fast path accumulates in float64: squares of float32, float16 or bfloat16 entries
 # always lie inside float64's range, so only float64 tensors can lose anything, and only
@@ -76,3 +76,33 @@ def row_norms(rows: torch.Tensor) -> np.ndarray:
         for i in np.flatnonzero(~((out > lo) & (out < hi))):
             out[i] = scaled_norm(rows[i])
     return out
+
+
+def moments(tensors) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and population std of each tensor of ``tensors`` (a list), as float64 arrays.
+
+    Batched, one pass each for the sums and the norms (float32 tensors summed in float32,
+    as ``norms(..., fast=True)``), then var = E[x^2] - mean^2; where that cancels
+    (|mean| >> std) or leaves the float range, the moments are redone in two passes in
+    float64 with a scaled norm.
+    """
+    if not tensors:
+        return np.zeros(0), np.zeros(0)
+    tensors = [t.detach() for t in tensors]
+    with torch.no_grad():
+        sums = torch.stack([t.sum(dtype=torch.float64 if t.dtype == torch.float64
+                                  else torch.float32) for t in tensors]).double().numpy()
+        sizes = np.array([max(t.numel(), 1) for t in tensors], dtype=np.float64)
+        mean = sums / sizes
+        root = norms(tensors, fast=True)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            var = root**2 / sizes - mean**2
+            redo = (~np.isfinite(var) | ((mean != 0) & ~(var > 1e-3 * mean**2))
+                    | ((root > 0) & ~(var > 0)))
+        std = np.sqrt(np.maximum(var, 0.0))
+        for i in np.flatnonzero(redo):
+            d = tensors[i].double()
+            m = d.mean()
+            mean[i] = float(m)
+            std[i] = scaled_norm(d - m) / math.sqrt(sizes[i])
+    return mean, std

@@ -729,3 +729,19 @@ def test_scaled_norms_over_float64_range():
                                rtol=1e-12)
     np.testing.assert_allclose(row_norms(torch.stack([tiny, tiny * 1e100])),
                                [np.sqrt(12) * 1e-200, np.sqrt(12) * 1e-100], rtol=1e-14)
+
+
+def test_batched_moments_against_float64_two_pass():
+    from helpers.norms import moments
+
+    g = torch.Generator().manual_seed(0)
+    cases = [torch.randn(64, 8, generator=g), 1e4 + torch.randn(100, generator=g),  # cancels
+             torch.randn(50, dtype=torch.float64, generator=g) * 1e-200,  # tiny
+             torch.full((10,), 3.0), torch.zeros(4)]
+    mean, std = moments(cases)
+    for t, m, s in zip(cases, mean, std, strict=True):
+        d = t.double()
+        scale = 1e200 if t.dtype == torch.float64 else 1.0
+        np.testing.assert_allclose(m, d.mean().item(), rtol=1e-6, atol=1e-7 * float(d.std()))
+        np.testing.assert_allclose(s * scale, (d * scale).std(correction=0).item(), rtol=1e-5,
+                                   atol=1e-12)
