@@ -23,7 +23,8 @@ Rules:
 - A module called twice in one step is recorded at its first call only (its weight
   gradient is the total over all calls, as autograd accumulates it).
 - A step's gradients are those of the first backward pass after its forward, measured
-  when that backward pass ends; a backward pass that runs after the ``with`` block has
+  when that backward pass ends (a weight whose ``.grad`` that pass did not write, e.g.
+  under ``torch.autograd.grad``, keeps NaN); a backward pass that runs after the ``with`` block has
   exited records nothing (the step keeps NaN gradients).
 
 Norms are batched (``helpers.norms``: one ``torch._foreach_norm`` and one transfer per
@@ -155,6 +156,9 @@ class GradientMonitor:
         with torch.no_grad():
             weights = [p.detach() for _, p in self._weights]
             rec["weight_norm"] = norms(weights, fast=True)
+            # which .grad this step's backward pass writes: a new tensor or a new version
+            rec["old_grads"] = [(g, g._version) if g is not None else None
+                                for g in (p.grad for _, p in self._weights)]
             if self.track_updates:
                 self._prev_weights = [w.clone() for w in weights]
         rec["n"] = n
@@ -219,7 +223,9 @@ class GradientMonitor:
             return
         rec["done"] = True
         grads = [p.grad for _, p in self._weights]
-        have = [i for i, g in enumerate(grads) if g is not None]
+        old = rec.pop("old_grads")
+        have = [i for i, g in enumerate(grads) if g is not None  # and written by this pass
+                and (old[i] is None or old[i][0] is not g or old[i][1] != g._version)]
         wg = np.full(len(grads), np.nan)
         wg[have] = norms([grads[i] for i in have], fast=True)
         rec["weight_grad_norm"] = wg

@@ -410,3 +410,18 @@ def test_monitor_norms_of_tiny_float64_gradients_are_not_zero():
     m = float(g.abs().max())
     scale = 2.0 ** -np.frexp(m)[1]
     np.testing.assert_allclose(h.weight_grad_norm[0, 0], dnorm(g * scale) / scale, rtol=1e-12)
+
+
+def test_a_gradient_that_the_step_did_not_write_is_not_reported():
+    model = layernorm_net()
+    X, y = vectors()
+    with GradientMonitor(model, track_updates=False) as monitor:
+        F.cross_entropy(model(X), y).backward()  # step 0 writes .grad
+        loss = F.cross_entropy(model(X), y)  # step 1: autograd.grad leaves .grad alone
+        torch.autograd.grad(loss, [model[0].bias])
+        model[3].weight.grad = None
+        F.cross_entropy(model(X), y).backward()  # step 2 accumulates into 0.weight's .grad
+    h = monitor.history()
+    assert np.all(np.isfinite(h.weight_grad_norm[[0, 2]]))
+    assert np.all(np.isnan(h.weight_grad_norm[1]))  # stale .grad from step 0 is not reported
+    assert np.all(np.isfinite(h.output_grad_norm[1]))  # the outputs' gradients did flow
