@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # everything (a few minutes on a 2-core machine)
     python benchmarks/run.py --quick    # fewer repetitions, no notebooks (a smoke run)
+    python benchmarks/run.py --capture  # only gradient_profile and GradientMonitor overheads
 
 Figures that are compared (capture vs bare, monitor vs plain training) are timed
 alternately in one loop, so that machine noise affects both sides alike. Latencies are
@@ -39,7 +40,11 @@ from helpers.widgets.gradient_flow import make_gradient_flow_explorer  # noqa: E
 
 TARGETS = {
     "explorer_depth50_median_ms": ("<", 50.0),
-    "capture_ratio_depth50": ("<", 1.3),
+    "capture_only_ratio_depth50": ("<", 1.2),
+    "monitor_ratio": ("<", 1.5),
+    "monitor_every10_ratio": ("<", 1.1),
+    "monitor_gpt2_ratio": ("<", 1.5),
+    "monitor_gpt2_every10_ratio": ("<", 1.1),
     "notebook_max_seconds": ("<", 30.0),
     "course_total_seconds": ("<", 180.0),
     "notebook_max_peak_rss_mb": ("<", 1500.0),
@@ -106,33 +111,74 @@ def capture_overhead(depth: int, reps: int) -> dict:
             "capture_only_cpu_ratio": cpu["capture"] / cpu["bare"]}
 
 
-def monitor_overhead(steps: int, rounds: int) -> dict:
-    """A training run under GradientMonitor vs the same run without it."""
+def _mlp_task():
     X, y = spirals(256, noise=0.1, seed=0)
+    X, y = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y)
 
-    def run(monitored: bool) -> float:
-        model = build_mlp(MLPConfig(depth=20, width=64, activation="relu", init="he"))
-        opt = torch.optim.SGD(model.parameters(), lr=0.05)
-        start = time.perf_counter()
-        if monitored:
-            with GradientMonitor(model):
-                for _ in range(steps):
-                    opt.zero_grad()
-                    F.cross_entropy(model(X), y).backward()
-                    opt.step()
-        else:
-            for _ in range(steps):
-                opt.zero_grad()
-                F.cross_entropy(model(X), y).backward()
-                opt.step()
-        return time.perf_counter() - start
+    def make():
+        return build_mlp(MLPConfig(depth=20, width=64, activation="relu", init="he"))
 
-    plain, mon = [], []
+    return make, lambda m: F.cross_entropy(m(X), y)
+
+
+def _gpt2_task():
+    """A tiny GPT-2 built from a config (no download), or None without ``transformers``."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        import transformers
+    except ImportError:
+        return None
+    transformers.logging.set_verbosity_error()
+    cfg = transformers.GPT2Config(vocab_size=256, n_positions=32, n_embd=64, n_layer=4,
+                                  n_head=4, bos_token_id=0, eos_token_id=0)
+    ids = torch.randint(0, 256, (8, 32), generator=torch.Generator().manual_seed(0))
+
+    def make():
+        torch.manual_seed(0)
+        return transformers.GPT2LMHeadModel(cfg)
+
+    return make, lambda m: m(input_ids=ids, labels=ids).loss
+
+
+def monitor_overhead(steps: int, rounds: int, task=None) -> dict:
+    """Training under GradientMonitor (every step, and every 10th) vs the same without it.
+
+    Three copies of one model train side by side, one step each in turn, so that machine
+    noise affects all three alike; the ratios are of the summed step times (the cost of
+    ``every=10`` falls on one step in ten), the median over ``rounds``.
+    """
+    make, loss_fn = task or _mlp_task()
+    ratios: dict = {"every1": [], "every10": []}
+    totals: dict = {"plain": [], "every1": [], "every10": []}
     for _ in range(rounds):
-        plain.append(run(False))
-        mon.append(run(True))
-    return {"plain_s": statistics.median(plain), "monitored_s": statistics.median(mon),
-            "ratio": statistics.median(mon) / statistics.median(plain), "steps": steps}
+        models = {k: make() for k in totals}
+        opts = {k: torch.optim.SGD(m.parameters(), lr=0.01) for k, m in models.items()}
+        monitors = {"every1": GradientMonitor(models["every1"]),
+                    "every10": GradientMonitor(models["every10"], every=10)}
+        spent = dict.fromkeys(totals, 0.0)
+        for mon in monitors.values():
+            mon.__enter__()
+        try:
+            for step in range(steps + 2):
+                for k, model in models.items():
+                    t0 = time.perf_counter()
+                    opts[k].zero_grad()
+                    loss_fn(model).backward()
+                    opts[k].step()
+                    if step >= 2:  # the first steps warm caches up
+                        spent[k] += time.perf_counter() - t0
+        finally:
+            for mon in monitors.values():
+                mon.__exit__(None, None, None)
+        for k in totals:
+            totals[k].append(spent[k])
+        for k in ratios:
+            ratios[k].append(spent[k] / spent["plain"])
+    return {"plain_s": statistics.median(totals["plain"]),
+            "monitored_s": statistics.median(totals["every1"]),
+            "every10_s": statistics.median(totals["every10"]),
+            "ratio": statistics.median(ratios["every1"]),
+            "ratio_every10": statistics.median(ratios["every10"]), "steps": steps}
 
 
 def lower_bound(depth: int, reps: int) -> dict:
@@ -235,6 +281,8 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few repetitions, no notebooks")
     parser.add_argument("--skip-notebooks", action="store_true")
+    parser.add_argument("--capture", action="store_true",
+                        help="only the gradient_profile and GradientMonitor overheads")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # what helpers.notebook.setup() does in every lesson
@@ -248,12 +296,17 @@ def main(argv=None) -> dict:
                     "freed_memory_retained": retained,
                     "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
     }
+    if args.capture:
+        return capture_report(results, quick)
     results["explorer"] = {
         f"depth{d}_{dtype}": explorer_round_trip(d, dtype, changes)
         for d in (10, 50, 100) for dtype in ("float32", "float64")
     }
     results["capture"] = {f"depth{d}": capture_overhead(d, 5 if quick else 40) for d in (10, 50)}
     results["monitor"] = monitor_overhead(10 if quick else 100, 1 if quick else 3)
+    gpt2 = _gpt2_task()
+    if gpt2 is not None:
+        results["monitor_gpt2"] = monitor_overhead(10 if quick else 50, 1 if quick else 3, gpt2)
     results["lower_bound"] = lower_bound(50, 5 if quick else 40)
     if not (quick or args.skip_notebooks):
         results["notebooks"] = notebooks()
@@ -272,8 +325,16 @@ def main(argv=None) -> dict:
         "fwd_bwd_fraction_of_matmul_rate": lb["fwd_bwd_gflops"] / lb["matmul_256x64x64_gflops"],
         "capture_ratio_depth50": results["capture"]["depth50"]["ratio"],
         "capture_only_ratio_depth50": results["capture"]["depth50"]["capture_only_ratio"],
+        # what the statistics add to the capture, in bare passes (reported, no target)
+        "statistics_cost_depth50": results["capture"]["depth50"]["ratio"]
+        - results["capture"]["depth50"]["capture_only_ratio"],
+        "monitor_ratio": results["monitor"]["ratio"],
+        "monitor_every10_ratio": results["monitor"]["ratio_every10"],
         "leak_rss_growth_mb": results["leak"]["growth_mb"],
     }
+    if "monitor_gpt2" in results:
+        summary["monitor_gpt2_ratio"] = results["monitor_gpt2"]["ratio"]
+        summary["monitor_gpt2_every10_ratio"] = results["monitor_gpt2"]["ratio_every10"]
     if "notebooks" in results:
         nbs = results["notebooks"]
         summary["notebook_max_seconds"] = max(r["seconds"] for r in nbs)
@@ -291,6 +352,25 @@ def main(argv=None) -> dict:
     return results
 
 
+def capture_report(results: dict, quick: bool) -> dict:
+    """``--capture``: the capture and monitor figures alone, printed with their targets."""
+    results["capture"] = {"depth50": capture_overhead(50, 5 if quick else 40)}
+    results["monitor"] = monitor_overhead(10 if quick else 100, 1 if quick else 3)
+    gpt2 = _gpt2_task()
+    if gpt2 is not None:
+        results["monitor_gpt2"] = monitor_overhead(10 if quick else 50, 1 if quick else 3, gpt2)
+    c = results["capture"]["depth50"]
+    print(f"capture half x{c['capture_only_ratio']:.2f} (target < 1.2), statistics add "
+          f"x{c['ratio'] - c['capture_only_ratio']:.2f} (gradient_profile x{c['ratio']:.2f})")
+    for key in ("monitor", "monitor_gpt2"):
+        if key in results:
+            m = results[key]
+            print(f"{key}: every step x{m['ratio']:.2f} (target < 1.5), every 10th step "
+                  f"x{m['ratio_every10']:.2f} (target < 1.1)")
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+    return results
+
+
 def print_table(r: dict) -> None:
     m = r["machine"]
     print(f"Benchmarks, {r['date']}, {m['cpus']} CPUs, torch {m['torch']}, load average "
@@ -303,13 +383,16 @@ def print_table(r: dict) -> None:
               f"{v['cpu_median_ms']:>12.1f}{v['cpu_p95_ms']:>10.1f}")
     print("\nCapture overhead (timed alternately)")
     for k, v in r["capture"].items():
-        print(f"  gradient_profile {k}: {v['profile_ms']:.1f} ms vs bare fwd+bwd "
-              f"{v['bare_ms']:.1f} ms -> x{v['ratio']:.2f} (CPU time x{v['cpu_ratio']:.2f}); "
-              f"its capture half alone {v['capture_ms']:.1f} ms -> "
-              f"x{v['capture_only_ratio']:.2f} (CPU x{v['capture_only_cpu_ratio']:.2f})")
-    m = r["monitor"]
-    print(f"  GradientMonitor, {m['steps']}-step training: {m['monitored_s']:.2f} s vs "
-          f"{m['plain_s']:.2f} s -> x{m['ratio']:.2f}")
+        print(f"  gradient_profile {k}: capture half (capture_pass) {v['capture_ms']:.1f} ms "
+              f"vs bare fwd+bwd {v['bare_ms']:.1f} ms -> x{v['capture_only_ratio']:.2f} "
+              f"(CPU x{v['capture_only_cpu_ratio']:.2f}); with all statistics "
+              f"{v['profile_ms']:.1f} ms -> x{v['ratio']:.2f} (CPU x{v['cpu_ratio']:.2f})")
+    for key, label in (("monitor", "MLP depth 20, width 64"), ("monitor_gpt2", "tiny GPT-2")):
+        if key in r:
+            m = r[key]
+            print(f"  GradientMonitor, {label}, {m['steps']} training steps: every step "
+                  f"x{m['ratio']:.2f}, every 10th step x{m['ratio_every10']:.2f} "
+                  f"(plain {m['plain_s']:.2f} s)")
     lb = r["lower_bound"]
     print("\nLower bound (depth 50, width 64, batch 256)")
     print(f"  bare fwd+bwd (tanh, float32) {lb['fwd_bwd_ms']:.1f} ms = "

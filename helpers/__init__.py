@@ -11,7 +11,12 @@ Reusable core (any lesson, any model):
                         ``dead_unit_mask``
     models              ``MLPConfig``, ``build_mlp``, ``ModelCache``, ``trace_layers``,
                         ``preserved_buffers``
-    capture             ``gradient_profile``: per-layer gradient and activation statistics
+    capture             ``gradient_profile``: per-weight gradient and activation statistics,
+                        for any model
+    recorder            ``capture_pass``: one pass of any model, keeping each weight's tensors
+    layer_stats         statistics of a captured pass (norms, saturation, histograms)
+    model_io            model inputs (tensor, tuple, dict) and losses
+    norms               L2 norms that never under- or overflow (scaled as LAPACK's nrm2)
     monitor             ``GradientMonitor``: statistics recorded during training
     theory              analytic results: derivative bounds, mean-field signal propagation
                         (NumPy only)

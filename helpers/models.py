@@ -272,17 +272,19 @@ def build_mlp(config: MLPConfig) -> MLP:
 
 
 @contextmanager
-def preserved_buffers(modules: nn.Module | Iterable[nn.Module]) -> Iterator[None]:
+def preserved_buffers(modules: nn.Module | Iterable[nn.Module], *,
+                      recurse: bool = True) -> Iterator[None]:
     """Restore every buffer of ``modules`` (a model, or a list of modules) on exit.
 
     A train-mode forward moves BatchNorm's running statistics; a measurement must leave the
     model as it found it. The copies are written back when the ``with`` block ends, so a
     backward pass inside the block still sees the buffers it saved (autograd checks their
-    version counters).
+    version counters). With ``recurse=False`` only the modules' own buffers are kept, for a
+    list that already holds every submodule.
     """
     if isinstance(modules, nn.Module):
         modules = [modules]
-    buffers = [b for m in modules for b in m.buffers()]
+    buffers = [b for m in modules for b in m.buffers(recurse=recurse)]
     saved = [b.detach().clone() for b in buffers]
     try:
         yield

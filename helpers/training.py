@@ -13,6 +13,7 @@ from torch import nn
 
 from helpers.capture import check_data, compute_loss
 from helpers.models import MLP
+from helpers.norms import norms
 from helpers.validation import check_choice, check_float, check_int, check_seed
 
 OPTIMIZERS = ("sgd", "adam")
@@ -145,16 +146,13 @@ def train(
         if record:
             with torch.no_grad():
                 grads = [w.grad if w.grad is not None else torch.zeros_like(w) for w in weights]
-                # float64: float32 squares of gradients below ~1e-19 underflow to 0
-                rec["grad"].append([float(v) for v in torch._foreach_norm(
-                    [g.double() for g in grads])])
+                rec["grad"].append(norms(grads).tolist())  # scaled: never under/overflows
                 before = [w.detach().clone() for w in weights]
         opt.step()
         if record:
             with torch.no_grad():
                 diffs = [w.detach() - b for w, b in zip(weights, before, strict=True)]
-                num = torch._foreach_norm([d.double() for d in diffs])
-                den = torch._foreach_norm([b.double() for b in before])
+                num, den = norms(diffs), norms(before)
                 rec["update"].append([float(a / b) if b > 0 else math.nan
                                       for a, b in zip(num, den, strict=True)])
                 acc = (out.argmax(1) == yb).double().mean().item() if classify else math.nan

@@ -25,7 +25,11 @@ def test_capture_and_monitor_ratios_are_positive(bench):
     c = bench.capture_overhead(depth=3, reps=2)
     assert c["ratio"] > 0 and c["bare_ms"] > 0 and c["capture_only_ratio"] > 0
     m = bench.monitor_overhead(steps=2, rounds=1)
-    assert m["ratio"] > 0 and m["steps"] == 2
+    assert m["ratio"] > 0 and m["ratio_every10"] > 0 and m["steps"] == 2
+    gpt2 = bench._gpt2_task()
+    if gpt2 is not None:
+        g = bench.monitor_overhead(steps=2, rounds=1, task=gpt2)
+        assert g["ratio"] > 0 and g["ratio_every10"] > 0
 
 
 def test_lower_bound_and_leak_check(bench):

@@ -1,6 +1,7 @@
 """Tests for helpers.capture.gradient_profile; torch.autograd is the oracle for every gradient."""
 
 import copy
+import math
 
 import numpy as np
 import pytest
@@ -9,19 +10,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from helpers.activations import ACTIVATIONS, is_saturated
-from helpers.capture import (
-    GradientProfile,
-    _built_mlp_modules,
-    _count_nonzero_rows,
-    _count_rows,
-    _histogram_range,
-    _row_norms,
-    capture_pass,
-    compute_loss,
-    gradient_profile,
-)
+from helpers.capture import GradientProfile, capture_pass, compute_loss, gradient_profile
 from helpers.data import spirals
+from helpers.layer_stats import _count_nonzero_rows, _count_rows, _histogram_range
 from helpers.models import MLP, MLPConfig, build_mlp
+from helpers.norms import row_norms as _row_norms
+from helpers.recorder import _built_mlp_modules
 
 
 def toy_data(n=32, features=2, classes=2, seed=0, dtype=torch.float32):
@@ -420,10 +414,10 @@ def small():
         (dict(y=torch.zeros(8)), ValueError, "integer class indices"),
         (dict(loss="hinge"), ValueError, "valid choices: cross_entropy, mse"),
         (dict(loss="mse", y=torch.full((8, 2), float("nan"))), ValueError, "y contains NaN"),
-        (dict(bins=0), ValueError, "bins must be an int between 1 and 1000"),
-        (dict(bins=2.5), ValueError, "bins must be an int between 1 and 1000"),
-        (dict(bins=True), ValueError, "bins must be an int between 1 and 1000"),
-        (dict(sample=0), ValueError, "sample must be a positive int"),
+        (dict(bins=0), ValueError, "bins must be between 1 and 1000, got 0"),
+        (dict(bins=2.5), TypeError, "bins must be an int, got 2.5"),
+        (dict(bins=True), TypeError, "bins must be an int, got True"),
+        (dict(sample=0), ValueError, "sample must be an int >= 1, got 0"),
     ],
 )
 def test_gradient_profile_bad_input(small, change, exc, match):
@@ -437,7 +431,7 @@ def test_gradient_profile_bad_input(small, change, exc, match):
 
 def test_model_without_linear_layer():
     X, y = toy_data()
-    with pytest.raises(ValueError, match="no nn.Linear layer"):
+    with pytest.raises(ValueError, match="no weight parameter"):
         gradient_profile(nn.Sequential(nn.Tanh()), X, y)
 
 
@@ -676,3 +670,87 @@ def test_capture_pass_keeps_each_layers_tensors():
     assert all(not t.requires_grad for t in cap.outputs + cap.pre_activations + cap.weights)
     with pytest.raises(TypeError, match="torch.nn.Module"):
         capture_pass("model", X, y)
+
+
+def tiny_deep_linear_net(depth=100, width=16, std=1e-3, seed=0):
+    """A float64 linear net whose gradient entries are ~1e-213: nonzero, squares underflow."""
+    torch.manual_seed(seed)
+    layers = [nn.Linear(2 if i == 0 else width, width, dtype=torch.float64) for i in range(depth)]
+    layers.append(nn.Linear(width, 2, dtype=torch.float64))
+    with torch.no_grad():
+        for layer in layers:
+            layer.weight.normal_(0.0, std)
+            layer.bias.zero_()
+    return nn.Sequential(*layers)
+
+
+def exact_norm(t):
+    """L2 norm of a float64 tensor of tiny entries: scaled by a power of two (exactly)."""
+    m = float(t.abs().max())
+    scale = 2.0 ** -math.frexp(m)[1]
+    return torch.linalg.vector_norm(t * scale).item() / scale
+
+
+@pytest.mark.parametrize("own", [False, True])
+def test_float64_norms_of_tiny_gradients_are_not_zero(own):
+    model = tiny_deep_linear_net()
+    if own:  # the course's own MLP with the same weights: its recording path
+        mlp = build_mlp(MLPConfig(depth=100, width=16, activation="linear", dtype="float64"))
+        with torch.no_grad():
+            linears = [b.linear for b in mlp.blocks] + [mlp.output]
+            for dst, src in zip(linears, model, strict=True):
+                dst.weight.copy_(src.weight)
+                dst.bias.copy_(src.bias)
+        model = mlp
+    X, y = toy_data(dtype=torch.float64)
+    p = gradient_profile(model, X, y)
+    ref = copy.deepcopy(model)
+    F.cross_entropy(ref(X), y).backward()
+    grads = [q.grad for q in ref.parameters() if q.ndim == 2]
+    assert float(grads[0].abs().max()) < 1e-150 and torch.all(grads[0] != 0)
+    assert torch.linalg.vector_norm(grads[0]).item() == 0.0  # what an unscaled norm gives
+    np.testing.assert_allclose(p.weight_grad_norm, [exact_norm(g) for g in grads], rtol=1e-12)
+    assert np.all(p.weight_grad_norm > 0) and np.all(p.grad_zero_fraction == 0)
+
+
+def test_scaled_norms_over_float64_range():
+    from helpers.norms import norms, row_norms, scaled_norm
+
+    tiny, huge = torch.full((3, 4), 1e-200, dtype=torch.float64), torch.full((5,), 1e200,
+                                                                             dtype=torch.float64)
+    assert scaled_norm(tiny) == pytest.approx(np.sqrt(12) * 1e-200, rel=1e-14)
+    assert scaled_norm(huge) == pytest.approx(np.sqrt(5) * 1e200, rel=1e-14)
+    assert scaled_norm(torch.zeros(3)) == 0.0 and scaled_norm(torch.zeros(0)) == 0.0
+    assert np.isnan(scaled_norm(torch.tensor([1.0, float("nan")])))
+    assert scaled_norm(torch.tensor([1.0, float("-inf")])) == math.inf
+    got = norms([tiny, huge, torch.ones(4), torch.ones(4, dtype=torch.bfloat16) * 1e30])
+    np.testing.assert_allclose(got, [np.sqrt(12) * 1e-200, np.sqrt(5) * 1e200, 2.0,
+                                     2 * float(torch.tensor(1e30, dtype=torch.bfloat16))],
+                               rtol=1e-12)
+    np.testing.assert_allclose(row_norms(torch.stack([tiny, tiny * 1e100])),
+                               [np.sqrt(12) * 1e-200, np.sqrt(12) * 1e-100], rtol=1e-14)
+
+
+def test_batched_moments_against_float64_two_pass():
+    from helpers.norms import moments
+
+    g = torch.Generator().manual_seed(0)
+    cases = [torch.randn(64, 8, generator=g), 1e4 + torch.randn(100, generator=g),  # cancels
+             torch.randn(50, dtype=torch.float64, generator=g) * 1e-200,  # tiny
+             torch.full((10,), 3.0), torch.zeros(4)]
+    mean, std = moments(cases)
+    for t, m, s in zip(cases, mean, std, strict=True):
+        d = t.double()
+        scale = 1e200 if t.dtype == torch.float64 else 1.0
+        np.testing.assert_allclose(m, d.mean().item(), rtol=1e-6, atol=1e-7 * float(d.std()))
+        np.testing.assert_allclose(s * scale, (d * scale).std(correction=0).item(), rtol=1e-5,
+                                   atol=1e-12)
+
+
+def test_gradient_profile_accepts_numpy_integers_for_bins_and_sample():
+    model = build_mlp(MLPConfig(depth=2, width=8, seed=0))
+    X, y = torch.randn(16, 2), torch.randint(0, 2, (16,))
+    a = gradient_profile(model, X, y, bins=np.int64(12), sample=np.int32(64))
+    b = gradient_profile(model, X, y, bins=12, sample=64)
+    assert a.activation_hist.shape[1] == 12
+    np.testing.assert_array_equal(a.activation_hist, b.activation_hist)

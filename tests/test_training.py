@@ -194,3 +194,22 @@ def test_bad_input(kwargs, exc, match):
     args.update(kwargs)
     with pytest.raises(exc, match=match):
         train(**args)
+
+
+def test_gradient_norms_of_tiny_float64_gradients_are_not_zero():
+    torch.manual_seed(0)
+    layers = [nn.Linear(2 if i == 0 else 16, 16, dtype=torch.float64) for i in range(100)]
+    model = nn.Sequential(*layers, nn.Linear(16, 2, dtype=torch.float64))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0.0, 1e-3) if p.ndim == 2 else p.zero_()
+    X, y = spirals(64, 0.1, seed=0)
+    ref = copy.deepcopy(model)
+    F.cross_entropy(ref(torch.as_tensor(X, dtype=torch.float64)), torch.as_tensor(y)).backward()
+    g = ref[0].weight.grad
+    assert torch.all(g != 0) and torch.linalg.vector_norm(g).item() == 0.0
+    h = train(model, X, y, steps=1, optimizer="sgd", lr=0.1)
+    scale = 2.0 ** -np.frexp(float(g.abs().max()))[1]
+    np.testing.assert_allclose(h.grad_norm[0, 0], torch.linalg.vector_norm(g * scale).item()
+                               / scale, rtol=1e-12)
+    assert np.all(h.grad_norm[0] > 0)
