@@ -231,3 +231,22 @@ def test_comparison_figure_rejects_bad_input():
     fig = compare.comparison_figure({"a": [1.0]})
     with pytest.raises(ValueError, match="1 series"):
         compare.update_comparison_figure(fig, {"a": [1.0], "b": [2.0]})
+
+
+def test_gradient_growth_figure_names_colours_and_orders_each_theory_form():
+    axes = dict(title="t", x_title="layer", y_title="g (log scale)")
+    series = {None: [4.0, 2.0, 1.0], "b": [1.0, 1.0, 1.0]}
+    theory = {None: [8.0, 4.0, 2.0], "b": [1.0, 0.5, 0.25]}
+    fig = compare.gradient_growth_figure(series, theory=theory, theory_name="chi",
+                                         labels={None: "plain"}, colors={"b": "#123456"}, **axes)
+    names = [t.name for t in fig.data[::3]]
+    assert names == ["plain", "plain: chi", "b", "b: chi"]  # each series, then its theory
+    assert fig.data[0].line.color == fig.data[3].line.color == style.SERIES_COLORS[0]
+    assert fig.data[6].line.color == fig.data[9].line.color == "#123456"
+    assert fig.data[3].line.dash and not fig.data[0].line.dash
+    np.testing.assert_allclose(fig.data[9].y, [1.0, 0.5, 0.25])
+    fig = compare.gradient_growth_figure(series, theory=[3.0, 2.0, 1.0], theory_name="one", **axes)
+    assert [t.name for t in fig.data[::3]] == ["None", "b", "one"]
+    assert fig.data[6].line.color == style.ROLE_COLORS["theory"]
+    assert fig.data[6].visible is not False
+    assert fig.layout.yaxis.type == "log" and fig.layout.xaxis.title.text == "layer"

@@ -8,10 +8,15 @@ import torch
 
 from helpers.data import spirals, teacher, train_test_split
 from helpers.models import MLPConfig, build_mlp
-from helpers.theory import monte_carlo_squared_derivative, q_star, sigmoid_derivative_bound
+from helpers.theory import (
+    length_map_iterates,
+    monte_carlo_squared_derivative,
+    q_star,
+    sigmoid_derivative_bound,
+)
 from helpers.topics.activation_families import shift_biases
 from helpers.topics.chain import random_layers
-from helpers.topics.initialization import classify_chi1, length_map_iterates
+from helpers.topics.initialization import classify_chi1
 from helpers.topics.neuron import saturated_fraction_mc
 from helpers.training import accuracy, train
 

@@ -8,16 +8,15 @@ import pytest
 import torch
 
 from helpers.activations import derivative
+from helpers.growth import growth_per_layer
 from helpers.models import MLPConfig, build_mlp
-from helpers.theory import chi1, critical_line, q_star
+from helpers.theory import chi1, critical_line, length_map_iterates, q_star
 from helpers.topics.initialization import (
     _run,
     fixed_point_inputs,
-    growth_factor,
     input_output_jacobian,
     input_variance,
     jacobian_singular_values,
-    length_map_iterates,
     mean_field_profile,
     measure_gradient_growth,
     random_network,
@@ -96,12 +95,12 @@ def test_measured_growth_matches_chi1_at_width_512(phase, sigma_w2):
     assert np.mean(r.preact_var[5:]) == pytest.approx(r.q_star, rel=0.05)
 
 
-def test_growth_factor_telescopes_and_validates():
+def test_ratios_estimator_telescopes_and_validates():
     g = np.array([64.0, 32.0, 16.0, 4.0, 2.0, 1.0])
-    assert growth_factor(g, skip=0) == pytest.approx(64.0 ** (1 / 5))
-    assert growth_factor(g, skip=1) == pytest.approx((32.0 / 2.0) ** (1 / 3))
+    assert growth_per_layer(g, estimator="ratios", skip=0) == pytest.approx(64.0 ** (1 / 5))
+    assert growth_per_layer(g, estimator="ratios", skip=1) == pytest.approx((32.0 / 2.0) ** (1 / 3))
     with pytest.raises(ValueError, match="skip"):
-        growth_factor(g, skip=3)
+        growth_per_layer(g, estimator="ratios", skip=3)
 
 
 def test_relu_growth_is_half_sigma_w2():

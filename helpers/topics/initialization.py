@@ -23,8 +23,9 @@ import torch
 from torch import nn
 
 from helpers.activations import activation_fn, get_spec
+from helpers.growth import growth_per_layer
 from helpers.models import DTYPES, MLPConfig, ModelCache, trace_layers
-from helpers.theory import chi1, chi1_grid, critical_line, length_map, q_star
+from helpers.theory import chi1, chi1_grid, critical_line, q_star
 from helpers.validation import check_float, check_int
 
 JACOBIAN_INITS = ("gaussian", "orthogonal")
@@ -188,21 +189,6 @@ def classify_chi1(c: float, tol: float = 1e-3) -> str:
     return "ordered" if c < 1.0 else "chaotic"
 
 
-def growth_factor(grad_sq_norm, skip: int = 5) -> float:
-    """Geometric mean of ``g_l / g_{l+1}`` over the middle layers (``skip`` left out each end).
-
-    Over layers ``a = skip .. b = depth - 1 - skip`` (0-based) the consecutive ratios
-    telescope, so this equals ``(g_a / g_b) ** (1 / (b - a))``.
-    """
-    g = np.asarray(grad_sq_norm, dtype=np.float64)
-    ratios = g[:-1] / g[1:]
-    if skip < 0 or len(ratios) - 2 * skip < 1:
-        raise ValueError(f"skip must be between 0 and {(len(ratios) - 1) // 2} for "
-                         f"{len(g)} layers, got {skip}")
-    middle = ratios[skip:len(ratios) - skip]
-    return float(np.exp(np.mean(np.log(middle))))
-
-
 def measure_gradient_growth(activation: str, sigma_w2: float, sigma_b2: float = 0.0,
                             depth: int = 30, width: int = 512, seed: int = 0, *,
                             batch: int = 32, skip: int = 5) -> GradientGrowth:
@@ -230,20 +216,8 @@ def measure_gradient_growth(activation: str, sigma_w2: float, sigma_b2: float = 
         width=width, seed=seed, q_star=float(q_star(activation, sigma_w2, sigma_b2)),
         q_input=q_in, chi1=float(chi1(activation, sigma_w2, sigma_b2)), grad_sq_norm=g,
         preact_var=prof.preact_second_moment, ratios=ratios, skip=skip,
-        growth=growth_factor(g, skip),
+        growth=growth_per_layer(g, estimator="ratios", skip=skip),
     )
-
-
-def length_map_iterates(activation: str, sigma_w2: float, sigma_b2: float, q0s,
-                        steps: int = 20) -> np.ndarray:
-    """``q_l`` for ``l = 0..steps`` from each starting ``q_0`` in ``q0s``: (len(q0s), steps + 1)."""
-    steps = check_int("steps", steps, 0, 100_000)
-    q = np.asarray(q0s, dtype=np.float64).ravel()
-    out = [q]
-    for _ in range(steps):
-        q = np.asarray(length_map(activation, q, sigma_w2, sigma_b2), dtype=np.float64)
-        out.append(q)
-    return np.stack(out, axis=1)
 
 
 def _orthogonal(n: int, gen: torch.Generator) -> torch.Tensor:

@@ -188,17 +188,6 @@ def norm_profiles(norms=(None, "batch", "layer"), *, depth: int = 20, width: int
     return out
 
 
-def growth_per_layer(grad_norms) -> float:
-    """Geometric-mean factor by which the gradient norm grows per layer toward the input,
-    fitted (least squares on log) over the hidden layers 2..depth."""
-    g = np.asarray(grad_norms, dtype=np.float64)[1:-1]  # skip the 2-input first layer and output
-    if len(g) < 2 or not np.all(np.isfinite(g) & (g > 0)):
-        return math.nan
-    layers = np.arange(len(g))
-    slope = np.polyfit(layers, np.log(g), 1)[0]
-    return float(np.exp(-slope))
-
-
 def relu_batchnorm_growth() -> float:
     """Yang et al. (2019): per-layer growth of the gradient *norm* in a wide ReLU net with
     BatchNorm and large batches, ``sqrt(pi / (pi - 1))`` (the squared norm grows by
