@@ -189,6 +189,31 @@ def test_activation_curves_figure_rejects_bad_input():
         curves.activation_curves_figure("tanh", z_range=(0.0, math.inf))
 
 
+def test_phi_dphi_figure_is_the_builder_of_every_phi_chart():
+    z = np.linspace(-2.0, 2.0, 9)
+    seen = []
+
+    def extras(name, zz, phi, dphi):
+        seen.append((name, phi[0], dphi[0]))
+        return [(go.Scatter(x=[0.0], y=[1.0], name=f"{name} extra"), 2)]
+
+    fig = curves.phi_dphi_figure(["tanh", "relu"], z, title="t", dphi_line=dict(dash="dot"),
+                                 dphi_legend=False, extras=extras)
+    assert [t.name for t in fig.data] == ["Tanh", "Tanh'", "tanh extra", "ReLU", "ReLU'",
+                                          "relu extra"]
+    np.testing.assert_allclose(fig.data[4].y, derivative("relu")(z))
+    assert fig.data[1].line.dash == "dot" and fig.data[1].showlegend is False
+    assert fig.data[1].xaxis == "x2" and fig.data[0].xaxis == "x"
+    assert seen[0] == ("tanh", pytest.approx(np.tanh(-2.0)), pytest.approx(1 - np.tanh(2.0) ** 2))
+    empty = curves.phi_dphi_figure("sigmoid", title="e")
+    assert len(empty.data) == 2 and len(empty.data[0].x) == 0
+    assert empty.layout.yaxis2.title.text == "phi'(z)" and empty.layout.xaxis.title.text
+    with pytest.raises(ValueError, match="valid choices"):
+        curves.phi_dphi_figure(["nope"], z, title="x")
+    with pytest.raises(ValueError, match="two numbers"):
+        curves.check_z_range("ab")
+
+
 # -- compare --------------------------------------------------------------------------------
 def test_comparison_figure_series_colors_and_reference():
     series = {"a": np.logspace(-5, -1, 4), "b": fake_profile(4)}
