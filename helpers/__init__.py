@@ -9,11 +9,15 @@ Reusable core (any lesson, any model):
                         derivatives, saturation (NumPy only: never loads torch)
     activation_modules  the registry's torch side: ``get_activation``, ``activation_name``,
                         ``dead_unit_mask``
-    models              ``MLPConfig``, ``build_mlp``, ``ModelCache``, ``trace_layers``,
-                        ``preserved_buffers``
+    models              ``MLPConfig``, ``build_mlp``, ``trace_layers``, ``preserved_buffers``
+    model_cache         ``ModelCache``: recent networks re-initialised in place
     capture             ``gradient_profile``: per-layer gradient and activation statistics
     monitor             ``GradientMonitor``: statistics recorded during training
     theory              analytic results: derivative bounds, mean-field signal propagation
+                        (NumPy only)
+    jacobians           random square networks and their input-output Jacobians, one
+                        convention for every lesson (NumPy only)
+    growth              per-layer growth of a gradient profile, with a named estimator
                         (NumPy only)
     data                small data sets (spirals, circles, teacher network, digits) and
                         ``lesson_data``, the batch the lessons share
