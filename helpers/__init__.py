@@ -9,8 +9,8 @@ Reusable core (any lesson, any model):
                         derivatives, saturation (NumPy only: never loads torch)
     activation_modules  the registry's torch side: ``get_activation``, ``activation_name``,
                         ``dead_unit_mask``
-    models              ``MLPConfig``, ``build_mlp``, ``ModelCache``, ``trace_layers``,
-                        ``preserved_buffers``
+    models              ``MLPConfig``, ``build_mlp``, ``trace_layers``, ``preserved_buffers``
+    model_cache         ``ModelCache``: recent networks re-initialised in place
     capture             ``gradient_profile``: per-weight gradient and activation statistics,
                         for any model
     recorder            ``capture_pass``: one pass of any model, keeping each weight's tensors
@@ -19,6 +19,10 @@ Reusable core (any lesson, any model):
     norms               L2 norms that never under- or overflow (scaled as LAPACK's nrm2)
     monitor             ``GradientMonitor``: statistics recorded during training
     theory              analytic results: derivative bounds, mean-field signal propagation
+                        (NumPy only)
+    jacobians           random square networks and their input-output Jacobians, one
+                        convention for every lesson (NumPy only)
+    growth              per-layer growth of a gradient profile, with a named estimator
                         (NumPy only)
     data                small data sets (spirals, circles, teacher network, digits) and
                         ``lesson_data``, the batch the lessons share

@@ -214,3 +214,15 @@ def chi1_grid(activation: str, sigma_w2_values, sigma_b2_values) -> np.ndarray:
     """``chi_1`` on a grid: rows follow ``sigma_b2_values``, columns ``sigma_w2_values``."""
     sw, sb = np.meshgrid(np.asarray(sigma_w2_values, float), np.asarray(sigma_b2_values, float))
     return chi1(activation, sw, sb)
+
+
+def length_map_iterates(activation: str, sigma_w2: float, sigma_b2: float, q0s,
+                        steps: int = 20) -> np.ndarray:
+    """``q_l`` for ``l = 0..steps`` from each starting ``q_0`` in ``q0s``: (len(q0s), steps + 1)."""
+    steps = check_int("steps", steps, 0, 100_000)
+    q = np.asarray(q0s, dtype=np.float64).ravel()
+    out = [q]
+    for _ in range(steps):
+        q = np.asarray(length_map(activation, q, sigma_w2, sigma_b2), dtype=np.float64)
+        out.append(q)
+    return np.stack(out, axis=1)

@@ -10,7 +10,7 @@ from helpers.checks.lesson07 import (
     check_deep_config,
     check_residual_block,
     check_residual_chain_derivative,
-    measure_config,
+    deep_config_profile,
 )
 from helpers.models import MLPConfig
 
@@ -123,5 +123,5 @@ def test_config_not_a_config_and_not_done():
 
 
 def test_measure_config_uses_float64():
-    p = measure_config(MLPConfig(depth=3, width=8, residual=True))
+    p = deep_config_profile(MLPConfig(depth=3, width=8, residual=True))
     assert p.config.dtype == "float64"

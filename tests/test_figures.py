@@ -189,6 +189,31 @@ def test_activation_curves_figure_rejects_bad_input():
         curves.activation_curves_figure("tanh", z_range=(0.0, math.inf))
 
 
+def test_phi_dphi_figure_is_the_builder_of_every_phi_chart():
+    z = np.linspace(-2.0, 2.0, 9)
+    seen = []
+
+    def extras(name, zz, phi, dphi):
+        seen.append((name, phi[0], dphi[0]))
+        return [(go.Scatter(x=[0.0], y=[1.0], name=f"{name} extra"), 2)]
+
+    fig = curves.phi_dphi_figure(["tanh", "relu"], z, title="t", dphi_line=dict(dash="dot"),
+                                 dphi_legend=False, extras=extras)
+    assert [t.name for t in fig.data] == ["Tanh", "Tanh'", "tanh extra", "ReLU", "ReLU'",
+                                          "relu extra"]
+    np.testing.assert_allclose(fig.data[4].y, derivative("relu")(z))
+    assert fig.data[1].line.dash == "dot" and fig.data[1].showlegend is False
+    assert fig.data[1].xaxis == "x2" and fig.data[0].xaxis == "x"
+    assert seen[0] == ("tanh", pytest.approx(np.tanh(-2.0)), pytest.approx(1 - np.tanh(2.0) ** 2))
+    empty = curves.phi_dphi_figure("sigmoid", title="e")
+    assert len(empty.data) == 2 and len(empty.data[0].x) == 0
+    assert empty.layout.yaxis2.title.text == "phi'(z)" and empty.layout.xaxis.title.text
+    with pytest.raises(ValueError, match="valid choices"):
+        curves.phi_dphi_figure(["nope"], z, title="x")
+    with pytest.raises(ValueError, match="two numbers"):
+        curves.check_z_range("ab")
+
+
 # -- compare --------------------------------------------------------------------------------
 def test_comparison_figure_series_colors_and_reference():
     series = {"a": np.logspace(-5, -1, 4), "b": fake_profile(4)}
@@ -231,3 +256,22 @@ def test_comparison_figure_rejects_bad_input():
     fig = compare.comparison_figure({"a": [1.0]})
     with pytest.raises(ValueError, match="1 series"):
         compare.update_comparison_figure(fig, {"a": [1.0], "b": [2.0]})
+
+
+def test_gradient_growth_figure_names_colours_and_orders_each_theory_form():
+    axes = dict(title="t", x_title="layer", y_title="g (log scale)")
+    series = {None: [4.0, 2.0, 1.0], "b": [1.0, 1.0, 1.0]}
+    theory = {None: [8.0, 4.0, 2.0], "b": [1.0, 0.5, 0.25]}
+    fig = compare.gradient_growth_figure(series, theory=theory, theory_name="chi",
+                                         labels={None: "plain"}, colors={"b": "#123456"}, **axes)
+    names = [t.name for t in fig.data[::3]]
+    assert names == ["plain", "plain: chi", "b", "b: chi"]  # each series, then its theory
+    assert fig.data[0].line.color == fig.data[3].line.color == style.SERIES_COLORS[0]
+    assert fig.data[6].line.color == fig.data[9].line.color == "#123456"
+    assert fig.data[3].line.dash and not fig.data[0].line.dash
+    np.testing.assert_allclose(fig.data[9].y, [1.0, 0.5, 0.25])
+    fig = compare.gradient_growth_figure(series, theory=[3.0, 2.0, 1.0], theory_name="one", **axes)
+    assert [t.name for t in fig.data[::3]] == ["None", "b", "one"]
+    assert fig.data[6].line.color == style.ROLE_COLORS["theory"]
+    assert fig.data[6].visible is not False
+    assert fig.layout.yaxis.type == "log" and fig.layout.xaxis.title.text == "layer"

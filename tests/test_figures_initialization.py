@@ -5,9 +5,9 @@ from types import SimpleNamespace
 import numpy as np
 import plotly.graph_objects as go
 
+from helpers.figures.compare import gradient_growth_figure
 from helpers.figures.initialization import (
     depth_scale_figure,
-    gradient_growth_figure,
     init_comparison_figure,
     length_map_figure,
     phase_figure,
@@ -68,6 +68,8 @@ def test_length_map_depth_scale_singular_values_and_growth_figures():
     assert len(fig.data) == 2 and fig.layout.xaxis.title.text
     np.testing.assert_allclose(fig.data[0].x, [-5, 0, 1])
     assert np.isfinite(fig.data[1].x).all()  # an exact zero is drawn at the far left
-    fig = gradient_growth_figure({"a": _growth([2.0, 1.0, 0.0])}, title="g")
+    g = _growth([2.0, 1.0, 0.0])
+    fig = gradient_growth_figure({"a": g.grad_sq_norm}, theory={"a": g.prediction}, title="g",
+                                 x_title="hidden layer l", y_title="||dL/dh_l||^2 (log scale)")
     assert len(fig.data) == 6 and fig.layout.yaxis.type == "log"
     assert list(fig.data[1].x) == [3]

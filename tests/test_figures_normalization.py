@@ -5,9 +5,12 @@ from types import SimpleNamespace
 import numpy as np
 import plotly.graph_objects as go
 
+from helpers.figures.compare import gradient_growth_figure
 from helpers.figures.normalization import (
+    LAYER_AXIS,
+    NORM_COLORS,
+    NORM_LABELS,
     batch_noise_figure,
-    gradient_growth_figure,
     loss_curves_figure,
     norm_comparison_figure,
     norm_explorer_figure,
@@ -59,11 +62,13 @@ def test_batch_noise_figure_log_log():
 
 
 def test_gradient_growth_figure_with_and_without_theory():
-    fig = gradient_growth_figure({None: [1.0, 2.0, 0.0], "layer": [1, 1, 1]}, theory=[1, 2, 4])
+    axes = dict(x_title=LAYER_AXIS, y_title="||dL/dW|| (log scale)", title="t")
+    fig = gradient_growth_figure({None: [1.0, 2.0, 0.0], "layer": [1, 1, 1]}, theory=[1, 2, 4],
+                                 labels=NORM_LABELS, colors=NORM_COLORS, **axes)
     assert len(fig.data) == 9 and fig.data[6].visible is not False
     assert len(fig.data[1].x) == 1  # the zero is drawn, not dropped
     assert fig.layout.yaxis.type == "log"
-    fig = gradient_growth_figure({"batch": [1.0, 2.0]})
+    fig = gradient_growth_figure({"batch": [1.0, 2.0]}, **axes)
     assert fig.data[-3].visible is False
 
 

@@ -7,11 +7,16 @@ import pytest
 import torch
 
 from helpers.data import spirals, teacher, train_test_split
+from helpers.jacobians import random_network
 from helpers.models import MLPConfig, build_mlp
-from helpers.theory import monte_carlo_squared_derivative, q_star, sigmoid_derivative_bound
+from helpers.theory import (
+    length_map_iterates,
+    monte_carlo_squared_derivative,
+    q_star,
+    sigmoid_derivative_bound,
+)
 from helpers.topics.activation_families import shift_biases
-from helpers.topics.chain import random_layers
-from helpers.topics.initialization import classify_chi1, length_map_iterates
+from helpers.topics.initialization import classify_chi1
 from helpers.topics.neuron import saturated_fraction_mc
 from helpers.training import accuracy, train
 
@@ -84,7 +89,7 @@ def test_numpy_integers_are_accepted():
     assert length_map_iterates("tanh", 1.5, 0.0, [1.0], steps=i(3)).shape == (1, 4)
     assert saturated_fraction_mc(1.0, n=i(100))[0] >= 0
     assert monte_carlo_squared_derivative("tanh", 1.0, n=i(100))[0] > 0
-    assert random_layers(depth=i(2), width=i(3), sigma_w=1.0)[0].shape == (2, 3, 3)
+    assert random_network(depth=i(2), width=i(3), sigma_w2=1.0)[0].shape == (2, 3, 3)
     model = build_mlp(MLPConfig(depth=1, width=4))
     X, y = spirals(16)
     assert len(train(model, X, y, steps=i(2), record_every=i(1)).steps) >= 1

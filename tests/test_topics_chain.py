@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from helpers.activations import ACTIVATIONS
+from helpers.jacobians import random_network
 from helpers.theory import chain_bound, chi1
 from helpers.topics.chain import (
     autograd_chain_gradients,
@@ -14,7 +15,6 @@ from helpers.topics.chain import (
     depth_below,
     input_gradients,
     jacobian_norms,
-    random_layers,
     scalar_chain,
 )
 
@@ -97,7 +97,7 @@ def test_jacobian_norms_match_autograd(activation, sigma_w, sigma_b):
     for L in (1, 3, 6):
         J = autograd_input_jacobian(L, 16, activation, sigma_w, sigma_b, seed=4)
         # The first L layers of the depth-6 network are the depth-L network only if the draws
-        # match; random_layers draws all weights first, so compare with a depth-L jacobian_norms.
+        # match; random_network draws all weights first, so compare with a depth-L jacobian_norms.
         mL = jacobian_norms(L, 16, activation, sigma_w, sigma_b, seed=4)
         assert mL.spectral[-1] == pytest.approx(np.linalg.norm(J, 2), rel=1e-10)
         assert mL.rms[-1] == pytest.approx(np.linalg.norm(J) / 4.0, rel=1e-10)
@@ -105,7 +105,7 @@ def test_jacobian_norms_match_autograd(activation, sigma_w, sigma_b):
 
 
 def test_jacobian_factor_norm_and_prefix_consistency():
-    W, b, x = random_layers(3, 8, 2.0, 0.0, seed=0)
+    W, b, x = random_network(3, 8, 2.0**2, 0.0, seed=0)
     m = jacobian_norms(3, 8, "tanh", 2.0, seed=0)
     z = W[0] @ x
     D = 1 / np.cosh(z) ** 2
@@ -120,14 +120,3 @@ def test_rms_gain_follows_mean_field():
         m = jacobian_norms(40, 64, act, s, seed=0)
         gain = m.rms[-1] ** (1 / 40)
         assert gain == pytest.approx(np.sqrt(chi1(act, s * s)), rel=0.05)
-
-
-def test_random_layers_validation_and_seed():
-    with pytest.raises(ValueError, match="between"):
-        random_layers(0, 8, 1.0)
-    with pytest.raises(ValueError, match="between"):
-        random_layers(2, 0, 1.0)
-    with pytest.raises(ValueError):
-        random_layers(2, 8, -1.0)
-    a, b = random_layers(2, 8, 1.0, seed=5)[0], random_layers(2, 8, 2.0, seed=5)[0]
-    np.testing.assert_allclose(2 * a, b)  # compared weight scales share their draws

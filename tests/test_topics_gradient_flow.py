@@ -6,7 +6,8 @@ import torch
 
 from helpers.capture import gradient_profile
 from helpers.data import lesson_data, spirals
-from helpers.models import MLPConfig, ModelCache, build_mlp, trace_layers
+from helpers.model_cache import ModelCache
+from helpers.models import MLPConfig, build_mlp, trace_layers
 from helpers.topics.gradient_flow import config_title, measure_config
 from helpers.topics.initialization import variance_profile
 from helpers.widgets.gradient_flow import make_gradient_flow_explorer

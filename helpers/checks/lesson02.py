@@ -7,6 +7,7 @@ import numpy as np
 from helpers.activations import derivative
 from helpers.checks.core import CheckResult, compare, finish, run_student
 from helpers.topics.chain import bound_to_output, scalar_chain
+from helpers.validation import check_float
 
 
 def _chain_cases():
@@ -78,8 +79,7 @@ def check_gradient_bound(fn) -> CheckResult:
 
 def best_case_depth(threshold: float) -> int:
     """The smallest depth L with ``(1/4)^L < threshold`` (a sigmoid chain with w = 1)."""
-    if not 0 < threshold < 1:
-        raise ValueError(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
+    threshold = check_float("threshold", threshold, 0.0, 1.0, lo_open=True, hi_open=True)
     depth, value = 0, 1.0
     while value >= threshold:  # powers of 1/4 are exact in binary, so equality is exact
         value *= 0.25

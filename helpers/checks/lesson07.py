@@ -110,7 +110,7 @@ def check_residual_chain_derivative(fn) -> CheckResult:
                                              "on 4 residual chains (tanh, sigmoid, ReLU)."))
 
 
-def measure_config(config: MLPConfig):
+def deep_config_profile(config: MLPConfig):
     """The measurement exercise 7.3 is judged by: float64, the lesson's spirals batch."""
     return stream_profile(config.replace(dtype="float64"), *lesson_data())
 
@@ -135,7 +135,7 @@ def check_deep_config(fn) -> CheckResult:
                           f"depth={config.depth}, residual={config.residual}.", hint))
     if config.width > 256:
         return finish(CheckResult(ex, "failed", f"keep width <= 256 (got {config.width}).", hint))
-    p = measure_config(config)
+    p = deep_config_profile(config)
     what = (f"first/last ||dL/dx|| = {p.ratio:.3g}, loss at init = {p.loss:.3g} "
             f"(measured in float64 on the lesson's spirals)")
     if not (math.isfinite(p.ratio) and lo <= p.ratio <= hi):

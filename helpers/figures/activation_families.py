@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from helpers.activations import ACTIVATIONS, activation_fn, derivative, get_spec
+from helpers.figures.curves import check_z_range, phi_dphi_figure
 from helpers.figures.profiles import log_series
 from helpers.figures.style import (
     ROLE_COLORS,
@@ -26,19 +26,9 @@ from helpers.figures.style import (
 PICKER_NAMES = tuple(ACTIVATIONS)  # the picker owns one phi and one phi' trace per activation
 
 
-def _check_range(z_range) -> tuple[float, float]:
-    try:
-        lo, hi = (float(v) for v in z_range)
-    except (TypeError, ValueError):
-        raise ValueError(f"z_range must be two numbers (lo, hi), got {z_range!r}") from None
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ValueError(f"z_range must be two finite numbers with lo < hi, got {z_range}")
-    return lo, hi
-
-
 def picker_curves(names, z_range, n: int = 401) -> dict:
     """``{"z": (n,), name: (phi, dphi)}`` for the selected activations on ``z_range``."""
-    lo, hi = _check_range(z_range)
+    lo, hi = check_z_range(z_range)
     z = np.linspace(lo, hi, n)
     if 0.0 not in z and lo < 0 < hi:  # put the kink of ReLU-like curves on the grid
         z = np.sort(np.append(z, 0.0))
@@ -55,19 +45,9 @@ def activation_picker_figure(names=("sigmoid", "relu"), z_range=(-5.0, 5.0)) -> 
     Trace ``2 i`` is activation ``PICKER_NAMES[i]``'s phi, trace ``2 i + 1`` its phi'.
     Activations not in ``names`` are hidden.
     """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("phi(z)", "phi'(z)"),
-                        horizontal_spacing=0.1)
-    for name in PICKER_NAMES:
-        label, color = ACTIVATIONS[name].label, activation_color(name)
-        fig.add_trace(go.Scatter(x=[], y=[], name=label, legendgroup=name, mode="lines",
-                                 line=dict(color=color, width=2.5)), row=1, col=1)
-        fig.add_trace(go.Scatter(x=[], y=[], name=f"{label}'", legendgroup=name, mode="lines",
-                                 showlegend=False, line=dict(color=color, width=2.5)),
-                      row=1, col=2)
-    base_layout(fig, "Activation functions (left) and their derivatives (right)",
-                "pre-activation z", "phi(z)", height=400)
-    fig.update_yaxes(title_text="phi'(z)", row=1, col=2)
-    fig.update_xaxes(title_text="pre-activation z", row=1, col=2)
+    fig = phi_dphi_figure(PICKER_NAMES, title="Activation functions (left) and their "
+                          "derivatives (right)", height=400, phi_line=dict(width=2.5),
+                          dphi_line=dict(width=2.5), dphi_legend=False)
     update_activation_picker_figure(fig, names, z_range)
     return fig
 

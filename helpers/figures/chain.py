@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from helpers.activations import get_spec
+from helpers.figures.profiles import log_traces, set_log_traces
 from helpers.figures.style import (
     ROLE_COLORS,
     SERIES_COLORS,
@@ -29,51 +30,16 @@ CHAIN_Y_TITLE = "|d a_L / d a_k| (log scale)"
 CHAIN_X_TITLE = "layer k (0 = input, L = output)"
 
 
-def _shared_log(series: list) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
-    """``log_safe`` over several series at once, so that they share one floor and ceiling."""
-    arrays = [np.abs(np.asarray(s, dtype=np.float64)).ravel() for s in series]
-    y, ok, zero, huge, _, _ = log_safe(np.concatenate(arrays) if arrays else [])
-    out_y, out_zero, out_huge, start = [], [], [], 0
-    for arr in arrays:
-        sl = slice(start, start + arr.size)
-        out_y.append(y[sl])
-        out_zero.append(zero[sl])
-        out_huge.append(huge[sl])
-        start += arr.size
-    return out_y, out_zero, out_huge
-
-
-def _flag_traces(name: str, legendgroup: str, showlegend: bool = True) -> list[go.Scatter]:
-    return [
-        go.Scatter(x=[], y=[], mode="markers", name=f"{name}: exactly 0 / NaN",
-                   legendgroup=legendgroup, showlegend=showlegend,
-                   marker=dict(symbol="x", size=9, color=ROLE_COLORS["warning"])),
-        go.Scatter(x=[], y=[], mode="markers", name=f"{name}: overflow (inf)",
-                   legendgroup=legendgroup, showlegend=showlegend,
-                   marker=dict(symbol="triangle-up", size=10, color=ROLE_COLORS["warning"])),
-    ]
-
-
-def _set_series(traces, x, y, zero, huge) -> None:
-    line, zeros, infs = traces
-    line.x, line.y = x, np.where(zero, np.nan, y)  # a gap where a log axis cannot draw
-    zeros.x, zeros.y = x[zero], y[zero]
-    infs.x, infs.y = x[huge], y[huge]
-
-
 def chain_gradient_figure(result=None, title: str | None = None, height: int = 400) -> go.Figure:
     """``|d a_L / d a_k|`` at every layer k (measured) with the bound drawn dashed beside it.
 
     Traces: 0-2 measured (line, zeros, overflows), 3-5 bound (line, zeros, overflows).
     """
-    measured = go.Scatter(x=[], y=[], mode="lines+markers", name="measured |d a_L / d a_k|",
-                          legendgroup="measured", marker=dict(size=5),
-                          line=dict(color=ROLE_COLORS["measured"]))
-    bound = go.Scatter(x=[], y=[], mode="lines", name="bound: prod |w_j| max phi'",
-                       legendgroup="bound",
-                       line=dict(color=ROLE_COLORS["theory"], dash=THEORY_DASH))
-    fig = go.Figure([measured, *_flag_traces("measured", "measured"), bound,
-                     *_flag_traces("bound", "bound")])
+    fig = go.Figure([
+        *log_traces("measured |d a_L / d a_k|", ROLE_COLORS["measured"], group="measured"),
+        *log_traces("bound: prod |w_j| max phi'", ROLE_COLORS["theory"], dash=THEORY_DASH,
+                    group="bound", mode="lines"),
+    ])
     base_layout(fig, title or "Gradient of the output with respect to each layer",
                 CHAIN_X_TITLE, CHAIN_Y_TITLE, height=height)
     fig.update_yaxes(type="log", exponentformat="power")
@@ -85,11 +51,10 @@ def chain_gradient_figure(result=None, title: str | None = None, height: int = 4
 def update_chain_gradient_figure(fig, result, title: str | None = None) -> str:
     """Rewrite a ``chain_gradient_figure`` from a ``ChainResult``; returns the flag note."""
     x = np.arange(result.grad.size)
-    (gy, by), (gz, bz), (gh, bh) = _shared_log([result.grad, result.bound])
-    _set_series(fig.data[0:3], x, gy, gz, gh)
-    _set_series(fig.data[3:6], x, by, bz, bh)
+    grad, bound = np.abs(result.grad), np.abs(result.bound)  # one floor for both series
+    note = set_log_traces(fig.data[0:3], grad, x, share=[bound])
+    set_log_traces(fig.data[3:6], bound, x, share=[grad])
     fig.data[0].line.color = activation_color(result.activation)
-    note = flagged_note(gz, gh, "layers")
     head = title if title is not None else (
         f"{get_spec(result.activation).label} chain of depth {result.depth}: "
         "gradient at each layer vs the bound")
@@ -112,23 +77,18 @@ def jacobian_depth_figure(results, title: str = "Norm of the Jacobian product vs
     fig = make_subplots(rows=1, cols=len(acts), shared_yaxes=True,
                         subplot_titles=[get_spec(a).label for a in acts])
     scales = list(dict.fromkeys(r.sigma_w for r in results))
-    (ys, zs, hs) = _shared_log([s for r in results for s in (r.spectral, r.rms)])
-    flags = np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    series = [np.abs(np.asarray(v, dtype=np.float64)) for r in results for v in (r.spectral, r.rms)]
     for i, r in enumerate(results):
         col = acts.index(r.activation) + 1
         color = SERIES_COLORS[scales.index(r.sigma_w) % len(SERIES_COLORS)]
-        x = np.arange(1, r.depth + 1)
         for j, (kind, dash) in enumerate((("||J||_2", None), ("RMS gain", "dot"))):
-            y, zero, huge = ys[2 * i + j], zs[2 * i + j], hs[2 * i + j]
             name = f"{get_spec(r.activation).label}, sigma_w = {r.sigma_w:.3g}: {kind}"
-            fig.add_trace(go.Scatter(x=x, y=np.where(zero, np.nan, y), mode="lines", name=name,
-                                     legendgroup=name, line=dict(color=color, dash=dash)),
-                          row=1, col=col)
-            for t, mask in zip(_flag_traces(name, name, showlegend=False), (zero, huge),
-                               strict=True):
-                t.x, t.y = x[mask], y[mask]
+            traces = log_traces(name, color, dash=dash, flag_legend=False, mode="lines")
+            k = 2 * i + j  # every series shares one floor and ceiling
+            set_log_traces(traces, series[k], share=series[:k] + series[k + 1:])
+            for t in traces:
                 fig.add_trace(t, row=1, col=col)
-            flags = (np.append(flags[0], zero), np.append(flags[1], huge))
+    _, _, zero, huge, _, _ = log_safe(np.concatenate(series))
     depth = max(r.depth for r in results)
     for col, _ in enumerate(acts, start=1):
         fig.add_trace(go.Scatter(x=[1, depth], y=[1.0, 1.0], mode="lines",
@@ -136,7 +96,7 @@ def jacobian_depth_figure(results, title: str = "Norm of the Jacobian product vs
                                  showlegend=col == 1,
                                  line=dict(color=ROLE_COLORS["theory"], dash=THEORY_DASH,
                                            width=1)), row=1, col=col)
-    note = flagged_note(*flags, "values")
+    note = flagged_note(zero, huge, "values")
     base_layout(fig, title_with_notes(title, note),
                 "", "", height=height)
     fig.update_yaxes(type="log", exponentformat="power")

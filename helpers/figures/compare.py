@@ -4,7 +4,8 @@
 y axis that survives zeros, NaN and inf: each series gets its own "exactly 0 / NaN" and
 "overflow" marker traces (see ``helpers.figures.profiles.log_series``), so nothing is
 dropped. An optional horizontal reference line (e.g. a rule-of-thumb value) is drawn
-dashed in the theory colour. Nothing here imports torch.
+dashed in the theory colour. ``gradient_growth_figure`` draws measured per-layer series
+against theory curves (one shared curve, or one per series). Nothing here imports torch.
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ import numpy as np
 import plotly.graph_objects as go
 
 from helpers.figures.profiles import log_traces, set_log_traces
-from helpers.figures.style import ROLE_COLORS, SERIES_COLORS, THEORY_DASH, base_layout
+from helpers.figures.style import (
+    ROLE_COLORS,
+    SERIES_COLORS,
+    THEORY_DASH,
+    base_layout,
+    title_with_notes,
+)
 
 TRACES_PER_SERIES = 3  # line, zero/NaN markers, overflow markers
 
@@ -88,3 +95,51 @@ def update_comparison_figure(fig, series, reference: float | None = None) -> Non
         ref.x, ref.y = [1, longest], [float(reference), float(reference)]
     head = fig.layout.title.text.split("<br>")[0]
     fig.layout.title.text = head + "".join(f"<br><sup>{n}</sup>" for n in notes)
+
+
+def gradient_growth_figure(
+    series: dict, theory=None, *, title: str, x_title: str, y_title: str,
+    theory_name: str = "theory", labels=None, colors=None, height: int = 420,
+) -> go.Figure:
+    """Measured per-layer values (solid, log scale) against theory (dashed).
+
+    Args:
+        series: ``{key: values}``, one array (one entry per layer) per measured series.
+        theory: ``None``, one array (a single curve in the theory colour, named
+            ``theory_name``), or ``{key: values}`` with keys of ``series`` (each dashed in
+            its series' colour, named ``"<label>: <theory_name>"``).
+        labels, colors: ``{key: legend name}``, ``{key: colour}``; keys not in them use
+            ``str(key)`` and ``SERIES_COLORS`` in order.
+    Returns:
+        Three traces (line, zero/NaN markers, overflow markers) per curve. With a theory
+        dict each series is followed by its theory; otherwise the series come first and
+        one theory triple last (hidden when ``theory`` is ``None``).
+    """
+    labels, colors = dict(labels or {}), dict(colors or {})
+    per_series = isinstance(theory, dict)
+    fig, notes = go.Figure(), []
+    for i, (key, values) in enumerate(series.items()):
+        label = labels.get(key, str(key))
+        color = colors.get(key, SERIES_COLORS[i % len(SERIES_COLORS)])
+        for t in log_traces(label, color, group=label, flag_legend=False):
+            fig.add_trace(t)
+        note = set_log_traces(fig.data[-3:], values)
+        if note:
+            notes.append(f"{label}: {note}")
+        if per_series:
+            for t in log_traces(f"{label}: {theory_name}", color, dash=THEORY_DASH, group=label,
+                                flag_legend=False):
+                fig.add_trace(t)
+            set_log_traces(fig.data[-3:], theory[key])
+    if not per_series:
+        for t in log_traces(theory_name, ROLE_COLORS["theory"], dash=THEORY_DASH,
+                            flag_legend=False):
+            fig.add_trace(t)
+        if theory is None:
+            fig.data[-3].visible = False
+        else:
+            set_log_traces(fig.data[-3:], theory)
+    base_layout(fig, title_with_notes(title, notes), x_title, y_title, height=height)
+    fig.update_yaxes(type="log", exponentformat="power")
+    return fig
+

@@ -189,29 +189,3 @@ def update_phase_point(fig, growth, title: str | None = None) -> None:
     note = set_log_traces(fig.data[3:6], growth.grad_sq_norm)
     set_log_traces(fig.data[6:9], growth.prediction)
     set_title_notes(fig, note, title)
-
-
-def gradient_growth_figure(results: dict, *, title: str) -> go.Figure:
-    """Static version of the right panel for several points: measured vs chi_1^(L-l).
-
-    ``results`` maps a label to a ``GradientGrowth``; each gets its colour, the theory
-    is dashed in the same colour.
-    """
-    fig = go.Figure()
-    notes = []
-    for i, (label, g) in enumerate(results.items()):
-        color = SERIES_COLORS[i % len(SERIES_COLORS)]
-        for t in log_traces(f"{label}: measured", color, group=label, flag_legend=False):
-            fig.add_trace(t)
-        note = set_log_traces(fig.data[-3:], g.grad_sq_norm)
-        if note:
-            notes.append(f"{label}: {note}")
-        for t in log_traces(f"{label}: theory chi_1^(L-l)", color, dash=THEORY_DASH,
-                            group=label, flag_legend=False):
-            fig.add_trace(t)
-        set_log_traces(fig.data[-3:], g.prediction)
-    base_layout(fig, title_with_notes(title, notes),
-                "hidden layer l", "||dL/dh_l||^2 (log scale)", height=420)
-    fig.update_yaxes(type="log", exponentformat="power")
-    return fig
-

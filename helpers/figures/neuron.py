@@ -19,6 +19,7 @@ from helpers.activations import (
     get_spec,
     is_saturated,
 )
+from helpers.figures.curves import check_z_range, phi_dphi_figure
 from helpers.figures.style import ROLE_COLORS, THEORY_DASH, activation_color, base_layout
 
 
@@ -29,29 +30,16 @@ def activation_derivatives_figure(names=("sigmoid", "tanh"), z_range=(-6.0, 6.0)
     Trace order, per activation: phi, phi', the maximum of phi' (marker with its value),
     the saturation bounds (vertical dashed lines on the right panel, if any).
     """
-    names = [names] if isinstance(names, str) else list(names)
-    for name in names:
-        get_spec(name)
-    lo, hi = (float(v) for v in z_range)
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ValueError(f"z_range must be two finite numbers with lo < hi, got {z_range}")
-    z = np.linspace(lo, hi, n)
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=("activation phi(z)", "derivative phi'(z)"))
-    for name in names:
+    lo, hi = check_z_range(z_range)
+
+    def extras(name, z, phi, dz):  # the maximum of phi' and the saturation bounds, right panel
         spec, color = ACTIVATIONS[name], activation_color(name)
-        dz = derivative(name)(z)
         i = int(np.argmax(dz))
-        fig.add_trace(go.Scatter(x=z, y=activation_fn(name)(z), name=spec.label,
-                                 legendgroup=name, line=dict(color=color)), row=1, col=1)
-        fig.add_trace(go.Scatter(x=z, y=dz, name=f"{spec.label}'", legendgroup=name,
-                                 line=dict(color=color, width=3)), row=1, col=2)
-        fig.add_trace(go.Scatter(x=[z[i]], y=[dz[i]], mode="markers+text",
-                                 text=[f"max {dz[i]:.4g} at z = {z[i]:.3g}"],
-                                 textposition="middle right", legendgroup=name,
-                                 name=f"{spec.label}': maximum",
-                                 marker=dict(size=10, color=color, symbol="diamond")),
-                      row=1, col=2)
+        out = [(go.Scatter(x=[z[i]], y=[dz[i]], mode="markers+text",
+                           text=[f"max {dz[i]:.4g} at z = {z[i]:.3g}"],
+                           textposition="middle right", legendgroup=name,
+                           name=f"{spec.label}': maximum",
+                           marker=dict(size=10, color=color, symbol="diamond")), 2)]
         bounds = spec.saturation_bounds
         if bounds is not None:
             xs, ys = [], []
@@ -59,15 +47,15 @@ def activation_derivatives_figure(names=("sigmoid", "tanh"), z_range=(-6.0, 6.0)
                 if np.isfinite(b):
                     xs += [b, b, None]
                     ys += [0.0, spec.max_derivative, None]
-            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", legendgroup=name,
-                                     name=f"{spec.label}: saturation starts (|phi'| < 10% of max)",
-                                     line=dict(color=color, dash=THEORY_DASH, width=1)),
-                          row=1, col=2)
-    base_layout(fig, "Activation functions and their derivatives", "pre-activation z",
-                "phi(z)", height=420)
-    fig.update_xaxes(title_text="pre-activation z")
-    fig.update_yaxes(title_text="phi'(z)", row=1, col=2)
-    return fig
+            out.append((go.Scatter(x=xs, y=ys, mode="lines", legendgroup=name,
+                                   name=f"{spec.label}: saturation starts (|phi'| < 10% of max)",
+                                   line=dict(color=color, dash=THEORY_DASH, width=1)), 2))
+        return out
+
+    return phi_dphi_figure(names, np.linspace(lo, hi, n),
+                           title="Activation functions and their derivatives", height=420,
+                           panel_titles=("activation phi(z)", "derivative phi'(z)"),
+                           dphi_line=dict(width=3), extras=extras)
 
 
 def saturated_fraction_figure(curve: dict, title: str | None = None) -> go.Figure:

@@ -121,29 +121,6 @@ def batch_noise_figure(noise, title: str = "BatchNorm output of one example vs b
     return fig
 
 
-def gradient_growth_figure(series: dict, theory=None, theory_name: str = "theory",
-                           title: str = "Weight-gradient norm per layer at initialization"):
-    """Per-layer gradient norms (log scale), one line per labelled series, plus an optional
-    dashed theory curve; zeros/NaN/inf are drawn with their own markers."""
-    traces, notes = [], []
-    for i, key in enumerate(series):
-        traces += log_traces(_label(key), _color(key, i), flag_legend=False)
-    traces += log_traces(theory_name, ROLE_COLORS["theory"], dash=THEORY_DASH, flag_legend=False)
-    fig = go.Figure(traces)
-    for i, (key, values) in enumerate(series.items()):
-        note = set_log_traces(fig.data[3 * i:3 * i + 3], values)
-        if note:
-            notes.append(f"{_label(key)}: {note}")
-    if theory is None:
-        fig.data[-3].visible = False
-    else:
-        set_log_traces(fig.data[-3:], theory)
-    base_layout(fig, title_with_notes(title, notes),
-                LAYER_AXIS, "||dL/dW|| (log scale)")
-    fig.update_yaxes(type="log", exponentformat="power")
-    return fig
-
-
 NORM_EXPLORER_TITLES = ("Weight-gradient norm ||dL/dW|| (log scale)",
                         "Saturated units (%) and activation std")
 

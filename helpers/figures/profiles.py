@@ -29,11 +29,18 @@ def _layers(n: int) -> np.ndarray:
     return np.arange(1, n + 1)
 
 
-def log_series(values) -> dict:
-    """Trace data for a log-axis series: the line, its zero/NaN points and its overflows."""
-    v = np.asarray(values, dtype=np.float64)
-    y, ok, zero, huge, floor, ceiling = log_safe(v)
-    x = _layers(len(v))
+def log_series(values, x=None, share=()) -> dict:
+    """Trace data for a log-axis series: the line, its zero/NaN points and its overflows.
+
+    ``x`` defaults to the layers ``1 .. len(values)``. ``share``: other series drawn on the
+    same axis; the floor (where zeros go) and the ceiling (where overflows go) are then
+    computed over all of them, so every series flags its points at the same height.
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    others = [np.asarray(s, dtype=np.float64).ravel() for s in share]
+    y, ok, zero, huge, floor, ceiling = log_safe(np.concatenate([v, *others]))
+    y, ok, zero, huge = y[:v.size], ok[:v.size], zero[:v.size], huge[:v.size]
+    x = _layers(len(v)) if x is None else np.asarray(x)
     line = np.where(ok | huge, y, np.nan)  # a gap where a value cannot be drawn on a log axis
     return {
         "x": x, "y": line, "zero_x": x[zero], "zero_y": y[zero], "huge_x": x[huge],
@@ -42,15 +49,16 @@ def log_series(values) -> dict:
 
 
 def log_traces(name: str, color: str, dash=None, group=None, showlegend: bool = True,
-               flag_legend: bool = True) -> list[go.Scatter]:
+               flag_legend: bool = True, mode: str = "lines+markers") -> list[go.Scatter]:
     """Three empty traces for one log-axis series: the line, its zero/NaN markers, its overflows.
 
     Fill them with ``set_log_traces``. ``group`` ties them to a legend group (default: the
-    name); ``flag_legend=False`` keeps the marker traces out of the legend.
+    name); ``flag_legend=False`` keeps the marker traces out of the legend; ``mode`` is the
+    line's (``"lines"`` draws no markers on it).
     """
     kw = dict(legendgroup=group or name)
     return [
-        go.Scatter(x=[], y=[], mode="lines+markers", name=name, line=dict(color=color, dash=dash),
+        go.Scatter(x=[], y=[], mode=mode, name=name, line=dict(color=color, dash=dash),
                    marker=dict(size=5), showlegend=showlegend, **kw),
         go.Scatter(x=[], y=[], mode="markers", name=f"{name}: exactly 0 / NaN",
                    marker=dict(symbol="x", size=9, color=ROLE_COLORS["warning"]),
@@ -61,12 +69,13 @@ def log_traces(name: str, color: str, dash=None, group=None, showlegend: bool = 
     ]
 
 
-def set_log_traces(traces, values) -> str:
+def set_log_traces(traces, values, x=None, share=()) -> str:
     """Write ``values`` into a (line, zeros, overflows) triple from ``log_traces``.
 
-    Returns the sentence naming flagged points ("" if none).
+    ``x`` and ``share`` as in ``log_series``. Returns the sentence naming flagged points
+    ("" if none).
     """
-    s = log_series(values)
+    s = log_series(values, x, share)
     line, zero, huge = traces
     line.x, line.y = s["x"], s["y"]
     zero.x, zero.y = s["zero_x"], s["zero_y"]

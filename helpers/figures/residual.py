@@ -22,6 +22,7 @@ from helpers.figures.style import (
     set_title_notes,
     title_with_notes,
 )
+from helpers.validation import check_choice
 
 QUANTITIES = {
     "grad_norm": ("||dL/dx_l|| (log scale)", "hidden block l (1 = first)"),
@@ -52,8 +53,7 @@ def profiles_figure(panels: dict, quantity: str = "grad_norm",
     ``"weight_grad_norm"``. A series name keeps its colour in every panel (``KIND_COLORS``
     for "plain", "residual", "residual + pre-LN", "residual + post-LN").
     """
-    if quantity not in QUANTITIES:
-        raise ValueError(f"unknown quantity {quantity!r}; valid choices: {', '.join(QUANTITIES)}")
+    check_choice("quantity", quantity, QUANTITIES)
     if not panels or not all(panels.values()):
         raise ValueError("panels must map at least one title to a non-empty {name: profile}")
     y_title, x_title = QUANTITIES[quantity]

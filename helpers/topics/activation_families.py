@@ -28,6 +28,7 @@ from torch import nn
 from helpers.activation_modules import activation_name, dead_unit_mask
 from helpers.activations import ACTIVATIONS, get_spec
 from helpers.capture import check_data, compute_loss, gradient_profile
+from helpers.growth import geometric_mean
 from helpers.models import MLPConfig, build_mlp, trace_layers
 from helpers.theory import expected_squared_derivative, monte_carlo_squared_derivative
 from helpers.validation import check_float
@@ -134,20 +135,14 @@ class GradientFactors:
     measured: np.ndarray  # (layers - 1,) ||g_{l-1}||^2 / ||g_l||^2 for l = 2..layers (autograd)
     predicted: np.ndarray  # (layers - 1,) sigma_w2_l * E[phi'(z)^2], z ~ N(0, q_l)
 
-    @staticmethod
-    def _geo(v) -> float:
-        v = np.asarray(v, dtype=np.float64)
-        v = v[np.isfinite(v) & (v > 0)]
-        return float(np.exp(np.log(v).mean())) if v.size else float("nan")
-
     @property
     def measured_mean(self) -> float:
         """Geometric mean of the measured factors (the typical per-layer factor)."""
-        return self._geo(self.measured)
+        return geometric_mean(self.measured)
 
     @property
     def predicted_mean(self) -> float:
-        return self._geo(self.predicted)
+        return geometric_mean(self.predicted)
 
     def __repr__(self) -> str:
         return (f"GradientFactors({self.activation}: per-layer factor measured "

@@ -11,7 +11,9 @@ from the top down, ``d a_L / d a_{k-1} = (d a_L / d a_k) * w_k phi'(z_k)``, reus
 
     |d a_L / d a_k| <= prod_{j=k+1..L} |w_j| * max phi'.
 
-Matrix case (``jacobian_norms``): a network ``h_k = phi(W_k h_{k-1} + b_k)`` of equal width.
+Matrix case (``jacobian_norms``): a network ``h_k = phi(W_k h_{k-1} + b_k)`` of equal width,
+drawn and differentiated by ``helpers.jacobians`` (the course's one convention for random
+networks).
 The Jacobian of layer k is ``diag(phi'(z_k)) W_k``; a gradient travels backwards through
 its transpose ``W_k^T diag(phi'(z_k))``. The per-layer factor is therefore the weight
 matrix *and* the derivative, not ``phi'`` alone.
@@ -28,7 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers.activations import activation_fn, derivative, get_spec
-from helpers.validation import check_int
+from helpers.jacobians import jacobian_layers, random_network
+from helpers.validation import check_float, check_int
 
 MAX_DEPTH = 1000
 MAX_WIDTH = 1024
@@ -167,40 +170,20 @@ class JacobianNorms:
                 f"depth={self.depth}, ||J||_2 at full depth={self.spectral[-1]:.3g})")
 
 
-def random_layers(depth: int, width: int, sigma_w: float, sigma_b: float = 0.0,
-                  seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weights ``(depth, width, width)``, biases ``(depth, width)`` and an input ``(width,)``.
-
-    ``W_ij ~ N(0, sigma_w^2 / width)``, ``b_i ~ N(0, sigma_b^2)``, ``x ~ N(0, 1)``; one seed
-    gives the same draws for every ``sigma_w`` (they are scaled copies), so compared
-    weight scales differ in nothing else.
-    """
-    depth = check_int("depth", depth, 1, MAX_DEPTH)
-    width = check_int("width", width, 1, MAX_WIDTH)
-    for name, v in (("sigma_w", sigma_w), ("sigma_b", sigma_b)):
-        if not np.isfinite(v) or v < 0:
-            raise ValueError(f"{name} must be finite and >= 0, got {v}")
-    rng = np.random.default_rng(seed)
-    W = rng.standard_normal((depth, width, width)) * (sigma_w / np.sqrt(width))
-    b = rng.standard_normal((depth, width)) * sigma_b
-    x = rng.standard_normal(width)
-    return W, b, x
-
-
 def jacobian_norms(depth: int, width: int = 64, activation: str = "sigmoid",
                    sigma_w: float = 1.0, sigma_b: float = 0.0, seed: int = 0) -> JacobianNorms:
-    """Forward through one random network, accumulating ``J_L`` layer by layer."""
-    W, b, x = random_layers(depth, width, sigma_w, sigma_b, seed)
-    phi, dphi = activation_fn(activation), derivative(activation)
-    J = np.eye(width)
-    h = x
-    out = {k: np.empty(depth) for k in ("spectral", "rms", "factor", "wnorm", "mean_d")}
+    """Forward through one ``helpers.jacobians.random_network``, ``J_L`` layer by layer.
+
+    ``sigma_w``, ``sigma_b`` are the weight and bias *standard deviations* the lesson's
+    sliders show (the network's variances are their squares); ``x ~ N(0, 1)`` is the input.
+    """
+    sigma_w = check_float("sigma_w", sigma_w, 0.0)
+    sigma_b = check_float("sigma_b", sigma_b, 0.0)
+    width = check_int("width", width, 1, MAX_WIDTH)
+    W, b, x = random_network(depth, width, sigma_w**2, sigma_b**2, seed=seed)
+    out = {k: np.empty(len(W)) for k in ("spectral", "rms", "factor", "wnorm", "mean_d")}
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        for k in range(depth):
-            z = W[k] @ h + b[k]  # (width,)
-            d = dphi(z)  # (width,) the diagonal of D_k
-            h = phi(z)
-            J = d[:, None] * (W[k] @ J)  # (width, width): D_k W_k J_{k-1}
+        for k, (d, J) in enumerate(jacobian_layers(activation, W, b, x)):
             finite = np.all(np.isfinite(J))
             out["spectral"][k] = np.linalg.norm(J, 2) if finite else np.inf
             out["rms"][k] = np.linalg.norm(J) / np.sqrt(width) if finite else np.inf
@@ -217,7 +200,7 @@ def autograd_input_jacobian(depth: int, width: int = 64, activation: str = "sigm
     """``d h_L / d h_0`` of the same network as ``jacobian_norms``, by PyTorch autograd."""
     import torch
 
-    W, b, x = random_layers(depth, width, sigma_w, sigma_b, seed)
+    W, b, x = random_network(depth, width, sigma_w**2, sigma_b**2, seed=seed)
     Wt, bt = torch.from_numpy(W), torch.from_numpy(b)
     phi = get_spec(activation).module()
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from helpers.activations import ACTIVATIONS
 from helpers.capture import GradientProfile, gradient_profile
 from helpers.data import lesson_data
-from helpers.models import MLPConfig, ModelCache, build_mlp
+from helpers.model_cache import ModelCache
+from helpers.models import MLPConfig, build_mlp
 
 EXPLORER_INITS = ("default", "xavier", "he", "orthogonal", "normal")  # the explorer's choices
 

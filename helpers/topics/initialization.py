@@ -23,11 +23,13 @@ import torch
 from torch import nn
 
 from helpers.activations import activation_fn, get_spec
-from helpers.models import DTYPES, MLPConfig, ModelCache, trace_layers
-from helpers.theory import chi1, chi1_grid, critical_line, length_map, q_star
+from helpers.growth import growth_per_layer
+from helpers.jacobians import input_output_jacobian, random_network
+from helpers.model_cache import ModelCache
+from helpers.models import DTYPES, MLPConfig, trace_layers
+from helpers.theory import chi1, chi1_grid, critical_line, q_star
 from helpers.validation import check_float, check_int
 
-JACOBIAN_INITS = ("gaussian", "orthogonal")
 PHASE_ACTIVATIONS = ("tanh", "relu", "leaky_relu", "elu")  # GELU, SiLU: grids cost 10x more
 SIGMA_W2_RANGE = (0.1, 4.0)  # the phase diagram's axes
 SIGMA_B2_RANGE = (0.0, 0.3)
@@ -188,21 +190,6 @@ def classify_chi1(c: float, tol: float = 1e-3) -> str:
     return "ordered" if c < 1.0 else "chaotic"
 
 
-def growth_factor(grad_sq_norm, skip: int = 5) -> float:
-    """Geometric mean of ``g_l / g_{l+1}`` over the middle layers (``skip`` left out each end).
-
-    Over layers ``a = skip .. b = depth - 1 - skip`` (0-based) the consecutive ratios
-    telescope, so this equals ``(g_a / g_b) ** (1 / (b - a))``.
-    """
-    g = np.asarray(grad_sq_norm, dtype=np.float64)
-    ratios = g[:-1] / g[1:]
-    if skip < 0 or len(ratios) - 2 * skip < 1:
-        raise ValueError(f"skip must be between 0 and {(len(ratios) - 1) // 2} for "
-                         f"{len(g)} layers, got {skip}")
-    middle = ratios[skip:len(ratios) - skip]
-    return float(np.exp(np.mean(np.log(middle))))
-
-
 def measure_gradient_growth(activation: str, sigma_w2: float, sigma_b2: float = 0.0,
                             depth: int = 30, width: int = 512, seed: int = 0, *,
                             batch: int = 32, skip: int = 5) -> GradientGrowth:
@@ -230,89 +217,29 @@ def measure_gradient_growth(activation: str, sigma_w2: float, sigma_b2: float = 
         width=width, seed=seed, q_star=float(q_star(activation, sigma_w2, sigma_b2)),
         q_input=q_in, chi1=float(chi1(activation, sigma_w2, sigma_b2)), grad_sq_norm=g,
         preact_var=prof.preact_second_moment, ratios=ratios, skip=skip,
-        growth=growth_factor(g, skip),
+        growth=growth_per_layer(g, estimator="ratios", skip=skip),
     )
-
-
-def length_map_iterates(activation: str, sigma_w2: float, sigma_b2: float, q0s,
-                        steps: int = 20) -> np.ndarray:
-    """``q_l`` for ``l = 0..steps`` from each starting ``q_0`` in ``q0s``: (len(q0s), steps + 1)."""
-    steps = check_int("steps", steps, 0, 100_000)
-    q = np.asarray(q0s, dtype=np.float64).ravel()
-    out = [q]
-    for _ in range(steps):
-        q = np.asarray(length_map(activation, q, sigma_w2, sigma_b2), dtype=np.float64)
-        out.append(q)
-    return np.stack(out, axis=1)
-
-
-def _orthogonal(n: int, gen: torch.Generator) -> torch.Tensor:
-    """A Haar-random n x n orthogonal matrix (QR of a Gaussian matrix, signs fixed)."""
-    a = torch.randn(n, n, generator=gen, dtype=torch.float64)
-    q, r = torch.linalg.qr(a)
-    return q * torch.sign(torch.diagonal(r))[None, :]
-
-
-def random_network(sigma_w2: float, sigma_b2: float, *, init: str, depth: int, width: int,
-                   seed: int = 0) -> tuple[list, list]:
-    """Square layers ``(W_l, b_l)``, ``l = 1..depth``, as float64 tensors.
-
-    ``init="gaussian"``: ``W ~ N(0, sigma_w2 / width)``; ``init="orthogonal"``:
-    ``W = sqrt(sigma_w2) * O``, ``O`` Haar-random orthogonal; ``b ~ N(0, sigma_b2)``.
-    """
-    if init not in JACOBIAN_INITS:
-        raise ValueError(f"unknown init {init!r}; valid choices: {', '.join(JACOBIAN_INITS)}")
-    depth = check_int("depth", depth, 1, 1000)
-    width = check_int("width", width, 2, 4096)
-    gen = torch.Generator().manual_seed(seed)
-    ws, bs = [], []
-    for _ in range(depth):
-        if init == "gaussian":
-            w = torch.randn(width, width, generator=gen, dtype=torch.float64)
-            w *= math.sqrt(sigma_w2 / width)
-        else:
-            w = math.sqrt(sigma_w2) * _orthogonal(width, gen)
-        ws.append(w)
-        bs.append(torch.randn(width, generator=gen, dtype=torch.float64) * math.sqrt(sigma_b2))
-    return ws, bs
-
-
-def input_output_jacobian(activation: str, weights, biases, h0: torch.Tensor) -> torch.Tensor:
-    """``d h_L / d h_0`` for ``h_l = W_l phi(h_{l-1}) + b_l``: the product ``prod_l W_l D_l``.
-
-    ``D_l = diag(phi'(h_{l-1}))``; accumulated layer by layer, (width, width).
-    """
-    act = get_spec(activation).module()
-    h = h0.detach()
-    jac = torch.eye(h.shape[0], dtype=h.dtype)
-    for w, b in zip(weights, biases, strict=True):
-        x = h.detach().requires_grad_(True)
-        with torch.enable_grad():
-            a = act(x)
-            (d,) = torch.autograd.grad(a.sum(), x)  # phi'(h), elementwise
-        jac = w @ (d[:, None] * jac)  # (width, width)
-        h = (w @ a + b).detach()
-    return jac
 
 
 def jacobian_singular_values(activation: str, sigma_w2: float, sigma_b2: float = 0.0, *,
                              init: str = "gaussian", depth: int = 30, width: int = 256,
                              seed: int = 0) -> np.ndarray:
-    """Singular values of the input-output Jacobian ``d h_depth / d h_0`` at one input.
+    """Singular values of the input-output Jacobian ``d a_depth / d a_0`` at one input.
 
-    ``h_0 ~ N(0, q)`` with ``q = input_variance(...)`` (``q*`` where finite and > 0), so every
-    layer sits at the fixed point; weights from ``random_network``. Gaussian and orthogonal
-    weights have the same ``E[||W x||^2]``, hence the same expected mean squared singular
-    value ``chi_1^depth`` (for Gaussian weights one draw scatters widely around it: a few
-    large singular values dominate); they differ in the spread. Returns (width,) values.
+    The network is ``helpers.jacobians.random_network`` (``init`` "gaussian" or
+    "orthogonal"); its input ``a_0 = phi(sqrt(q) x)``, ``x ~ N(0, 1)``, with
+    ``q = input_variance(...)`` (``q*`` where finite and > 0), so every layer's
+    pre-activations sit at the fixed point. Gaussian and orthogonal weights have the same
+    ``E[||W x||^2]``, hence the same expected mean squared singular value ``chi_1^depth``
+    (for Gaussian weights one draw scatters widely around it: a few large singular values
+    dominate); they differ in the spread. Returns (width,) values.
     """
     get_spec(activation)
-    ws, bs = random_network(sigma_w2, sigma_b2, init=init, depth=depth, width=width, seed=seed)
+    W, b, x = random_network(depth, width, sigma_w2, sigma_b2, init=init, seed=seed)
     q = input_variance(activation, sigma_w2, sigma_b2)
-    gen = torch.Generator().manual_seed(seed + 1)
-    h0 = torch.randn(width, generator=gen, dtype=torch.float64) * math.sqrt(q)  # (width,)
-    jac = input_output_jacobian(activation, ws, bs, h0)
-    return np.linalg.svd(jac.numpy(), compute_uv=False)
+    a0 = activation_fn(activation)(math.sqrt(q) * x)  # (width,)
+    jac = input_output_jacobian(activation, W, b, a0)
+    return np.linalg.svd(jac, compute_uv=False)
 
 
 def phase_grid(activation: str, n_w: int = 32, n_b: int = 13) -> dict:

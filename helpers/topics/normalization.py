@@ -23,6 +23,7 @@ from torch import nn
 from helpers.capture import GradientProfile, gradient_profile
 from helpers.data import lesson_data
 from helpers.models import MLPConfig, build_mlp, preserved_buffers
+from helpers.validation import check_float
 
 EPS = 1e-5  # PyTorch's default epsilon for BatchNorm1d and LayerNorm
 MOMENTUM = 0.1  # PyTorch's default momentum for the running statistics
@@ -49,8 +50,7 @@ def batch_norm_train(x, gamma, beta, eps: float = EPS) -> np.ndarray:
 def update_running_stats(running_mean, running_var, x, momentum: float = MOMENTUM):
     """New ``(running_mean, running_var)`` after one train-mode batch (unbiased variance)."""
     x = _as_2d(x)
-    if not 0 <= momentum <= 1:
-        raise ValueError(f"momentum must be between 0 and 1, got {momentum}")
+    momentum = check_float("momentum", momentum, 0.0, 1.0)
     new_mean = (1 - momentum) * np.asarray(running_mean) + momentum * x.mean(axis=0)
     new_var = (1 - momentum) * np.asarray(running_var) + momentum * x.var(axis=0, ddof=1)
     return new_mean, new_var
@@ -186,17 +186,6 @@ def norm_profiles(norms=(None, "batch", "layer"), *, depth: int = 20, width: int
         model = build_mlp(config).train()
         out[norm] = gradient_profile(model, X, y)
     return out
-
-
-def growth_per_layer(grad_norms) -> float:
-    """Geometric-mean factor by which the gradient norm grows per layer toward the input,
-    fitted (least squares on log) over the hidden layers 2..depth."""
-    g = np.asarray(grad_norms, dtype=np.float64)[1:-1]  # skip the 2-input first layer and output
-    if len(g) < 2 or not np.all(np.isfinite(g) & (g > 0)):
-        return math.nan
-    layers = np.arange(len(g))
-    slope = np.polyfit(layers, np.log(g), 1)[0]
-    return float(np.exp(-slope))
 
 
 def relu_batchnorm_growth() -> float:

@@ -9,7 +9,8 @@ import ipywidgets as widgets
 from helpers.capture import gradient_profile
 from helpers.data import lesson_data
 from helpers.figures.gradient_flow import explorer_figure, update_explorer_figure
-from helpers.models import MLPConfig, ModelCache
+from helpers.model_cache import ModelCache
+from helpers.models import MLPConfig
 from helpers.topics.gradient_flow import EXPLORER_INITS, config_title
 from helpers.validation import check_choice, check_float, check_int
 from helpers.widgets.base import LiveFigure, activation_dropdown

@@ -10,7 +10,8 @@ from helpers.figures.normalization import (
     norm_label,
     update_norm_explorer_figure,
 )
-from helpers.topics.normalization import growth_per_layer, norm_explorer_profile
+from helpers.growth import growth_per_layer
+from helpers.topics.normalization import norm_explorer_profile
 from helpers.validation import check_choice, check_int, check_seed
 from helpers.widgets.base import LiveFigure, activation_dropdown
 from helpers.widgets.gradient_flow import ratio_sentence
@@ -57,7 +58,7 @@ class NormalizationExplorer(LiveFigure):
         title = (f"{ACTIVATIONS[v['activation']].label}, depth {v['depth']}, width {self.width}, "
                  f"{norm_label(v['norm'])}, batch {v['batch']}, float64, at initialization")
         update_norm_explorer_figure(self.figure, p, title=title)
-        growth = growth_per_layer(p.weight_grad_norm)
+        growth = growth_per_layer(p.weight_grad_norm, estimator="log_fit", skip=1)
         return (f"{ratio_sentence(p.weight_grad_norm)}; fitted growth per layer toward the "
                 f"input: <b>{growth:.3f}</b>; mean saturation "
                 f"{100 * p.saturation[:-1].mean():.1f}%")
