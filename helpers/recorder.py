@@ -18,6 +18,10 @@ call in a pass is measured. The input of an in-place activation (``inplace=True`
 copied before it is overwritten; a recorded tensor changed in place later (``h += x``)
 is refused with an error naming the module, since its statistics would be wrong.
 
+Every activation module's first call is also kept on its own (``unit_*`` fields), named
+by its qualified name, whether or not it follows a layer with weights (e.g. the
+activation of a pre-norm block, or GPT-2's GELU modules).
+
 The course's own networks (``helpers.models.MLP`` as ``build_mlp`` makes them) record these
 tensors as they run; any other model gets forward hooks for the duration of one call,
 always removed. Gradients come from ``torch.autograd.grad``, so ``.grad`` fields are never
@@ -26,7 +30,7 @@ touched, and buffers (BatchNorm's running statistics) are restored afterwards.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -61,6 +65,12 @@ class CapturedPass:
     output_grads: list  # dLoss/d(activation output) per entry (None: not measured)
     loss: torch.Tensor
     dtype: torch.dtype
+    # each activation module's first call, in call order
+    unit_names: tuple[str, ...] = ()  # its qualified name
+    unit_activations: tuple[str, ...] = ()  # its registry name ("relu", "gelu", ...)
+    unit_inputs: list = field(default_factory=list)  # its input (the pre-activation)
+    unit_outputs: list = field(default_factory=list)  # its output
+    unit_output_grads: list = field(default_factory=list)  # dLoss/d output (None: no grad)
 
 
 def _act_name(module: nn.Module) -> str | None:
@@ -116,6 +126,9 @@ def capture_pass(model: nn.Module, X, y=None, loss="cross_entropy") -> CapturedP
         params = [(names[m], "weight", "", m.weight) for m in names]
         by_name = {n: m for m, n in names.items()}
         modules = own_modules
+        # the blocks record their activation calls in block order, once per forward
+        own_acts = [(f"blocks.{i}.act", b.act) for i, b in enumerate(model.blocks)
+                    if activation_name(b.act) is not None]
     else:  # walk the module tree once: it is slow on deep nets
         names = {m: n for n, m in model.named_modules()}
         by_name = {n: m for m, n in names.items()}
@@ -146,7 +159,7 @@ def capture_pass(model: nn.Module, X, y=None, loss="cross_entropy") -> CapturedP
                 def on_act(module, inputs, out):
                     z = copies.pop(id(module), None)
                     z = keep(inputs[0]) if z is None else z
-                    events.append(("act", _act_name(module), z, keep(out)))
+                    events.append(("act", _act_name(module), z, keep(out), module))
 
                 for m in modules:
                     if m in layer_modules:
@@ -164,12 +177,14 @@ def capture_pass(model: nn.Module, X, y=None, loss="cross_entropy") -> CapturedP
                     f"shape {tuple(loss_value.shape)}; reduce it to a scalar")
 
             records = _pair(events)
-            for rec in records.values():
-                for t in (rec["z"], rec["a"]):
+            units = _units(events, own_acts if own else None, names)
+            for module, z, a in [(r["module"], r["z"], r["a"]) for r in records.values()] + [
+                    (u[4], u[2], u[3]) for u in units]:
+                for t in (z, a):
                     if t is not None and id(t) in versions and t._version != versions[id(t)][1]:
                         raise ValueError(
-                            f"a tensor recorded at module {names[rec['module']]!r} "
-                            f"({type(rec['module']).__name__}) was changed in place after it was "
+                            f"a tensor recorded at module {names[module]!r} "
+                            f"({type(module).__name__}) was changed in place after it was "
                             "computed (e.g. `h += x` or an in-place activation further on), so "
                             "its statistics and gradient cannot be measured; write `h = h + x` "
                             "or use inplace=False there")
@@ -186,8 +201,8 @@ def capture_pass(model: nn.Module, X, y=None, loss="cross_entropy") -> CapturedP
                 entries.append((len(order) if pos is None else pos, k, module, mod, pname, kind, p))
             entries.sort(key=lambda e: e[:2])
             trainable = [e[6] for e in entries if e[6].requires_grad]
-            acts = list({id(r["a"]): r["a"] for r in records.values()
-                         if r["a"] is not None and r["a"].requires_grad}.values())
+            acts = list({id(a): a for a in [r["a"] for r in records.values()]
+                         + [u[3] for u in units] if a is not None and a.requires_grad}.values())
             if not loss_value.requires_grad:
                 raise ValueError("the loss does not depend on any parameter that requires a "
                                  "gradient: every weight taking part is frozen; unfreeze the "
@@ -219,7 +234,32 @@ def capture_pass(model: nn.Module, X, y=None, loss="cross_entropy") -> CapturedP
         output_grads=[None if a is None else agrad.get(id(a)) if agrad.get(id(a)) is not None
                       else torch.zeros_like(a) for a in outs],
         loss=loss_value.detach(), dtype=first.dtype if first is not None else loss_value.dtype,
+        unit_names=tuple(u[0] for u in units), unit_activations=tuple(u[1] for u in units),
+        unit_inputs=[u[2].detach() for u in units], unit_outputs=[u[3].detach() for u in units],
+        unit_output_grads=[None if not u[3].requires_grad else agrad[id(u[3])]
+                           if agrad[id(u[3])] is not None else torch.zeros_like(u[3])
+                           for u in units],
     )
+
+
+def _units(events: list, own_acts, names: dict) -> list:
+    """(qualified name, activation, input, output, module) of each activation module's
+    first call; ``own_acts``: the (name, module) of a built MLP's activation calls, in order
+    (its events do not carry the module)."""
+    units, seen, k = [], set(), 0
+    for ev in events:
+        if ev[0] != "act":
+            continue
+        if own_acts is not None:
+            name, module = own_acts[k]
+            k += 1
+        else:
+            module = ev[4]
+            name = names[module]
+        if module not in seen and isinstance(ev[3], torch.Tensor):
+            seen.add(module)
+            units.append((name, ev[1], ev[2], ev[3], module))
+    return units
 
 
 def _pair(events: list) -> dict:

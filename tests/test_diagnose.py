@@ -379,7 +379,7 @@ def test_tuple_output_needs_a_loss_and_frozen_model_refused(data):
         def forward(self, x):
             return self.lin(x), x
 
-    with pytest.raises(TypeError, match="loss=callable"):
+    with pytest.raises(TypeError, match="pass loss as a callable"):
         diagnose(Pair(), *data)
     frozen = nn.Linear(10, 4).requires_grad_(False)
     with pytest.raises(ValueError, match="no trainable parameter"):
