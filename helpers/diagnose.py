@@ -136,9 +136,10 @@ def diagnose(model: nn.Module, inputs, targets=None, loss="cross_entropy", *, st
                                          optimizer, seed)
         after = _measure(trained, inputs, targets, loss, seed)
         losses.append(after["loss"])
-        have = {f.name for f in found}
-        found += [f for f in F.evaluate(after, under * np.nan, f"after {steps} training steps",
-                                       ratios, np.array(losses)) if f.name not in have]
+        for f in F.evaluate(after, under * np.nan, f"after {steps} training steps", ratios,
+                            np.array(losses)):
+            if f.name not in {g.name for g in found}:  # each name once, the first measured
+                found.append(f)
     else:
         notes.append("update:data ratios and the loss trend (steps=0; pass steps=20)")
     notes += before["notes"]
