@@ -16,11 +16,9 @@ it, or the module's output itself ("linear"); a tuple output counts by its first
 ``nn.MultiheadAttention``, whose weight its parent uses directly). Only a module's first
 call in a pass is measured. The input of an in-place activation (``inplace=True``) is
 copied before it is overwritten; a recorded tensor changed in place later (``h += x``)
-is refused with an error naming the module, since its statistics would be wrong.
-
-Every activation module's first call is also kept on its own (``unit_*`` fields), named
-by its qualified name, whether or not it follows a layer with weights (e.g. the
-activation of a pre-norm block, or GPT-2's GELU modules).
+is refused with an error naming the module, since its statistics would be wrong. Each
+activation module's first call is also kept on its own (``unit_*`` fields, by qualified
+name), whether or not it follows a layer (a pre-norm block's activation, GPT-2's GELU).
 
 The course's own networks (``helpers.models.MLP`` as ``build_mlp`` makes them) record these
 tensors as they run; any other model gets forward hooks for the duration of one call,
@@ -116,7 +114,7 @@ def capture_pass(model: nn.Module, X, y=None, loss="cross_entropy") -> CapturedP
     if y is None and not callable(loss):
         raise ValueError("y is None: give targets y, or loss as a callable of the output alone")
 
-    events: list[tuple] = []  # ("linear", module, out) / ("act", name, z, a), in call order
+    events: list[tuple] = []  # ("linear", module, out) / ("act", name, z, a, module)
     versions: dict[int, tuple] = {}  # id -> (tensor, version when recorded)
     own_modules = _built_mlp_modules(model)
     own = own_modules is not None
@@ -126,9 +124,9 @@ def capture_pass(model: nn.Module, X, y=None, loss="cross_entropy") -> CapturedP
         params = [(names[m], "weight", "", m.weight) for m in names]
         by_name = {n: m for m, n in names.items()}
         modules = own_modules
-        # the blocks record their activation calls in block order, once per forward
-        own_acts = [(f"blocks.{i}.act", b.act) for i, b in enumerate(model.blocks)
-                    if activation_name(b.act) is not None]
+        # the blocks record their activations' calls in block order, without the module
+        acts = iter([b.act for b in model.blocks if activation_name(b.act) is not None])
+        names.update({b.act: f"blocks.{i}.act" for i, b in enumerate(model.blocks)})
     else:  # walk the module tree once: it is slow on deep nets
         names = {m: n for n, m in model.named_modules()}
         by_name = {n: m for m, n in names.items()}
@@ -176,8 +174,10 @@ def capture_pass(model: nn.Module, X, y=None, loss="cross_entropy") -> CapturedP
                     "grad can be implicitly created only for scalar outputs: the loss has "
                     f"shape {tuple(loss_value.shape)}; reduce it to a scalar")
 
+            if own:
+                events = [(*ev, next(acts)) if ev[0] == "act" else ev for ev in events]
             records = _pair(events)
-            units = _units(events, own_acts if own else None, names)
+            units = _units(events, names)
             for module, z, a in [(r["module"], r["z"], r["a"]) for r in records.values()] + [
                     (u[4], u[2], u[3]) for u in units]:
                 for t in (z, a):
@@ -236,29 +236,18 @@ def capture_pass(model: nn.Module, X, y=None, loss="cross_entropy") -> CapturedP
         loss=loss_value.detach(), dtype=first.dtype if first is not None else loss_value.dtype,
         unit_names=tuple(u[0] for u in units), unit_activations=tuple(u[1] for u in units),
         unit_inputs=[u[2].detach() for u in units], unit_outputs=[u[3].detach() for u in units],
-        unit_output_grads=[None if not u[3].requires_grad else agrad[id(u[3])]
-                           if agrad[id(u[3])] is not None else torch.zeros_like(u[3])
-                           for u in units],
+        unit_output_grads=[None if not a.requires_grad else agrad[id(a)] if agrad[id(a)]
+                           is not None else torch.zeros_like(a) for a in (u[3] for u in units)],
     )
 
 
-def _units(events: list, own_acts, names: dict) -> list:
-    """(qualified name, activation, input, output, module) of each activation module's
-    first call; ``own_acts``: the (name, module) of a built MLP's activation calls, in order
-    (its events do not carry the module)."""
-    units, seen, k = [], set(), 0
+def _units(events: list, names: dict) -> list:
+    """(name, activation, input, output, module) of each activation module's first call."""
+    units, seen = [], set()
     for ev in events:
-        if ev[0] != "act":
-            continue
-        if own_acts is not None:
-            name, module = own_acts[k]
-            k += 1
-        else:
-            module = ev[4]
-            name = names[module]
-        if module not in seen and isinstance(ev[3], torch.Tensor):
-            seen.add(module)
-            units.append((name, ev[1], ev[2], ev[3], module))
+        if ev[0] == "act" and ev[4] not in seen and isinstance(ev[3], torch.Tensor):
+            seen.add(ev[4])
+            units.append((names[ev[4]], *ev[1:]))
     return units
 
 
