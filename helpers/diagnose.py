@@ -6,10 +6,14 @@ never changed). It compares what it measured with the thresholds of ``helpers.fi
 and returns a ``Diagnosis``: its findings (each with the figure, the threshold and why,
 the layers, likely causes and fixes with the lesson for each) and the per-layer data.
 
-A *layer* here is every parameter with two or more dimensions (weight matrices and
-kernels, found by shape, so Conv, LSTM, attention and Hugging Face ``Conv1D`` weights all
-count); a *unit* is an entry of an activation module's output (``nn.ReLU``, ``nn.Tanh``,
-... any module in ``helpers.activations.MODULE_TYPES``).
+Every pass is measured by ``helpers.recorder.capture_pass`` (under diagnose's seed) and
+its norms by ``helpers.norms``, so a *layer* here is what capture records: every parameter
+with two or more dimensions that takes part in the pass (weight matrices and kernels,
+found by shape, so Conv, LSTM, attention and Hugging Face ``Conv1D`` weights all count;
+a parametrized weight by its ``original`` tensors; a frozen one without a gradient), in
+forward order. A *unit* is an entry of an activation module's output (``nn.ReLU``,
+``nn.Tanh``, ... any module in ``helpers.activations.MODULE_TYPES``, and Hugging Face's
+GELU modules), each module measured at its first call.
 """
 
 from __future__ import annotations
@@ -22,8 +26,8 @@ import torch
 from torch import nn
 
 from helpers import findings as F
-from helpers.activation_modules import dead_unit_mask
 from helpers.activations import ACTIVATIONS
+from helpers.layer_stats import saturation_and_dead
 from helpers.model_io import call_model, compute_loss, model_inputs
 from helpers.norms import norms
 from helpers.recorder import capture_pass
@@ -40,7 +44,7 @@ class Diagnosis:
 
     findings: tuple[F.Finding, ...]
     figures: dict  # headline numbers behind the verdict, by name
-    layer_names: tuple[str, ...]  # qualified parameter names, registration order
+    layer_names: tuple[str, ...]  # qualified parameter names, forward order
     layer_types: tuple[str, ...]  # class of the module owning each parameter
     grad_norm: np.ndarray  # ||dLoss/dW|| at the current weights (NaN: frozen)
     weight_norm: np.ndarray  # ||W||
@@ -93,8 +97,9 @@ def diagnose(model: nn.Module, inputs, targets=None, loss="cross_entropy", *, st
     Args:
         model: any ``nn.Module``, measured in its current train/eval mode (never changed).
         inputs: what the model takes: a tensor, a tuple (positional arguments) or a dict
-            (keyword arguments); floating tensors are cast to the model's dtype, integer
-            ones (token ids) are passed through as they are.
+            (keyword arguments), as ``capture_pass`` takes them: floating tensors are cast
+            to the model's dtype, integer ones (token ids) stay integers when the model has
+            an ``nn.Embedding``.
         targets: what the loss compares the output with (None if the loss needs none).
         loss: ``"cross_entropy"``, ``"mse"`` or a callable ``loss(output, targets)`` (or
             ``loss(output)`` when targets is None) returning a scalar; needed when the
@@ -208,12 +213,13 @@ def _measure(model, inputs, targets, loss, seed) -> dict:
 
 
 def _saturation_and_dead(act: str, z: torch.Tensor) -> tuple[float, float]:
-    """Share of ``z`` in ``act``'s saturating region; share of units dead on the batch
-    (``dead_unit_mask``; a unit is an entry past dim 0)."""
-    bounds, relu_like = ACTIVATIONS[act].saturation_bounds, ACTIVATIONS[act].relu_like
-    sat = float(((z < bounds[0]) | (z > bounds[1])).double().mean()) if bounds else 0.0
-    dead = float(dead_unit_mask(z).double().mean()) if relu_like and z.dim() >= 2 else 0.0
-    return sat, dead
+    """Share of ``z`` (batch, units...) in ``act``'s saturating region, and share of its
+    units dead on the batch, as ``gradient_profile`` measures them."""
+    if ACTIVATIONS[act].saturation_bounds is None and not ACTIVATIONS[act].relu_like:
+        return 0.0, 0.0
+    z = z.reshape(z.shape[0] if z.dim() else 1, -1)  # (batch, units)
+    sat, dead = saturation_and_dead(z.unsqueeze(0), act)
+    return float(sat[0]), float(dead[0])
 
 
 def _train(model, names, inputs, targets, loss, steps, optimizer, seed):
