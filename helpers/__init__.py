@@ -31,7 +31,8 @@ Reusable core (any lesson, any model):
     notebook            ``setup()`` for a lesson's kernel, ``md()`` for computed sentences
     recurrent           ``RecurrentConfig``, ``build_recurrent`` (RNN, LSTM, GRU),
                         ``through_time_profile`` (the gradient at every time step)
-    findings            what can go wrong with gradients: thresholds, causes, fixes, lessons
+    catalogue           what can go wrong with gradients: thresholds, causes, fixes, lessons
+    findings            measurements compared with the catalogue; lesson 10's checklist
     diagnose            ``diagnose(model, inputs, targets)``: names what is wrong, for any model
 
 Lesson layers, one file name per topic in each (see ``helpers.topics``):

@@ -6,10 +6,14 @@ never changed). It compares what it measured with the thresholds of ``helpers.fi
 and returns a ``Diagnosis``: its findings (each with the figure, the threshold and why,
 the layers, likely causes and fixes with the lesson for each) and the per-layer data.
 
-A *layer* here is every parameter with two or more dimensions (weight matrices and
-kernels, found by shape, so Conv, LSTM, attention and Hugging Face ``Conv1D`` weights all
-count); a *unit* is an entry of an activation module's output (``nn.ReLU``, ``nn.Tanh``,
-... any module in ``helpers.activations.MODULE_TYPES``).
+Every pass is measured by ``helpers.recorder.capture_pass`` (under diagnose's seed) and
+its norms by ``helpers.norms``, so a *layer* here is what capture records: every parameter
+with two or more dimensions that takes part in the pass (weight matrices and kernels,
+found by shape, so Conv, LSTM, attention and Hugging Face ``Conv1D`` weights all count;
+a parametrized weight by its ``original`` tensors; a frozen one without a gradient), in
+forward order. A *unit* is an entry of an activation module's output (``nn.ReLU``,
+``nn.Tanh``, ... any module in ``helpers.activations.MODULE_TYPES``, and Hugging Face's
+GELU modules), each module measured at its first call.
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ import torch
 from torch import nn
 
 from helpers import findings as F
-from helpers.activation_modules import activation_name
 from helpers.activations import ACTIVATIONS
-from helpers.capture import compute_loss
-from helpers.models import preserved_buffers
+from helpers.layer_stats import saturation_and_dead
+from helpers.model_io import call_model, compute_loss, model_inputs
+from helpers.norms import norms
+from helpers.recorder import capture_pass
 from helpers.validation import check_int, check_seed
 
 DEFAULT_LR = 1e-3  # Adam's usual learning rate, for steps > 0 without an optimizer
@@ -39,7 +44,7 @@ class Diagnosis:
 
     findings: tuple[F.Finding, ...]
     figures: dict  # headline numbers behind the verdict, by name
-    layer_names: tuple[str, ...]  # qualified parameter names, registration order
+    layer_names: tuple[str, ...]  # qualified parameter names, forward order
     layer_types: tuple[str, ...]  # class of the module owning each parameter
     grad_norm: np.ndarray  # ||dLoss/dW|| at the current weights (NaN: frozen)
     weight_norm: np.ndarray  # ||W||
@@ -92,8 +97,9 @@ def diagnose(model: nn.Module, inputs, targets=None, loss="cross_entropy", *, st
     Args:
         model: any ``nn.Module``, measured in its current train/eval mode (never changed).
         inputs: what the model takes: a tensor, a tuple (positional arguments) or a dict
-            (keyword arguments); floating tensors are cast to the model's dtype, integer
-            ones (token ids) are passed through as they are.
+            (keyword arguments), as ``capture_pass`` takes them: floating tensors are cast
+            to the model's dtype, integer ones (token ids) stay integers when the model has
+            an ``nn.Embedding``.
         targets: what the loss compares the output with (None if the loss needs none).
         loss: ``"cross_entropy"``, ``"mse"`` or a callable ``loss(output, targets)`` (or
             ``loss(output)`` when targets is None) returning a scalar; needed when the
@@ -113,15 +119,15 @@ def diagnose(model: nn.Module, inputs, targets=None, loss="cross_entropy", *, st
         raise ValueError(f"loss {loss!r} needs targets; pass targets, or a callable loss")
     if not any(p.requires_grad for p in model.parameters()):
         raise ValueError("the model has no trainable parameter (all are frozen or there are none)")
-    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
-    if dtype is not None:
-        inputs = _cast(inputs, dtype)  # float inputs in the model's precision, as it computes
+    if not isinstance(inputs, (torch.Tensor, np.ndarray, tuple, list, dict)):
+        raise TypeError(f"inputs must be a tensor, a tuple of positional arguments or a dict "
+                        f"of keyword arguments, got {type(inputs).__name__}")
     before = _measure(model, inputs, targets, loss, seed)
     notes = []
     under = np.full(len(before["names"]), np.nan)
     if before["dtype"] != torch.float64:
         try:
-            ref = _measure(copy.deepcopy(model).double(), _cast(inputs), targets, loss, seed)
+            ref = _measure(copy.deepcopy(model).double(), inputs, targets, loss, seed)
             under = np.array([float(((g == 0) & (r != 0)).double().mean()) if g is not None
                               else np.nan for g, r in zip(before["grads"], ref["grads"],
                                                           strict=True)])
@@ -131,12 +137,14 @@ def diagnose(model: nn.Module, inputs, targets=None, loss="cross_entropy", *, st
     found = F.evaluate(before, under, "at the current weights")
     ratios, losses = np.full(len(before["names"]), np.nan), [before["loss"]]
     if steps:
-        trained, ratios, losses = _train(model, inputs, targets, loss, steps, optimizer, seed)
+        trained, ratios, losses = _train(model, before["names"], inputs, targets, loss, steps,
+                                         optimizer, seed)
         after = _measure(trained, inputs, targets, loss, seed)
         losses.append(after["loss"])
-        have = {f.name for f in found}
-        found += [f for f in F.evaluate(after, under * np.nan, f"after {steps} training steps",
-                                       ratios, np.array(losses)) if f.name not in have]
+        for f in F.evaluate(after, under * np.nan, f"after {steps} training steps", ratios,
+                            np.array(losses)):
+            if f.name not in {g.name for g in found}:  # each name once, the first measured
+                found.append(f)
     else:
         notes.append("update:data ratios and the loss trend (steps=0; pass steps=20)")
     notes += before["notes"]
@@ -156,133 +164,67 @@ def diagnose(model: nn.Module, inputs, targets=None, loss="cross_entropy", *, st
         dtype=str(before["dtype"]).replace("torch.", ""))
 
 
-# -- measurement: the one place that reads gradients out of a model -----------------------
+# -- measurement: through helpers.recorder.capture_pass and helpers.norms ------------------
 def _measure(model, inputs, targets, loss, seed) -> dict:
-    """One forward/backward pass: every weight's gradient and every activation module's
-    pre-activation, output and output gradient, reduced to per-layer numbers."""
-    params = [(n, p) for n, p in model.named_parameters() if p.dim() >= 2]
-    types = tuple(type(model.get_submodule(n.rpartition(".")[0])).__name__ for n, _ in params)
-    names = {m: n for n, m in model.named_modules() if m is not model}
-    units, handles = [], []
-
-    def pre(m, args):  # copy the input now: an in-place activation overwrites it
-        if m not in [u[0] for u in units] and args and isinstance(args[0], torch.Tensor):
-            units.append([m, args[0].detach().clone(), None])
-
-    def post(m, args, out):
-        for u in units:
-            if u[0] is m and u[2] is None and isinstance(out, torch.Tensor):
-                u[2] = out
-
-    for m in names:
-        if activation_name(m) is not None:
-            handles += [m.register_forward_pre_hook(pre), m.register_forward_hook(post)]
-    with torch.random.fork_rng(devices=[]), preserved_buffers(model), torch.enable_grad():
+    """One forward/backward pass (``capture_pass``, under ``seed``), reduced to per-layer
+    and per-unit-module numbers."""
+    with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        try:
-            out = _call(model, inputs)
-        finally:
-            for h in handles:
-                h.remove()
-        value = _loss(out, targets, loss)
-        units = [u for u in units if u[2] is not None]
-        train = [p for _, p in params if p.requires_grad]
-        outs = [u[2] for u in units if u[2].requires_grad]
-        grads = list(torch.autograd.grad(value, train + outs, allow_unused=True))
-    wgrad = iter(grads[:len(train)])
-    wgrads = [next(wgrad) if p.requires_grad else None for _, p in params]
-    wgrads = [torch.zeros_like(p) if g is None and p.requires_grad else g
-              for g, (_, p) in zip(wgrads, params, strict=True)]
-    ograd = iter(grads[len(train):])
-    ugrads = [next(ograd) if u[2].requires_grad else None for u in units]
-    nonfinite = {n: int((~torch.isfinite(t)).sum()) for n, t in
-                 [(n, p.detach()) for n, p in params] + [(n, g) for (n, _), g in
-                                                         zip(params, wgrads, strict=True)
-                                                         if g is not None]
-                 + [(names[u[0]], u[2].detach()) for u in units]}
+        cap = capture_pass(model, inputs, targets, loss)
+    names = tuple(f"{mod}.parametrizations.{p}" if kind else f"{mod}.{p}" if mod else p
+                  for mod, p, kind in zip(cap.layer_names, cap.param_names,
+                                          cap.parametrizations, strict=True))
+    types = tuple(type(model.get_submodule(mod)).__name__ for mod in cap.layer_names)
+    grads = [g for g in cap.weight_grads if g is not None]
+    grad_norm, k = np.full(len(names), np.nan), iter(norms(grads))
+    grad_norm[[not f for f in cap.frozen]] = [next(k) for _ in grads]
+    ugrads = [g for g in cap.unit_output_grads if g is not None]
+    unit_grad, k = np.full(len(cap.unit_names), np.nan), iter(norms(ugrads))
+    unit_grad[[g is not None for g in cap.unit_output_grads]] = [next(k) for _ in ugrads]
+    nonfinite = {}
+    for n, t in [*zip(names, cap.weights, strict=True),
+                 *zip(names, cap.weight_grads, strict=True),
+                 *zip(cap.unit_names, cap.unit_outputs, strict=True)]:
+        if t is not None:
+            nonfinite[n] = nonfinite.get(n, 0) + int((~torch.isfinite(t)).sum())
+    modules = [m for m in model.modules() if m is not model]
     notes = []
-    if not units:
+    if not cap.unit_names:
         notes.append("saturated and dead units (no activation module such as nn.ReLU or "
                      "nn.Tanh; functional and fused activations are not seen)")
-    if any(isinstance(m, _RECURRENT) for m in names):
+    if any(isinstance(m, _RECURRENT) for m in modules):
         notes.append("saturation inside nn.RNN/LSTM/GRU cells and the gradient through time "
                      "step by step (lesson 9's tools measure it)")
-    frozen = [n for n, p in params if not p.requires_grad]
+    frozen = [n for n, f in zip(names, cap.frozen, strict=True) if f]
     if frozen:
         more = ", ..." if len(frozen) > 3 else ""
         notes.append(f"frozen parameters ({', '.join(frozen[:3])}{more})")
-    dtype = next((p.dtype for _, p in params if p.is_floating_point()), torch.float32)
+    sat_dead = [_saturation_and_dead(a, z) for a, z in zip(cap.unit_activations,
+                                                          cap.unit_inputs, strict=True)]
     return dict(
-        names=tuple(n for n, _ in params), types=types, grads=[None if g is None else g.detach()
-                                                            for g in wgrads],
-        grad_norm=np.array([_norm(g) if g is not None else np.nan for g in wgrads]),
-        weight_norm=np.array([_norm(p) for _, p in params]),
-        unit_names=tuple(names[u[0]] for u in units),
-        saturation=np.array([_saturation(activation_name(u[0]), u[1]) for u in units]),
-        dead=np.array([_dead(activation_name(u[0]), u[1]) for u in units]),
-        unit_grad=np.array([_norm(g) if g is not None else np.nan for g in ugrads]),
-        embedding=np.array([t == "Embedding" for t in types], dtype=bool),
-        nonfinite=nonfinite | {"loss": int(not torch.isfinite(value.detach()))},
-        eval_modules=tuple(n for m, n in names.items()
+        names=names, types=types, grads=cap.weight_grads, grad_norm=grad_norm,
+        weight_norm=norms(cap.weights), unit_names=cap.unit_names,
+        saturation=np.array([s for s, _ in sat_dead]), dead=np.array([d for _, d in sat_dead]),
+        unit_grad=unit_grad, embedding=np.array([t == "Embedding" for t in types], dtype=bool),
+        nonfinite=nonfinite | {"loss": int(not torch.isfinite(cap.loss))},
+        eval_modules=tuple(n for n, m in model.named_modules()
                            if isinstance(m, _MODE_TYPES) and not m.training),
-        loss=float(value.detach()), dtype=dtype, notes=notes)
+        loss=float(cap.loss), dtype=cap.dtype, notes=notes)
 
 
-def _call(model, inputs):
-    if isinstance(inputs, dict):
-        return model(**inputs)
-    if isinstance(inputs, (tuple, list)):
-        return model(*inputs)
-    if isinstance(inputs, torch.Tensor):
-        return model(inputs)
-    raise TypeError(f"inputs must be a tensor, a tuple of positional arguments or a dict of "
-                    f"keyword arguments, got {type(inputs).__name__}")
+def _saturation_and_dead(act: str, z: torch.Tensor) -> tuple[float, float]:
+    """Share of ``z`` (batch, units...) in ``act``'s saturating region, and share of its
+    units dead on the batch, as ``gradient_profile`` measures them."""
+    if ACTIVATIONS[act].saturation_bounds is None and not ACTIVATIONS[act].relu_like:
+        return 0.0, 0.0
+    z = z.reshape(z.shape[0] if z.dim() else 1, -1)  # (batch, units)
+    sat, dead = saturation_and_dead(z.unsqueeze(0), act)
+    return float(sat[0]), float(dead[0])
 
 
-def _loss(out, targets, loss) -> torch.Tensor:
-    if not callable(loss) and not isinstance(out, torch.Tensor):
-        raise TypeError(f"the model returned a {type(out).__name__}, not a tensor: pass "
-                        "loss=callable(output, targets) -> scalar, e.g. "
-                        "lambda out, y: torch.nn.functional.cross_entropy(out[0], y)")
-    if callable(loss):  # as in helpers.capture: loss(output) when there are no targets
-        value = loss(out) if targets is None else loss(out, targets)
-    else:
-        value = compute_loss(out, targets, loss)
-    if not isinstance(value, torch.Tensor) or value.numel() != 1:
-        raise ValueError(f"the loss must be a scalar tensor, got {type(value).__name__}")
-    return value.reshape(())
-
-
-def _cast(inputs, dtype=torch.float64):
-    if isinstance(inputs, dict):
-        return {k: _cast(v, dtype) for k, v in inputs.items()}
-    if isinstance(inputs, (tuple, list)):
-        return type(inputs)(_cast(v, dtype) for v in inputs)
-    if isinstance(inputs, torch.Tensor) and inputs.is_floating_point():
-        return inputs.to(dtype)
-    return inputs
-
-
-def _norm(t: torch.Tensor) -> float:
-    """L2 norm in float64, scaled by the largest entry first (no under- or overflow)."""
-    d = t.detach().double().flatten()
-    top = float(d.abs().max()) if d.numel() else 0.0
-    return top if top == 0 or not np.isfinite(top) else top * float(torch.linalg.norm(d / top))
-
-
-def _saturation(act: str, z: torch.Tensor) -> float:
-    bounds = ACTIVATIONS[act].saturation_bounds
-    return float(((z < bounds[0]) | (z > bounds[1])).double().mean()) if bounds else 0.0
-
-
-def _dead(act: str, z: torch.Tensor) -> float:
-    if not ACTIVATIONS[act].relu_like or z.dim() < 2:
-        return 0.0
-    return 1.0 - float((z > 0).flatten(1).any(0).double().mean())  # unit: entry past dim 0
-
-
-def _train(model, inputs, targets, loss, steps, optimizer, seed):
-    """Train a deep copy for ``steps`` steps; per-layer median update:data and the losses."""
+def _train(model, names, inputs, targets, loss, steps, optimizer, seed):
+    """Train a deep copy for ``steps`` steps; median update:data of each parameter in
+    ``names`` (qualified names) and the losses."""
     trained = copy.deepcopy(model)
     params = [p for p in trained.parameters() if p.requires_grad]
     if optimizer is None:
@@ -294,19 +236,23 @@ def _train(model, inputs, targets, loss, steps, optimizer, seed):
     else:
         raise TypeError("optimizer must be a torch.optim.Optimizer, a callable params -> "
                         f"optimizer, or None; got {type(optimizer).__name__}")
-    weights = [p for n, p in trained.named_parameters() if p.dim() >= 2]
+    weights = [trained.get_parameter(n) for n in names]
+    X, y = model_inputs(trained, inputs, targets)
     ratios, losses = np.full((steps, len(weights)), np.nan), []
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for t in range(steps):
             old = [w.detach().clone() for w in weights]
             opt.zero_grad(set_to_none=True)
-            value = _loss(_call(trained, inputs), targets, loss)
+            value = compute_loss(call_model(trained, X), y, loss)
             value.backward()
             opt.step()
             losses.append(float(value.detach()))
-            ratios[t] = [_norm(w - o) / _norm(o) if w.requires_grad and _norm(o) > 0
-                         else np.nan for w, o in zip(weights, old, strict=True)]
+            size = norms(old)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratios[t] = np.where([w.requires_grad for w in weights] & (size > 0),
+                                     norms([w - o for w, o in zip(weights, old, strict=True)])
+                                     / size, np.nan)
     median = np.array([np.median(c[~np.isnan(c)]) if (~np.isnan(c)).any() else np.nan
                        for c in ratios.T])
     return trained, median, losses

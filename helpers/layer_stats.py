@@ -21,9 +21,9 @@ from helpers.activations import ACTIVATIONS
 from helpers.norms import row_norms
 from helpers.recorder import CapturedPass
 
-__all__ = ["pass_statistics"]
+__all__ = ["pass_statistics", "saturation_and_dead"]
 
-def _saturation_and_dead(z: torch.Tensor, act: str) -> tuple[np.ndarray, np.ndarray]:
+def saturation_and_dead(z: torch.Tensor, act: str) -> tuple[np.ndarray, np.ndarray]:
     """Per layer of a stacked (layers, batch, units...) pre-activation: saturation, dead."""
     k = z.shape[0]
     spec = ACTIVATIONS[act]
@@ -122,7 +122,7 @@ def pass_statistics(cap: CapturedPass, bins: int, sample: int) -> dict:
         stats["sat"][idx] = stats["dead"][idx] = 0.0
         if spec.saturation_bounds is not None or spec.relu_like:
             Z = _stack([cap.pre_activations[i] for i in idx])  # (k, batch, units...)
-            stats["sat"][idx], stats["dead"][idx] = _saturation_and_dead(Z, act)
+            stats["sat"][idx], stats["dead"][idx] = saturation_and_dead(Z, act)
             del Z
         # a copy (stack makes one even of a single tensor): centred in place below
         A = torch.stack([cap.outputs[i] for i in idx]).flatten(1)  # (k, batch*units)

@@ -16,7 +16,9 @@ it, or the module's output itself ("linear"); a tuple output counts by its first
 ``nn.MultiheadAttention``, whose weight its parent uses directly). Only a module's first
 call in a pass is measured. The input of an in-place activation (``inplace=True``) is
 copied before it is overwritten; a recorded tensor changed in place later (``h += x``)
-is refused with an error naming the module, since its statistics would be wrong.
+is refused with an error naming the module, since its statistics would be wrong. Each
+activation module's first call is also kept on its own (``unit_*`` fields, by qualified
+name), whether or not it follows a layer (a pre-norm block's activation, GPT-2's GELU).
 
 The course's own networks (``helpers.models.MLP`` as ``build_mlp`` makes them) record these
 tensors as they run; any other model gets forward hooks for the duration of one call,
@@ -26,7 +28,7 @@ touched, and buffers (BatchNorm's running statistics) are restored afterwards.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -61,6 +63,12 @@ class CapturedPass:
     output_grads: list  # dLoss/d(activation output) per entry (None: not measured)
     loss: torch.Tensor
     dtype: torch.dtype
+    # each activation module's first call, in call order
+    unit_names: tuple[str, ...] = ()  # its qualified name
+    unit_activations: tuple[str, ...] = ()  # its registry name ("relu", "gelu", ...)
+    unit_inputs: list = field(default_factory=list)  # its input (the pre-activation)
+    unit_outputs: list = field(default_factory=list)  # its output
+    unit_output_grads: list = field(default_factory=list)  # dLoss/d output (None: no grad)
 
 
 def _act_name(module: nn.Module) -> str | None:
@@ -106,7 +114,7 @@ def capture_pass(model: nn.Module, X, y=None, loss="cross_entropy") -> CapturedP
     if y is None and not callable(loss):
         raise ValueError("y is None: give targets y, or loss as a callable of the output alone")
 
-    events: list[tuple] = []  # ("linear", module, out) / ("act", name, z, a), in call order
+    events: list[tuple] = []  # ("linear", module, out) / ("act", name, z, a, module)
     versions: dict[int, tuple] = {}  # id -> (tensor, version when recorded)
     own_modules = _built_mlp_modules(model)
     own = own_modules is not None
@@ -116,6 +124,9 @@ def capture_pass(model: nn.Module, X, y=None, loss="cross_entropy") -> CapturedP
         params = [(names[m], "weight", "", m.weight) for m in names]
         by_name = {n: m for m, n in names.items()}
         modules = own_modules
+        # the blocks record their activations' calls in block order, without the module
+        acts = iter([b.act for b in model.blocks if activation_name(b.act) is not None])
+        names.update({b.act: f"blocks.{i}.act" for i, b in enumerate(model.blocks)})
     else:  # walk the module tree once: it is slow on deep nets
         names = {m: n for n, m in model.named_modules()}
         by_name = {n: m for m, n in names.items()}
@@ -146,7 +157,7 @@ def capture_pass(model: nn.Module, X, y=None, loss="cross_entropy") -> CapturedP
                 def on_act(module, inputs, out):
                     z = copies.pop(id(module), None)
                     z = keep(inputs[0]) if z is None else z
-                    events.append(("act", _act_name(module), z, keep(out)))
+                    events.append(("act", _act_name(module), z, keep(out), module))
 
                 for m in modules:
                     if m in layer_modules:
@@ -163,13 +174,17 @@ def capture_pass(model: nn.Module, X, y=None, loss="cross_entropy") -> CapturedP
                     "grad can be implicitly created only for scalar outputs: the loss has "
                     f"shape {tuple(loss_value.shape)}; reduce it to a scalar")
 
+            if own:
+                events = [(*ev, next(acts)) if ev[0] == "act" else ev for ev in events]
             records = _pair(events)
-            for rec in records.values():
-                for t in (rec["z"], rec["a"]):
+            units = _units(events, names)
+            for module, z, a in [(r["module"], r["z"], r["a"]) for r in records.values()] + [
+                    (u[4], u[2], u[3]) for u in units]:
+                for t in (z, a):
                     if t is not None and id(t) in versions and t._version != versions[id(t)][1]:
                         raise ValueError(
-                            f"a tensor recorded at module {names[rec['module']]!r} "
-                            f"({type(rec['module']).__name__}) was changed in place after it was "
+                            f"a tensor recorded at module {names[module]!r} "
+                            f"({type(module).__name__}) was changed in place after it was "
                             "computed (e.g. `h += x` or an in-place activation further on), so "
                             "its statistics and gradient cannot be measured; write `h = h + x` "
                             "or use inplace=False there")
@@ -186,8 +201,8 @@ def capture_pass(model: nn.Module, X, y=None, loss="cross_entropy") -> CapturedP
                 entries.append((len(order) if pos is None else pos, k, module, mod, pname, kind, p))
             entries.sort(key=lambda e: e[:2])
             trainable = [e[6] for e in entries if e[6].requires_grad]
-            acts = list({id(r["a"]): r["a"] for r in records.values()
-                         if r["a"] is not None and r["a"].requires_grad}.values())
+            acts = list({id(a): a for a in [r["a"] for r in records.values()]
+                         + [u[3] for u in units] if a is not None and a.requires_grad}.values())
             if not loss_value.requires_grad:
                 raise ValueError("the loss does not depend on any parameter that requires a "
                                  "gradient: every weight taking part is frozen; unfreeze the "
@@ -219,7 +234,21 @@ def capture_pass(model: nn.Module, X, y=None, loss="cross_entropy") -> CapturedP
         output_grads=[None if a is None else agrad.get(id(a)) if agrad.get(id(a)) is not None
                       else torch.zeros_like(a) for a in outs],
         loss=loss_value.detach(), dtype=first.dtype if first is not None else loss_value.dtype,
+        unit_names=tuple(u[0] for u in units), unit_activations=tuple(u[1] for u in units),
+        unit_inputs=[u[2].detach() for u in units], unit_outputs=[u[3].detach() for u in units],
+        unit_output_grads=[None if not a.requires_grad else agrad[id(a)] if agrad[id(a)]
+                           is not None else torch.zeros_like(a) for a in (u[3] for u in units)],
     )
+
+
+def _units(events: list, names: dict) -> list:
+    """(name, activation, input, output, module) of each activation module's first call."""
+    units, seen = [], set()
+    for ev in events:
+        if ev[0] == "act" and ev[4] not in seen and isinstance(ev[3], torch.Tensor):
+            seen.add(ev[4])
+            units.append((names[ev[4]], *ev[1:]))
+    return units
 
 
 def _pair(events: list) -> dict:

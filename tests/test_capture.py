@@ -754,3 +754,53 @@ def test_gradient_profile_accepts_numpy_integers_for_bins_and_sample():
     b = gradient_profile(model, X, y, bins=12, sample=64)
     assert a.activation_hist.shape[1] == 12
     np.testing.assert_array_equal(a.activation_hist, b.activation_hist)
+
+
+class TwoActivations(nn.Module):
+    """An activation right after a layer, one after another activation, one called twice."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.t, self.r, self.b = nn.Linear(4, 8), nn.Tanh(), nn.ReLU(), nn.Linear(8, 3)
+
+    def forward(self, x):
+        h = self.r(self.t(self.a(x)))  # r follows t, not a layer: unpaired
+        return self.b(self.t(h))  # t's second call is not a unit of its own
+
+
+def units_by_autograd(model, X, y):
+    """(name, input, output, dLoss/d output) of each activation module's first call, from
+    forward hooks that retain the output's gradient and one plain backward."""
+    seen, handles = {}, []
+    for name, m in model.named_modules():
+        if isinstance(m, (nn.Tanh, nn.ReLU, nn.GELU)):
+            def hook(mod, inp, out, name=name):
+                if name not in seen:
+                    out.retain_grad()
+                    seen[name] = (inp[0].detach().clone(), out)
+            handles.append(m.register_forward_hook(hook))
+    F.cross_entropy(model(X), y).backward()
+    for h in handles:
+        h.remove()
+    return [(n, z, a.detach(), a.grad) for n, (z, a) in seen.items()]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: TwoActivations(),
+    lambda: build_mlp(MLPConfig(in_features=4, out_features=3, depth=4, width=8,
+                                activation="gelu", residual=True, norm="layer",
+                                norm_position="pre", dtype="float64")),
+], ids=["hooked", "built-pre-norm"])
+def test_every_activation_module_is_a_unit_against_autograd(make):
+    torch.manual_seed(0)
+    model = make()
+    X, y = toy_data(n=32, features=4, classes=3, dtype=next(model.parameters()).dtype)
+    cap = capture_pass(model, X, y)  # before the oracle's hooks: the built MLP records itself
+    ref = units_by_autograd(model, X, y)
+    assert cap.unit_names == tuple(r[0] for r in ref) and len(ref) >= 2
+    for i, (name, z, a, g) in enumerate(ref):
+        torch.testing.assert_close(cap.unit_inputs[i], z, msg=name)
+        torch.testing.assert_close(cap.unit_outputs[i], a, msg=name)
+        torch.testing.assert_close(cap.unit_output_grads[i], g, msg=name)
+    assert cap.unit_activations == tuple(
+        "tanh" if "t" == n else "relu" if n == "r" else "gelu" for n in cap.unit_names)

@@ -276,6 +276,13 @@ def test_frozen_and_parametrized_weights(data):
     d = diagnose(model, *data, steps=2)
     assert math.isnan(d.grad_norm[d.layer_names.index("0.weight")])
     assert "2.parametrizations.weight.original1" in d.layer_names
+    types = dict(zip(d.layer_names, d.layer_types, strict=True))
+    assert types["2.parametrizations.weight.original1"] == "ParametrizedLinear"  # not its list
+    model[2].parametrizations.weight.original1.requires_grad_(False)
+    d = diagnose(model, *data)
+    ref = grads_by_autograd(model, data[0], data[1], Fn.cross_entropy)
+    assert {n: g for n, g in zip(d.layer_names, d.grad_norm, strict=True) if g == g} == (
+        pytest.approx(ref, rel=1e-10)) and len(ref) == 2  # original0 and 4.weight
     assert any("frozen" in n for n in d.not_measured)
 
 
@@ -300,6 +307,8 @@ def test_hugging_face_gpt2_and_bert():
     d = diagnose(gpt, {"input_ids": ids}, ids, loss=lm_loss, steps=3, optimizer=adam)
     ref = grads_by_autograd(gpt, {"input_ids": ids}, ids, lm_loss)
     assert sum(t == "Conv1D" for t in d.layer_types) == 12  # 4 per block, found by shape
+    gelu = [i for i, n in enumerate(d.unit_names) if n.endswith("mlp.act")]  # GELUActivation
+    assert len(gelu) == 3 and np.all(d.unit_grad_norm[gelu] > 0)
     assert dict(zip(d.layer_names, d.grad_norm, strict=True)) == pytest.approx(ref, rel=1e-5)
     assert d.healthy, d
     labels = torch.tensor([0, 1, 2, 1])
@@ -379,8 +388,23 @@ def test_tuple_output_needs_a_loss_and_frozen_model_refused(data):
         def forward(self, x):
             return self.lin(x), x
 
-    with pytest.raises(TypeError, match="loss=callable"):
+    with pytest.raises(TypeError, match="pass loss as a callable"):
         diagnose(Pair(), *data)
     frozen = nn.Linear(10, 4).requires_grad_(False)
     with pytest.raises(ValueError, match="no trainable parameter"):
         diagnose(frozen, *data)
+
+
+def test_an_output_changed_in_place_later_is_refused_with_the_way_out(data):
+    class Overwrite(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.act, self.b = nn.Linear(10, 8), nn.ReLU(), nn.Linear(8, 4)
+
+        def forward(self, x):
+            h = self.act(self.a(x))
+            h *= 2.0  # the recorded ReLU output is no longer what it was
+            return self.b(h)
+
+    with pytest.raises(ValueError, match=r"changed in place.*h = h \+ x"):
+        diagnose(Overwrite(), *data)

@@ -439,3 +439,71 @@ def test_monitor_on_gpt2_every_second_step():
     h = monitored_vs_autograd(tiny_gpt2, {"input_ids": ids, "labels": ids}, None, steps=4,
                               every=2, loss=lambda out, _: out.loss)
     assert h.steps.tolist() == [0, 2]
+
+
+# -- diagnose on every model above ------------------------------------------------------
+def _foreign_cases():
+    """name -> () -> (model, inputs, targets, loss): each model of this module, as above."""
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.randn(64, 4, generator=g), torch.randint(0, 3, (64,), generator=g)
+    ids = torch.randint(0, 64, (4, 8), generator=torch.Generator().manual_seed(1))
+
+    def seeded(make):
+        torch.manual_seed(0)
+        return make()
+
+    def wrapped(wrap):
+        model = mlp()
+        model[0] = wrap(model[0])
+        return model
+
+    def frozen():
+        model = mlp()
+        model[0].requires_grad_(False)
+        return model
+
+    return {
+        "cnn": lambda: (seeded(CNN), torch.randn(16, 1, 8, 8), torch.randint(0, 3, (16,)), ce),
+        "lstm": lambda: (seeded(lambda: SeqClassifier(nn.LSTM)), torch.randn(5, 64, 4), y, ce),
+        "gru": lambda: (seeded(lambda: SeqClassifier(nn.GRU)), torch.randn(5, 64, 4), y, ce),
+        "bare-lstm": lambda: (seeded(lambda: nn.LSTM(4, 8)), torch.randn(5, 3, 4), None,
+                              lambda out: out[0].pow(2).mean()),
+        "embedding-attention": lambda: (seeded(TokenAttention), torch.randint(0, 10, (64, 6)),
+                                        y, ce),
+        "post-norm": lambda: (seeded(lambda: Encoder(False)), torch.randn(64, 5, 8), y, ce),
+        "pre-norm": lambda: (seeded(lambda: Encoder(True)), torch.randn(64, 5, 8), y, ce),
+        "tied": lambda: (seeded(TiedLM), torch.randint(0, 12, (32, 5)),
+                         torch.randint(0, 12, (32,)), ce),
+        "frozen": lambda: (frozen(), X, y, ce),
+        "weight-norm": lambda: (wrapped(nn.utils.parametrizations.weight_norm), X, y, ce),
+        "spectral-norm": lambda: (wrapped(nn.utils.parametrizations.spectral_norm), X, y, ce),
+        "silu-inplace": lambda: (mlp(lambda: nn.SiLU(inplace=True)), X, y, ce),
+        "relu-inplace": lambda: (mlp(lambda: nn.ReLU(inplace=True)), X, y, ce),
+        "dict-input": lambda: (seeded(KeywordNet), {"x": X, "scale": torch.full((8,), 0.5)},
+                               y, ce),
+        "tuple-input": lambda: (seeded(KeywordNet), (X, torch.full((8,), 0.5)), y, ce),
+        "tuple-output": lambda: (seeded(TupleNet), X, y, lambda out, t: ce(out[0], t)),
+        "float16": lambda: (mlp().half(), X, y, lambda out, t: ce(out.float(), t)),
+        "bfloat16": lambda: (mlp().bfloat16(), X, y, lambda out, t: ce(out.float(), t)),
+        "gpt2": lambda: (tiny_gpt2(), {"input_ids": ids, "labels": ids}, None,
+                         lambda out: out.loss),
+        "bert": lambda: (tiny_bert(), {"input_ids": ids, "attention_mask": torch.ones_like(ids)},
+                         torch.tensor([0, 1, 2, 1]), lambda out, t: ce(out.logits, t)),
+    }
+
+
+@pytest.mark.parametrize("case", list(_foreign_cases()))
+def test_diagnose_runs_on_every_foreign_model(case):
+    from helpers.diagnose import Diagnosis, diagnose
+
+    model, X, y, loss = _foreign_cases()[case]()
+    state = copy.deepcopy(model.state_dict())
+    d = diagnose(model, X, y, loss=loss, steps=2)
+    assert isinstance(d, Diagnosis) and len(d.layer_names) == len(d.grad_norm) > 0
+    now = {f.name for f in d.findings if f.when == "at the current weights"}
+    assert not {"non-finite values", "underflow"} & now, d  # all of them are healthy
+    assert np.isfinite(d.grad_norm[~np.isnan(d.grad_norm)]).all()
+    # Adam on float16 weights: its eps=1e-8 is 0 in float16, so 0/0 gives NaN at once
+    assert ("non-finite values" in d.names) == (case == "float16"), d
+    assert len(set(d.names)) == len(d.names)
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in state.items())
