@@ -78,11 +78,16 @@ def main(argv=None) -> int:
     prepare(args.module, tests, workdir)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # mutmut sets sys.path
     mutmut = [sys.executable, "-m", "mutmut"]
+    log = workdir / "mutmut-run.log"  # mutmut's progress display, kept out of the terminal
+    print(f"mutating helpers/{args.module} against {' '.join(tests)} (log: {log})", flush=True)
     try:
-        subprocess.run([*mutmut, "run", "--max-children", "1"], cwd=workdir, env=env,
-                       timeout=args.timeout, check=False)
+        with open(log, "w") as out:
+            subprocess.run([*mutmut, "run", "--max-children", "1"], cwd=workdir, env=env,
+                           stdout=out, stderr=subprocess.STDOUT, timeout=args.timeout,
+                           check=False)
     except subprocess.TimeoutExpired:
-        print(f"stopped after {args.timeout} s; counts below cover the mutants run so far")
+        print(f"stopped after {args.timeout} s; the counts cover the mutants run so far "
+              "(run the same command again to go on where it stopped)")
     results = subprocess.run([*mutmut, "results", "--all", "true"], cwd=workdir, env=env,
                              capture_output=True, text=True, check=False).stdout
     counts: dict[str, int] = {}
@@ -96,7 +101,8 @@ def main(argv=None) -> int:
     killed, survived = counts.get("killed", 0), counts.get("survived", 0)
     tested = killed + survived + counts.get("timeout", 0)
     rate = 100 * (tested - survived) / tested if tested else float("nan")
-    print(f"helpers/{args.module}: {counts}; kill rate {rate:.1f}% of {tested} mutants tested")
+    print(f"helpers/{args.module}: {dict(sorted(counts.items()))}; kill rate {rate:.1f}% of "
+          f"{tested} mutants tested")
     for name in survivors:
         print(f"survived: {name}")
         if args.show_survivors:
