@@ -131,3 +131,66 @@ def test_random_layers_validation_and_seed():
         random_layers(2, 8, -1.0)
     a, b = random_layers(2, 8, 1.0, seed=5)[0], random_layers(2, 8, 2.0, seed=5)[0]
     np.testing.assert_allclose(2 * a, b)  # compared weight scales share their draws
+
+
+# -- tests that kill surviving mutants of numbers the lessons show -------------------------
+
+
+def _torch_chain_input_grads(weights, biases, activation, x0):
+    """d a_n / d a_0 for every n by autograd, one chain of the first n layers at a time."""
+    from helpers.activations import get_spec
+
+    phi = get_spec(activation).module()
+    out = []
+    for n in range(1, len(weights) + 1):
+        a0 = torch.tensor(float(x0), dtype=torch.float64, requires_grad=True)
+        a = a0
+        for w, b in zip(weights[:n], biases[:n]):
+            a = phi(w * a + b)
+        (g,) = torch.autograd.grad(a, a0)
+        out.append(float(g))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+def test_input_gradients_and_depth_below_against_autograd(activation):
+    from helpers.chain import depth_below, input_gradients, scalar_chain
+
+    rng = np.random.default_rng(4)
+    w, b = rng.normal(1.0, 1.0, 12), rng.normal(0.3, 0.5, 12)
+    r = scalar_chain(w, b, activation, 0.4)
+    want = _torch_chain_input_grads(w, b, activation, 0.4)
+    np.testing.assert_allclose(input_gradients(r), want, rtol=1e-12, atol=1e-300)
+    assert r.activation == activation
+    mags = np.abs(input_gradients(r))  # (equal to want within 1e-12, checked above)
+    for n in range(1, len(w) + 1):
+        threshold = mags[n - 1]  # exactly the n-th magnitude: "below" is strict
+        first = next((k + 1 for k, m in enumerate(mags) if m < threshold), None)
+        assert depth_below(r, threshold) == first
+    assert depth_below(r, 0.0) is None
+
+
+def test_jacobian_norms_against_autograd_and_defaults():
+    from helpers.chain import autograd_input_jacobian, jacobian_norms, random_layers
+
+    depth, width = 5, 8
+    res = jacobian_norms(depth, width, "tanh", sigma_w=1.3, sigma_b=0.2, seed=3)
+    for k in range(1, depth + 1):
+        J = autograd_input_jacobian(k, width, "tanh", sigma_w=1.3, sigma_b=0.2, seed=3)
+        assert res.spectral[k - 1] == pytest.approx(np.linalg.svd(J, compute_uv=False)[0],
+                                                    rel=1e-10)
+        assert res.rms[k - 1] == pytest.approx(np.sqrt((J ** 2).sum() / width), rel=1e-10)
+    W, b, x = random_layers(depth, width, 1.3, 0.2, 3)
+    h = torch.from_numpy(x)
+    for k in range(depth):
+        z = (torch.from_numpy(W[k]) @ h + torch.from_numpy(b[k])).requires_grad_()
+        torch.tanh(z).sum().backward()
+        d = z.grad.numpy()
+        assert res.mean_d[k] == pytest.approx(d.mean(), rel=1e-12)
+        assert res.wnorm[k] == pytest.approx(np.linalg.svd(W[k], compute_uv=False)[0], rel=1e-10)
+        assert res.factor[k] == pytest.approx(
+            np.linalg.svd(W[k].T @ np.diag(d), compute_uv=False)[0], rel=1e-10)
+        h = torch.tanh(z.detach())
+    d1, d2 = jacobian_norms(3), jacobian_norms(3, 64, "sigmoid", 1.0, 0.0, 0)
+    assert d1.width == 64 and np.array_equal(d1.spectral, d2.spectral)
+    np.testing.assert_array_equal(autograd_input_jacobian(2).shape, (64, 64))
