@@ -170,25 +170,37 @@ def test_input_gradients_and_depth_below_against_autograd(activation):
     assert depth_below(r, 0.0) is None
 
 
+def _prefix(W, b, k, h):
+    for j in range(k):  # the first k tanh layers of the network
+        h = torch.tanh(torch.from_numpy(W[j]) @ h + torch.from_numpy(b[j]))
+    return h
+
+
 def test_jacobian_norms_against_autograd_and_defaults():
     from helpers.chain import autograd_input_jacobian, jacobian_norms, random_layers
 
     depth, width = 5, 8
     res = jacobian_norms(depth, width, "tanh", sigma_w=1.3, sigma_b=0.2, seed=3)
+    W, b, x = random_layers(depth, width, 1.3, 0.2, 3)
+    np.testing.assert_allclose(
+        autograd_input_jacobian(depth, width, "tanh", sigma_w=1.3, sigma_b=0.2, seed=3),
+        torch.autograd.functional.jacobian(
+            lambda h: _prefix(W, b, depth, h), torch.from_numpy(x)).numpy(), rtol=1e-12)
     for k in range(1, depth + 1):
-        J = autograd_input_jacobian(k, width, "tanh", sigma_w=1.3, sigma_b=0.2, seed=3)
+        J = torch.autograd.functional.jacobian(lambda h, k=k: _prefix(W, b, k, h),
+                                               torch.from_numpy(x)).numpy()
         assert res.spectral[k - 1] == pytest.approx(np.linalg.svd(J, compute_uv=False)[0],
                                                     rel=1e-10)
         assert res.rms[k - 1] == pytest.approx(np.sqrt((J ** 2).sum() / width), rel=1e-10)
-    W, b, x = random_layers(depth, width, 1.3, 0.2, 3)
     h = torch.from_numpy(x)
     for k in range(depth):
         z = (torch.from_numpy(W[k]) @ h + torch.from_numpy(b[k])).requires_grad_()
         torch.tanh(z).sum().backward()
         d = z.grad.numpy()
-        assert res.mean_d[k] == pytest.approx(d.mean(), rel=1e-12)
-        assert res.wnorm[k] == pytest.approx(np.linalg.svd(W[k], compute_uv=False)[0], rel=1e-10)
-        assert res.factor[k] == pytest.approx(
+        assert res.mean_derivative[k] == pytest.approx(d.mean(), rel=1e-12)
+        top = np.linalg.svd(W[k], compute_uv=False)[0]
+        assert res.weight_norm[k] == pytest.approx(top, rel=1e-10)
+        assert res.factor_norm[k] == pytest.approx(
             np.linalg.svd(W[k].T @ np.diag(d), compute_uv=False)[0], rel=1e-10)
         h = torch.tanh(z.detach())
     d1, d2 = jacobian_norms(3), jacobian_norms(3, 64, "sigmoid", 1.0, 0.0, 0)
