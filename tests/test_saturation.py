@@ -94,11 +94,21 @@ def test_errors():
 
 
 def test_curve_contains_exact_and_mc():
+    """Wiring: the curve is saturated_fraction and saturated_fraction_mc at each weight.
+
+    Their own oracles are scipy.stats.norm and numerical integration (tests above).
+    """
     c = saturated_fraction_curve(np.linspace(0, 6, 13), 0.0, mc_w_values=[1.0, 3.0], n=10_000)
     assert set(c["exact"]) == {"sigmoid", "tanh"}
     assert c["exact"]["sigmoid"].shape == (13,) and c["mc"]["tanh"].shape == (2,)
     np.testing.assert_allclose(c["exact"]["tanh"], saturated_fraction(c["w"], 0.0, "tanh"))
     assert c["mc"]["sigmoid"][1] == saturated_fraction_mc(3.0, 0.0, n=10_000)[0]
+    # and the curve's values against scipy directly, not only against saturated_fraction
+    for name in ("sigmoid", "tanh"):
+        lo, hi = saturation_bounds(name)
+        for w, frac in zip(c["w"], c["exact"][name]):
+            want = (stats.norm(0.0, w).cdf(lo) + stats.norm(0.0, w).sf(hi)) if w > 0 else 0.0
+            assert frac == pytest.approx(want, rel=1e-10, abs=1e-15)
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
