@@ -138,6 +138,16 @@ def test_batch_norm_step_every_branch():
         y, m, v = _torch_step(x, g, b, rm, rv, training, momentum, eps)
         return (y, m + 1.0, v) if training else (y, m, v)
 
+    def swapped_var(x, g, b, rm, rv, training, momentum=0.1, eps=1e-5):
+        y, m, v = _torch_step(x, g, b, rm, rv, training, momentum, eps)
+        if not training:
+            return y, m, v
+        return y, m, momentum * rv + (1 - momentum) * x.var(0, ddof=1)
+
+    r = check_batch_norm_step(swapped_var)
+    assert r.status == "failed" and "running variance differs" in r.message
+    assert "NEW batch" in r.hint
+
     r = check_batch_norm_step(other_running_mean)
     assert r.status == "failed" and "running mean differs" in r.message
     assert r.hint.startswith("running = (1 - momentum)")
