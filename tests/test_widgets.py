@@ -257,6 +257,26 @@ def test_activation_point_explorer_moves_the_point():
         make_activation_point_explorer(("sigmoid", "nope"))
 
 
+def test_activation_point_explorer_every_trace():
+    """Traces: phi and phi' of each activation (unchanged by z), then the two point markers."""
+    names = ("sigmoid", "tanh", "relu")
+    w = make_activation_point_explorer(names, z=1.0)
+    for z in (1.0, -3.3, 4.0):
+        w.z.value = z
+        assert w.error is None and len(w.figure.data) == 2 * len(names) + 2
+        for i, n in enumerate(names):
+            phi, dphi = w.figure.data[2 * i], w.figure.data[2 * i + 1]
+            grid = np.asarray(phi.x, float)
+            assert grid.min() == -6.0 and grid.max() == 6.0
+            np.testing.assert_allclose(np.asarray(phi.y, float), activation_fn(n)(grid))
+            np.testing.assert_allclose(np.asarray(dphi.x, float), grid)
+            np.testing.assert_allclose(np.asarray(dphi.y, float), derivative(n)(grid))
+        np.testing.assert_allclose(w.figure.data[-2].x, [z] * 3)
+        np.testing.assert_allclose(w.figure.data[-2].y, [activation_fn(n)(z) for n in names])
+        np.testing.assert_allclose(w.figure.data[-1].x, [z] * 3)
+        np.testing.assert_allclose(w.figure.data[-1].y, [derivative(n)(z) for n in names])
+
+
 def test_activation_dropdown_lists_labels_and_rejects_unknown_names():
     from helpers.widgets.base import activation_dropdown
 
