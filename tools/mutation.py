@@ -5,6 +5,7 @@ Usage::
     python -m tools.mutation theory                         # tests/test_theory.py
     python -m tools.mutation normalization tests/test_normalization.py tests/test_checks_lesson06.py
     python -m tools.mutation theory --timeout 900 --show-survivors
+    python -m tools.mutation theory --only 'helpers.theory.x_chi1*'   # some mutants only
 
 The base configuration is ``[tool.mutmut]`` in ``pyproject.toml``. This script copies the
 project into ``mutation-runs/<module>/`` (ignored by git), restricts mutmut there to the one
@@ -70,6 +71,8 @@ def main(argv=None) -> int:
     parser.add_argument("module", help="module under helpers/, e.g. theory or figures.chain")
     parser.add_argument("tests", nargs="*", help="test files (default tests/test_<module>.py)")
     parser.add_argument("--timeout", type=int, default=900, help="wall-clock bound, seconds")
+    parser.add_argument("--only", nargs="+", default=[], metavar="NAME",
+                        help="mutant names or globs to run, e.g. 'helpers.theory.x_chi1*'")
     parser.add_argument("--show-survivors", action="store_true",
                         help="print the diff of every surviving mutant")
     args = parser.parse_args(argv)
@@ -82,9 +85,9 @@ def main(argv=None) -> int:
     print(f"mutating helpers/{args.module} against {' '.join(tests)} (log: {log})", flush=True)
     try:
         with open(log, "w") as out:
-            subprocess.run([*mutmut, "run", "--max-children", "1"], cwd=workdir, env=env,
-                           stdout=out, stderr=subprocess.STDOUT, timeout=args.timeout,
-                           check=False)
+            subprocess.run([*mutmut, "run", "--max-children", "1", *args.only], cwd=workdir,
+                           env=env, stdout=out, stderr=subprocess.STDOUT,
+                           timeout=args.timeout, check=False)
     except subprocess.TimeoutExpired:
         print(f"stopped after {args.timeout} s; the counts cover the mutants run so far "
               "(run the same command again to go on where it stopped)")
