@@ -243,3 +243,17 @@ def test_records_at_later_steps_match_an_independent_loop(data, optimizer, make_
     assert not np.allclose(h.grad_norm[-1], h.grad_norm[0])
     for a, b in zip(model.parameters(), ref_model.parameters()):  # same final weights
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=rtol, atol=1e-12)
+
+
+def test_documented_defaults_flags_and_smallest_batch(data):
+    import inspect
+
+    X, y = data
+    params = inspect.signature(train).parameters
+    assert (params["steps"].default, params["lr"].default, params["optimizer"].default,
+            params["record_every"].default, params["batch_size"].default) == (
+        300, 0.01, "adam", 10, None)
+    h = train(small(), X, y, steps=3, record_every=1, batch_size=1, optimizer="sgd", lr=0.1)
+    assert h.stopped_early is False and h.diverged is False
+    np.testing.assert_array_equal(h.steps, [0, 1, 2])
+    assert "ok" in repr(h)
