@@ -174,3 +174,14 @@ def test_non_numeric_arrays_are_type_errors():
         derivative("tanh")(np.array(["x"]))
     with pytest.raises(TypeError, match="expected real numbers"):
         activation_fn("relu")(np.array([1 + 2j]))
+
+
+def test_is_saturated_returns_a_boolean_mask_for_every_activation():
+    """Lessons negate and count the mask (``~mask``, ``mask.mean()``): it must be bool."""
+    from helpers.activations import ACTIVATIONS, is_saturated
+
+    z = np.linspace(-8, 8, 33)
+    for name in ACTIVATIONS:
+        mask = is_saturated(name, z)
+        assert mask.dtype == bool and mask.shape == z.shape, name
+    assert not is_saturated("relu", z).any()  # ReLU has no saturating region

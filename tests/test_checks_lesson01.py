@@ -85,3 +85,23 @@ def test_tanh_prime_other_wrong_answer():
 def test_alias():
     from helpers.checks.lesson01 import check_sigmoid_derivative
     assert check_sigmoid_derivative is check_sigmoid_prime
+
+
+def test_remaining_failure_branches():
+    """One wrong answer per failure branch not tripped above, each with its own message."""
+    def sigmoid_prime_ok(z):
+        return expit(z) * expit(-z)
+
+    r = check_sigmoid_prime(lambda z: "no numbers")
+    assert r.status == "failed" and "expected an array of numbers, got str" in r.message
+    # right for |z| <= 5 and never exactly 0, but 10% off in the tail: the tail branch
+    r = check_sigmoid_prime(lambda z: np.where(np.abs(z) > 5, 1.1, 1.0) * sigmoid_prime_ok(z))
+    assert r.status == "failed" and "the large-|z| tail loses precision" in r.message
+    # w^2 as the standard deviation
+    lo, hi = saturation_bounds("sigmoid")
+    r = check_saturated_fraction(lambda w, b: float(ndtr((lo - b) / w**2) + ndtr((b - hi) / w**2)))
+    assert r.status == "failed" and "w^2 was used as the standard deviation" in r.hint
+    # a tanh' that matches no known mistake: the generic mismatch message
+    r = check_tanh_prime(lambda z: 4 * derivative("sigmoid")(2 * z) + 1e-3)
+    assert r.status == "failed" and "values differ" in r.message
+    assert not r.message.startswith("your function equals")

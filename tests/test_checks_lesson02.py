@@ -72,3 +72,12 @@ def test_strict_mode_raises(monkeypatch):
     monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
     with pytest.raises(AssertionError):
         check_gradient_bound(stub)
+
+
+def test_gradient_bound_reversed_is_named():
+    def reversed_bound(w, act):
+        w = np.abs(np.asarray(w, float)) * get_spec(act).max_derivative
+        return np.append(np.cumprod(w[::-1])[::-1], 1.0)[::-1]
+
+    r = check_gradient_bound(reversed_bound)
+    assert r.status == "failed" and r.hint.startswith("your array is reversed")

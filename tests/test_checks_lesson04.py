@@ -65,3 +65,11 @@ def test_strict_mode_raises(monkeypatch):
     with pytest.raises(AssertionError):
         check_count_dead_units(lambda A: 0)
     assert check_count_dead_units(lambda A: int((~(A > 0).any(axis=0)).sum())).passed
+
+
+def test_count_dead_units_other_wrong_count_gets_only_the_hint():
+    from helpers.activation_modules import dead_unit_mask
+
+    r = check_count_dead_units(lambda A: int(dead_unit_mask(A).sum()) + 7)
+    assert r.status == "failed" and "differ" in r.message
+    assert "You counted" not in r.message and "axis 0" in r.hint

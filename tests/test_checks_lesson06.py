@@ -12,7 +12,7 @@ def _stub(*args, **kwargs):
 
 
 def test_batch_norm_train_check():
-    assert check_batch_norm_train(batch_norm_train).passed
+    assert check_batch_norm_train(_torch_batch_norm_train).passed
     assert check_batch_norm_train(_stub).status == "not done"
 
     def unbiased(x, g, b, eps=1e-5):
@@ -68,3 +68,106 @@ def test_strict_mode_raises(monkeypatch):
     monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
     with pytest.raises(AssertionError):
         check_layer_norm(_stub)
+
+
+def _torch_batch_norm_train(x, g, b, eps=1e-5):
+    """Train-mode BatchNorm by torch, an oracle independent of helpers.normalization."""
+    import torch
+    import torch.nn.functional as F
+
+    t = torch.as_tensor(x, dtype=torch.float64)
+    return F.batch_norm(t, None, None, torch.as_tensor(g, dtype=torch.float64),
+                        torch.as_tensor(b, dtype=torch.float64), training=True, eps=eps).numpy()
+
+
+def test_batch_norm_train_reference_against_torch():
+    """The check's reference itself agrees with torch on the check's kind of input."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(2.0, 3.0, size=(8, 4))
+    x[:, 1] = 3.0 + 1e-4 * np.arange(8)  # a nearly constant feature, where eps matters
+    g, b = rng.normal(size=4), rng.normal(size=4)
+    np.testing.assert_allclose(batch_norm_train(x, g, b), _torch_batch_norm_train(x, g, b),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_batch_norm_train_every_branch():
+    no_affine = check_batch_norm_train(lambda x, g, b, eps=1e-5: _torch_batch_norm_train(
+        x, np.ones_like(g), np.zeros_like(b), eps))
+    assert no_affine.status == "failed" and "affine step" in no_affine.hint
+    other = check_batch_norm_train(lambda x, g, b, eps=1e-5: _torch_batch_norm_train(x, g, b) + 1)
+    assert other.status == "failed" and "per feature (axis=0)" in other.hint
+    assert "differ" in other.message
+    broken = check_batch_norm_train(lambda x, g, b, eps=1e-5: x.nope)
+    assert broken.status == "error" and "AttributeError" in broken.message
+
+
+def _torch_step(x, g, b, rm, rv, training, momentum=0.1, eps=1e-5):
+    """One BatchNorm1d call in torch, returning (y, running_mean, running_var)."""
+    import torch
+
+    bn = torch.nn.BatchNorm1d(x.shape[1], eps=eps, momentum=momentum).double()
+    with torch.no_grad():
+        bn.weight.copy_(torch.as_tensor(g))
+        bn.bias.copy_(torch.as_tensor(b))
+        bn.running_mean.copy_(torch.as_tensor(rm))
+        bn.running_var.copy_(torch.as_tensor(rv))
+        bn.train(training)
+        y = bn(torch.as_tensor(x, dtype=torch.float64)).numpy()
+    return y, bn.running_mean.numpy().copy(), bn.running_var.numpy().copy()
+
+
+def test_batch_norm_step_every_branch():
+    assert check_batch_norm_step(_torch_step).passed
+
+    def eval_updates_stats(x, g, b, rm, rv, training, momentum=0.1, eps=1e-5):
+        y, m, v = _torch_step(x, g, b, rm, rv, training, momentum, eps)
+        return (y, m, v) if training else (y, m + 0.01, v)
+
+    r = check_batch_norm_step(eval_updates_stats)
+    assert r.status == "failed" and r.message == "eval mode changed the running statistics."
+    assert "must not update" in r.hint
+
+    def wrong_train_output(x, g, b, rm, rv, training, momentum=0.1, eps=1e-5):
+        y, m, v = _torch_step(x, g, b, rm, rv, training, momentum, eps)
+        return (y * 2, m, v)
+
+    r = check_batch_norm_step(wrong_train_output)
+    assert r.status == "failed" and "train-mode output" in r.message and "(6.1)" in r.hint
+
+    def other_running_mean(x, g, b, rm, rv, training, momentum=0.1, eps=1e-5):
+        y, m, v = _torch_step(x, g, b, rm, rv, training, momentum, eps)
+        return (y, m + 1.0, v) if training else (y, m, v)
+
+    def swapped_var(x, g, b, rm, rv, training, momentum=0.1, eps=1e-5):
+        y, m, v = _torch_step(x, g, b, rm, rv, training, momentum, eps)
+        if not training:
+            return y, m, v
+        return y, m, momentum * rv + (1 - momentum) * x.var(0, ddof=1)
+
+    r = check_batch_norm_step(swapped_var)
+    assert r.status == "failed" and "running variance differs" in r.message
+    assert "NEW batch" in r.hint
+
+    r = check_batch_norm_step(other_running_mean)
+    assert r.status == "failed" and "running mean differs" in r.message
+    assert r.hint.startswith("running = (1 - momentum)")
+
+    def eval_stub(x, g, b, rm, rv, training, momentum=0.1, eps=1e-5):
+        if not training:
+            raise NotImplementedError("Exercise 6.2")
+        return _torch_step(x, g, b, rm, rv, training, momentum, eps)
+
+    assert check_batch_norm_step(eval_stub).status == "not done"
+
+
+def test_layer_norm_every_branch():
+    def torch_layer_norm(x, g, b, eps=1e-5):
+        import torch
+        import torch.nn.functional as F
+
+        t = torch.as_tensor(x, dtype=torch.float64)
+        return F.layer_norm(t, (t.shape[1],), torch.as_tensor(g), torch.as_tensor(b), eps).numpy()
+
+    assert check_layer_norm(torch_layer_norm).passed
+    r = check_layer_norm(lambda x, g, b, eps=1e-5: torch_layer_norm(x, g, b) - b)
+    assert r.status == "failed" and r.hint.startswith("normalise each example (row)")

@@ -125,3 +125,9 @@ def test_config_not_a_config_and_not_done():
 def test_measure_config_uses_float64():
     p = deep_config_profile(MLPConfig(depth=3, width=8, residual=True))
     assert p.config.dtype == "float64"
+
+
+def test_residual_chain_derivative_non_numeric_answer():
+    r = check_residual_chain_derivative(lambda w, x0, act: "one")
+    assert r.status == "failed" and "expected numbers, got str" in r.message
+    assert "1 + w_k phi'(x_k)" in r.hint

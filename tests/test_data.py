@@ -176,3 +176,54 @@ def test_adding_problem():
 def test_memory_task_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# -- tests that kill surviving mutants of numbers the lessons show -------------------------
+
+
+def _arm_geometry(X, y, classes):
+    """Radius/2 = position t along the arm; the angle must equal 3 pi t + 2 pi y / classes."""
+    X, y = np.asarray(X, float), np.asarray(y)
+    t = np.hypot(X[:, 0], X[:, 1]) / 2.0
+    want = 3.0 * np.pi * t + 2.0 * np.pi * y / classes
+    got = np.arctan2(X[:, 1], X[:, 0])
+    return t, np.angle(np.exp(1j * (got - want)))  # wrapped to (-pi, pi]
+
+
+def test_spiral_arms_without_noise_lie_on_their_documented_curves():
+    for classes in (2, 3, 5):
+        X, y = spirals(300, noise=0.0, seed=2, classes=classes)
+        t, err = _arm_geometry(X.numpy(), y.numpy(), classes)
+        assert np.abs(err).max() < 1e-5  # float32 coordinates
+        assert t.min() >= 0.05 - 1e-6 and t.max() <= 1.0 + 1e-6
+        # 1.5 turns per arm: positions spread over the whole arm, not one point
+        assert t.max() - t.min() > 0.8
+        np.testing.assert_array_equal(np.bincount(y.numpy()), [300 // classes] * classes)
+
+
+def test_noise_is_independent_gaussian_jitter_of_the_given_std():
+    X0, y0 = spirals(4000, noise=0.0, seed=5)
+    X1, y1 = spirals(4000, noise=0.1, seed=5)
+    # same positions and order for the same seed: the difference is the jitter alone
+    np.testing.assert_array_equal(y0.numpy(), y1.numpy())
+    jitter = (X1 - X0).numpy()
+    assert jitter.std(0) == pytest.approx([0.1, 0.1], rel=0.05)
+    assert abs(jitter.mean()) < 0.01 and abs(np.corrcoef(jitter.T)[0, 1]) < 0.05
+    assert len(np.unique(jitter[:, 0])) == 4000  # one draw per coordinate, not one shift
+    Xc, yc = circles(4000, noise=0.0, factor=0.5, seed=1)
+    r = np.hypot(*Xc.numpy().T)
+    np.testing.assert_allclose(r, np.where(yc.numpy() == 1, 0.5, 1.0), rtol=1e-6)
+    angle = np.arctan2(Xc.numpy()[:, 1], Xc.numpy()[:, 0])
+    assert np.histogram(angle, bins=8, range=(-np.pi, np.pi))[0].min() > 400  # all around
+    Xn, _ = circles(4000, noise=0.1, factor=0.5, seed=1)
+    assert (Xn - Xc).numpy().std(0) == pytest.approx([0.1, 0.1], rel=0.05)
+
+
+def test_generators_defaults():
+    for fn, explicit in ((spirals, dict(n=1000, noise=0.1, seed=0, classes=2)),
+                         (circles, dict(n=1000, noise=0.1, factor=0.5, seed=0))):
+        a, b = fn(), fn(**explicit)
+        assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+    a, b = teacher(), teacher(1000, 10, 2, 32, depth=2, noise=0.0, seed=0)
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+    assert a[0].shape == (1000, 10) and set(a[1].tolist()) == {0, 1}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -96,6 +97,19 @@ def test_runs_unsolved(nb_path):
     assert not bad, f"errors outside exercise cells: {bad}"
     for i, e in errors(nb):
         assert e.startswith("NotImplementedError"), f"exercise cell {i} raised {e}"
+    # Every check prints one CheckResult (its repr starts "[TODO] Exercise N.M: ..."; see
+    # helpers/checks/core.py). Unsolved, each exercise's check must report not-done, once.
+    reports = []
+    for i, cell in enumerate(nb.cells):
+        for o in cell.get("outputs", []):
+            text = o.get("text", "") if o.get("output_type") == "stream" else \
+                o.get("data", {}).get("text/plain", "")
+            reports += [(i, *m) for m in re.findall(
+                r"^\[(PASS|FAIL|TODO|ERROR)\] Exercise (\d+\.\d+):", text, flags=re.M)]
+    not_todo = [r for r in reports if r[1] != "TODO"]
+    assert not not_todo, f"unsolved checks that did not report not-done: {not_todo}"
+    ids = sorted(exercise_id(nb.cells[i].source) for i in exercise_cells(nb))
+    assert sorted(r[2] for r in reports) == ids, f"checks reported {reports}, exercises {ids}"
 
 
 @pytest.mark.notebook

@@ -237,3 +237,66 @@ def test_chi1_matches_wide_random_network(activation, sigma_w2, sigma_b2):
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+# -- tests that kill surviving mutants of numbers the lessons show -------------------------
+
+
+def test_defaults_are_no_bias_and_unit_variance():
+    """Lessons call these without the optional arguments: the defaults are sigma_b2 = 0, q = 1."""
+    from helpers import theory
+
+    assert theory.chi1("tanh", 1.5) == theory.chi1("tanh", 1.5, 0.0)
+    assert theory.q_star("tanh", 1.5) == theory.q_star("tanh", 1.5, 0.0)
+    assert theory.depth_scale("tanh", 0.8) == theory.depth_scale("tanh", 0.8, 0.0)
+    assert theory.length_map("tanh", 0.7, 1.5) == theory.length_map("tanh", 0.7, 1.5, 0.0)
+    assert theory.expected_squared_derivative("tanh") == \
+        theory.expected_squared_derivative("tanh", 1.0)
+    assert theory.monte_carlo_squared_derivative("tanh") == \
+        theory.monte_carlo_squared_derivative("tanh", 1.0, 100_000, 0)
+    assert theory.monte_carlo_squared_derivative("tanh", seed=1) != \
+        theory.monte_carlo_squared_derivative("tanh")
+    # a scalar in, a Python float out (lessons format these in sentences)
+    for value in (theory.chi1("tanh", 1.5, 0.05), theory.depth_scale("tanh", 1.5, 0.05),
+                  theory.q_star("tanh", 1.5, 0.05)):
+        assert type(value) is float
+
+
+def test_monte_carlo_standard_error_matches_the_spread_of_estimates():
+    """The reported standard error equals the spread of estimates over independent seeds."""
+    from helpers.theory import monte_carlo_squared_derivative
+
+    runs = [monte_carlo_squared_derivative("tanh", 1.0, n=2000, seed=s) for s in range(40)]
+    means, ses = np.array([r[0] for r in runs]), np.array([r[1] for r in runs])
+    # 40 estimates: their std is within ~25% of the true SE with high probability
+    assert np.std(means, ddof=1) == pytest.approx(np.median(ses), rel=0.35)
+    assert ses.std() < 0.1 * ses.mean()
+
+
+def test_critical_line_is_nan_without_a_crossing_in_the_bracket():
+    from helpers.theory import chi1, critical_line
+
+    crit = float(critical_line("tanh", 0.1))
+    assert chi1("tanh", crit, 0.1) == pytest.approx(1.0, abs=1e-8)
+    # bracket entirely on the chaotic side (chi_1(lo) ~ 1.18 > 1): no crossing
+    assert np.isnan(critical_line("tanh", 0.1, lo=3.0, hi=20.0))
+    # bracket entirely on the ordered side
+    assert np.isnan(critical_line("tanh", 0.1, lo=0.05, hi=crit - 0.5))
+    # a tight bracket (chi_1(hi) - 1 ~ 0.1) still finds the same crossing
+    assert float(critical_line("tanh", 0.1, lo=crit - 0.5, hi=crit + 0.5)) == \
+        pytest.approx(crit, abs=1e-8)
+    # one sigma_b2 per crossing: each row uses its own bias
+    both = critical_line("tanh", [0.0, 0.1, 0.3])
+    for sb, c in zip([0.0, 0.1, 0.3], both):
+        assert chi1("tanh", c, sb) == pytest.approx(1.0, abs=1e-8)
+
+
+def test_gradient_norm_prediction_of_one_layer_is_one():
+    from helpers.theory import chi1, gradient_norm_prediction
+
+    np.testing.assert_array_equal(gradient_norm_prediction("tanh", 1.5, 0.05, 1), [1.0])
+    c = chi1("tanh", 1.5, 0.05)
+    np.testing.assert_allclose(gradient_norm_prediction("tanh", 1.5, 0.05, 4),
+                               [c ** 3, c ** 2, c, 1.0], rtol=1e-14)
+    with pytest.raises(ValueError):
+        gradient_norm_prediction("tanh", 1.5, 0.05, 0)

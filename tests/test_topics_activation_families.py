@@ -160,6 +160,11 @@ def test_squared_derivative_table_agrees_with_quadrature():
 
 
 def test_compare_activations_uses_same_seed_and_matches_profiles(data):
+    """Wiring: compare_activations calls gradient_profile once per activation, same seed.
+
+    gradient_profile's own oracle is autograd (tests/test_capture.py) and NumPy for its
+    histograms (tests/test_capture_histograms.py).
+    """
     X, y = data
     names = ["sigmoid", "relu"]
     c = compare_activations(names, X, y, depth=6, width=16, init="he", seed=1)

@@ -120,3 +120,79 @@ def test_rms_gain_follows_mean_field():
         m = jacobian_norms(40, 64, act, s, seed=0)
         gain = m.rms[-1] ** (1 / 40)
         assert gain == pytest.approx(np.sqrt(chi1(act, s * s)), rel=0.05)
+
+
+# -- tests that kill surviving mutants of numbers the lessons show -------------------------
+
+
+def _torch_chain_input_grads(weights, biases, activation, x0):
+    """d a_n / d a_0 for every n by autograd, one chain of the first n layers at a time."""
+    from helpers.activations import get_spec
+
+    phi = get_spec(activation).module()
+    out = []
+    for n in range(1, len(weights) + 1):
+        a0 = torch.tensor(float(x0), dtype=torch.float64, requires_grad=True)
+        a = a0
+        for w, b in zip(weights[:n], biases[:n]):
+            a = phi(w * a + b)
+        (g,) = torch.autograd.grad(a, a0)
+        out.append(float(g))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+def test_input_gradients_and_depth_below_against_autograd(activation):
+    from helpers.topics.chain import depth_below, input_gradients, scalar_chain
+
+    rng = np.random.default_rng(4)
+    w, b = rng.normal(1.0, 1.0, 12), rng.normal(0.3, 0.5, 12)
+    r = scalar_chain(w, b, activation, 0.4)
+    want = _torch_chain_input_grads(w, b, activation, 0.4)
+    np.testing.assert_allclose(input_gradients(r), want, rtol=1e-12, atol=1e-300)
+    assert r.activation == activation
+    mags = np.abs(input_gradients(r))  # (equal to want within 1e-12, checked above)
+    for n in range(1, len(w) + 1):
+        threshold = mags[n - 1]  # exactly the n-th magnitude: "below" is strict
+        first = next((k + 1 for k, m in enumerate(mags) if m < threshold), None)
+        assert depth_below(r, threshold) == first
+    assert depth_below(r, 0.0) is None
+
+
+def _prefix(W, b, k, h):
+    for j in range(k):  # the first k tanh layers of the network
+        h = torch.tanh(torch.from_numpy(W[j]) @ h + torch.from_numpy(b[j]))
+    return h
+
+
+def test_jacobian_norms_against_autograd_and_defaults():
+    from helpers.jacobians import random_network
+    from helpers.topics.chain import autograd_input_jacobian, jacobian_norms
+
+    depth, width = 5, 8
+    res = jacobian_norms(depth, width, "tanh", sigma_w=1.3, sigma_b=0.2, seed=3)
+    W, b, x = random_network(depth, width, 1.3**2, 0.2**2, seed=3)
+    np.testing.assert_allclose(
+        autograd_input_jacobian(depth, width, "tanh", sigma_w=1.3, sigma_b=0.2, seed=3),
+        torch.autograd.functional.jacobian(
+            lambda h: _prefix(W, b, depth, h), torch.from_numpy(x)).numpy(), rtol=1e-12)
+    for k in range(1, depth + 1):
+        J = torch.autograd.functional.jacobian(lambda h, k=k: _prefix(W, b, k, h),
+                                               torch.from_numpy(x)).numpy()
+        assert res.spectral[k - 1] == pytest.approx(np.linalg.svd(J, compute_uv=False)[0],
+                                                    rel=1e-10)
+        assert res.rms[k - 1] == pytest.approx(np.sqrt((J ** 2).sum() / width), rel=1e-10)
+    h = torch.from_numpy(x)
+    for k in range(depth):
+        z = (torch.from_numpy(W[k]) @ h + torch.from_numpy(b[k])).requires_grad_()
+        torch.tanh(z).sum().backward()
+        d = z.grad.numpy()
+        assert res.mean_derivative[k] == pytest.approx(d.mean(), rel=1e-12)
+        top = np.linalg.svd(W[k], compute_uv=False)[0]
+        assert res.weight_norm[k] == pytest.approx(top, rel=1e-10)
+        assert res.factor_norm[k] == pytest.approx(
+            np.linalg.svd(W[k].T @ np.diag(d), compute_uv=False)[0], rel=1e-10)
+        h = torch.tanh(z.detach())
+    d1, d2 = jacobian_norms(3), jacobian_norms(3, 64, "sigmoid", 1.0, 0.0, 0)
+    assert d1.width == 64 and np.array_equal(d1.spectral, d2.spectral)
+    np.testing.assert_array_equal(autograd_input_jacobian(2).shape, (64, 64))

@@ -94,11 +94,21 @@ def test_errors():
 
 
 def test_curve_contains_exact_and_mc():
+    """Wiring: the curve is saturated_fraction and saturated_fraction_mc at each weight.
+
+    Their own oracles are scipy.stats.norm and numerical integration (tests above).
+    """
     c = saturated_fraction_curve(np.linspace(0, 6, 13), 0.0, mc_w_values=[1.0, 3.0], n=10_000)
     assert set(c["exact"]) == {"sigmoid", "tanh"}
     assert c["exact"]["sigmoid"].shape == (13,) and c["mc"]["tanh"].shape == (2,)
     np.testing.assert_allclose(c["exact"]["tanh"], saturated_fraction(c["w"], 0.0, "tanh"))
     assert c["mc"]["sigmoid"][1] == saturated_fraction_mc(3.0, 0.0, n=10_000)[0]
+    # and the curve's values against scipy directly, not only against saturated_fraction
+    for name in ("sigmoid", "tanh"):
+        lo, hi = saturation_bounds(name)
+        for w, frac in zip(c["w"], c["exact"][name]):
+            want = (stats.norm(0.0, w).cdf(lo) + stats.norm(0.0, w).sf(hi)) if w > 0 else 0.0
+            assert frac == pytest.approx(want, rel=1e-10, abs=1e-15)
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
@@ -137,3 +147,44 @@ def test_neuron_state_contents():
 def test_neuron_state_zero_weight():
     s = neuron_state(1.0, 0.0, 5.0)
     assert np.all(s.density == 0) and s.fraction == 1.0 and s.fraction_mc == 1.0
+
+
+# -- tests that kill surviving mutants of numbers the lessons show -------------------------
+
+
+@pytest.mark.parametrize("activation, x, w, b", [("sigmoid", 1.0, 2.0, 0.5),
+                                                 ("tanh", -0.5, 3.0, -1.0)])
+def test_neuron_state_against_scipy_and_its_own_samples(activation, x, w, b):
+    """The density is N(b, |w|)'s pdf; the histogram is a density of z = w x + b for
+    x ~ N(0, 1) (so it matches that pdf to Monte Carlo accuracy); the Monte Carlo fraction
+    is the chosen activation's (within 5 standard errors of the exact one)."""
+    from helpers.topics.neuron import neuron_state
+
+    s = neuron_state(x, w, b, activation, n=200_000, seed=4)
+    np.testing.assert_allclose(s.density, stats.norm(b, abs(w)).pdf(s.z_grid), rtol=1e-12)
+    assert len(s.hist_centers) == 60 and len(s.z_grid) == 481  # the documented defaults
+    width = s.hist_centers[1] - s.hist_centers[0]
+    pdf_at_centres = stats.norm(b, abs(w)).cdf(s.hist_centers + width / 2) - stats.norm(
+        b, abs(w)).cdf(s.hist_centers - width / 2)
+    # each bin holds ~n * p values: its density is within 5 binomial standard errors
+    se = np.sqrt(pdf_at_centres * (1 - pdf_at_centres) / s.n) / width
+    assert np.all(np.abs(s.hist_density - pdf_at_centres / width) <= 5 * se + 1e-12)
+    exact = saturated_fraction(w, b, activation)
+    assert s.fraction == pytest.approx(exact, rel=1e-12)
+    assert abs(s.fraction_mc - exact) <= 5 * s.fraction_se
+    assert s.fraction_se == pytest.approx(math.sqrt(exact * (1 - exact) / s.n), rel=0.05)
+    assert s.z == pytest.approx(w * x + b) and s.grad_w == pytest.approx(x * s.slope)
+
+
+def test_curve_monte_carlo_uses_each_activation_and_the_seed():
+    c = saturated_fraction_curve(np.array([1.0, 3.0]), 0.0, mc_w_values=[1.0, 3.0], n=20_000,
+                                 seed=7)
+    for name in ("sigmoid", "tanh"):
+        for k, w in enumerate([1.0, 3.0]):
+            p, se = saturated_fraction_mc(w, 0.0, name, n=20_000, seed=7)
+            assert (c["mc"][name][k], c["mc_se"][name][k]) == (p, se)
+            assert abs(p - saturated_fraction(w, 0.0, name)) <= 5 * se
+    assert not np.allclose(c["mc"]["sigmoid"], c["mc"]["tanh"])  # tanh saturates more
+    d = saturated_fraction_curve(np.array([1.0]))
+    assert d["b"] == 0.0 and d["mc_w"].size == 0
+    assert saturated_fraction_mc(2.0) == saturated_fraction_mc(2.0, 0.0, "sigmoid", 100_000, 0)

@@ -168,3 +168,34 @@ def test_mode_accuracies_restores_state_and_mode():
     assert model.training
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), k
+
+
+# -- tests that kill surviving mutants of numbers the lessons show -------------------------
+
+
+def test_batch_norm_train_accepts_a_batch_of_two():
+    """B = 2 is the smallest batch BatchNorm normalises (torch agrees)."""
+    import torch.nn.functional as F
+
+    from helpers.topics.normalization import batch_norm_train
+
+    x = np.array([[1.0, -2.0, 0.5], [3.0, 4.0, 0.25]])
+    g, b = np.array([1.0, 2.0, 0.5]), np.array([0.0, -1.0, 1.0])
+    want = F.batch_norm(torch.from_numpy(x), None, None, torch.from_numpy(g),
+                        torch.from_numpy(b), training=True, eps=1e-5).numpy()
+    np.testing.assert_allclose(batch_norm_train(x, g, b), want, rtol=1e-12)
+
+
+def test_batch_noise_defaults_and_seed():
+    """Lesson 6 calls batch_noise with its defaults; the seed fixes every draw."""
+    from helpers.topics.normalization import batch_noise
+
+    small = dict(n_batches=12, width=8, population=512)
+    a, b = batch_noise((4, 16), seed=3, **small), batch_noise((4, 16), seed=3, **small)
+    np.testing.assert_array_equal(a.spread, b.spread)
+    c = batch_noise((4, 16), seed=4, **small)
+    assert not np.array_equal(a.spread, c.spread)
+    d, e = batch_noise(), batch_noise((4, 16, 64, 256), n_batches=200, width=32,
+                                      population=4096, seed=0)
+    np.testing.assert_array_equal(d.spread, e.spread)
+    assert d.n_batches == 200 and list(d.batch_sizes) == [4, 16, 64, 256]

@@ -86,6 +86,10 @@ def test_measuring_does_not_change_batchnorm_buffers():
 
 
 def test_compare_plain_residual_differs_only_in_skips():
+    """Wiring: compare_plain_residual runs stream_profile on the plain and residual configs.
+
+    stream_profile's own oracle is autograd (test_stream_profile_matches_autograd).
+    """
     X, y = small_data()
     r = compare_plain_residual(SMALL.replace(activation="sigmoid", residual=True), X, y)
     assert not r.plain.config.residual and r.residual.config.residual

@@ -213,3 +213,66 @@ def test_gradient_norms_of_tiny_float64_gradients_are_not_zero():
     np.testing.assert_allclose(h.grad_norm[0, 0], torch.linalg.vector_norm(g * scale).item()
                                / scale, rtol=1e-12)
     assert np.all(h.grad_norm[0] > 0)
+
+
+def _reference_run(model, X, y, steps, lr, make_opt, record_every):
+    """A plain training loop that records, at the recorded steps, ||dL/dW|| before the
+    optimiser step, ||W_after - W_before|| / ||W_before||, the loss and the accuracy."""
+    weights = [m.weight for m in model.modules() if isinstance(m, nn.Linear)]
+    opt = make_opt(model.parameters(), lr)
+    rec = {"steps": [], "grad": [], "update": [], "loss": [], "acc": []}
+    for step in range(steps):
+        opt.zero_grad()
+        out = model(X)
+        loss = F.cross_entropy(out, y)
+        loss.backward()
+        before = [w.detach().clone() for w in weights]
+        grads = [w.grad.norm().item() for w in weights]
+        opt.step()
+        if step % record_every == 0 or step == steps - 1:
+            rec["steps"].append(step)
+            rec["grad"].append(grads)
+            rec["update"].append([(w.detach() - b).norm().item() / b.norm().item()
+                                  for w, b in zip(weights, before)])
+            rec["loss"].append(loss.item())
+            rec["acc"].append((out.argmax(1) == y).double().mean().item())
+    return {k: np.array(v) for k, v in rec.items()}
+
+
+@pytest.mark.parametrize("optimizer, make_opt, rtol", [
+    ("sgd", lambda p, lr: torch.optim.SGD(p, lr=lr), 1e-9),
+    # train() uses the fused Adam kernel where it exists, the reference the default one:
+    # they agree to rounding (measured 3e-15 relative in float64), 1e-8 leaves margin
+    ("adam", lambda p, lr: torch.optim.Adam(p, lr=lr), 1e-8),
+])
+def test_records_at_later_steps_match_an_independent_loop(data, optimizer, make_opt, rtol):
+    X, y = data
+    model = build_mlp(MLPConfig(depth=3, width=16, activation="tanh", dtype="float64", seed=1))
+    ref_model = copy.deepcopy(model)
+    lr = 0.05 if optimizer == "sgd" else 0.01
+    h = train(model, X, y, steps=23, lr=lr, optimizer=optimizer, record_every=5)
+    ref = _reference_run(ref_model, X.double(), y, 23, lr, make_opt, 5)
+    np.testing.assert_array_equal(h.steps, ref["steps"])
+    np.testing.assert_array_equal(h.steps, [0, 5, 10, 15, 20, 22])
+    np.testing.assert_allclose(h.grad_norm, ref["grad"], rtol=rtol)
+    np.testing.assert_allclose(h.update_ratio, ref["update"], rtol=rtol)
+    np.testing.assert_allclose(h.loss, ref["loss"], rtol=rtol)
+    np.testing.assert_allclose(h.accuracy, ref["acc"])
+    assert h.loss[-1] < h.loss[0]  # the records move: later steps are not step 0 again
+    assert not np.allclose(h.grad_norm[-1], h.grad_norm[0])
+    for a, b in zip(model.parameters(), ref_model.parameters()):  # same final weights
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=rtol, atol=1e-12)
+
+
+def test_documented_defaults_flags_and_smallest_batch(data):
+    import inspect
+
+    X, y = data
+    params = inspect.signature(train).parameters
+    assert (params["steps"].default, params["lr"].default, params["optimizer"].default,
+            params["record_every"].default, params["batch_size"].default) == (
+        300, 0.01, "adam", 10, None)
+    h = train(small(), X, y, steps=3, record_every=1, batch_size=1, optimizer="sgd", lr=0.1)
+    assert h.stopped_early is False and h.diverged is False
+    np.testing.assert_array_equal(h.steps, [0, 1, 2])
+    assert "ok" in repr(h)

@@ -102,18 +102,46 @@ def expected_profile(w, **settings):
 
 
 def assert_figure_shows(w, p):
+    """Every trace of the dashboard holds the profile's numbers (computed here, not by the
+    figure module): 7 traces, each x, y and z."""
     fig = w.figure
-    s = log_series(p.weight_grad_norm)
-    np.testing.assert_array_equal(fig.data[0].x, s["x"])
-    np.testing.assert_allclose(np.asarray(fig.data[0].y, float), s["y"], rtol=1e-12)
-    np.testing.assert_array_equal(fig.data[1].x, s["zero_x"])
-    np.testing.assert_allclose(np.asarray(fig.data[3].y, float), p.activation_std, rtol=1e-12)
-    np.testing.assert_allclose(np.asarray(fig.data[4].y, float), 100 * p.saturation, rtol=1e-12)
-    np.testing.assert_allclose(np.asarray(fig.data[5].y, float), 100 * p.dead_fraction,
+    assert len(fig.data) == 7
+    n = len(p.layer_names)
+    layers = np.arange(1, n + 1)
+    g = np.asarray(p.weight_grad_norm, float)
+    ok = np.isfinite(g) & (g > 0)
+    drawn = np.asarray(fig.data[0].y, float)
+    np.testing.assert_array_equal(fig.data[0].x, layers)
+    np.testing.assert_allclose(drawn[ok], g[ok], rtol=1e-12)
+    assert np.isnan(drawn[~ok & ~np.isposinf(g)]).all()  # a gap where log cannot draw
+    floor = g[ok].min() / 10 if ok.any() else 1e-30  # flagged zeros sit a decade below
+    zero = ~ok & ~np.isposinf(g)
+    np.testing.assert_array_equal(fig.data[1].x, layers[zero])
+    np.testing.assert_allclose(np.asarray(fig.data[1].y, float), np.full(zero.sum(), floor))
+    np.testing.assert_array_equal(fig.data[2].x, layers[np.isposinf(g)])
+    for i, values in ((3, np.nan_to_num(p.activation_std, nan=0.0, posinf=0.0)),
+                      (4, 100 * p.saturation), (5, 100 * p.dead_fraction)):
+        np.testing.assert_array_equal(fig.data[i].x, layers, err_msg=f"trace {i}")
+        np.testing.assert_allclose(np.asarray(fig.data[i].y, float), values, rtol=1e-12,
+                                   err_msg=f"trace {i}")
+    hidden = p.activation_hist[:-1]  # the output layer's logits are left out
+    e = p.hist_edges
+    np.testing.assert_allclose(np.asarray(fig.data[6].x, float), (e[:-1] + e[1:]) / 2,
                                rtol=1e-12)
-    z = np.log10(np.maximum(p.activation_hist[:-1], 1e-4))
+    np.testing.assert_array_equal(fig.data[6].y, np.arange(1, n))
+    z = np.log10(np.maximum(hidden, 1e-4))
     np.testing.assert_allclose(np.asarray(fig.data[6].z, float), z, rtol=1e-12)
     np.testing.assert_allclose(w.profile.weight_grad_norm, p.weight_grad_norm, rtol=1e-12)
+
+
+def test_log_series_the_explorer_draws_with():
+    s = log_series([1e-3, 0.0, np.nan, 2.0, np.inf])
+    np.testing.assert_array_equal(s["x"], [1, 2, 3, 4, 5])
+    np.testing.assert_allclose(s["y"], [1e-3, np.nan, np.nan, 2.0, 20.0])
+    np.testing.assert_array_equal(s["zero_x"], [2, 3])
+    np.testing.assert_allclose(s["zero_y"], [1e-4, 1e-4])
+    np.testing.assert_array_equal(s["huge_x"], [5])
+    np.testing.assert_allclose(s["huge_y"], [20.0])
 
 
 def test_explorer_initial_state_matches_compute(explorer):
@@ -227,6 +255,26 @@ def test_activation_point_explorer_moves_the_point():
     assert f"{float(derivative('sigmoid')(-2.5)):.4f}" in w.status.value
     with pytest.raises(ValueError, match="valid choices"):
         make_activation_point_explorer(("sigmoid", "nope"))
+
+
+def test_activation_point_explorer_every_trace():
+    """Traces: phi and phi' of each activation (unchanged by z), then the two point markers."""
+    names = ("sigmoid", "tanh", "relu")
+    w = make_activation_point_explorer(names, z=1.0)
+    for z in (1.0, -3.3, 4.0):
+        w.z.value = z
+        assert w.error is None and len(w.figure.data) == 2 * len(names) + 2
+        for i, n in enumerate(names):
+            phi, dphi = w.figure.data[2 * i], w.figure.data[2 * i + 1]
+            grid = np.asarray(phi.x, float)
+            assert grid.min() == -6.0 and grid.max() == 6.0
+            np.testing.assert_allclose(np.asarray(phi.y, float), activation_fn(n)(grid))
+            np.testing.assert_allclose(np.asarray(dphi.x, float), grid)
+            np.testing.assert_allclose(np.asarray(dphi.y, float), derivative(n)(grid))
+        np.testing.assert_allclose(w.figure.data[-2].x, [z] * 3)
+        np.testing.assert_allclose(w.figure.data[-2].y, [activation_fn(n)(z) for n in names])
+        np.testing.assert_allclose(w.figure.data[-1].x, [z] * 3)
+        np.testing.assert_allclose(w.figure.data[-1].y, [derivative(n)(z) for n in names])
 
 
 def test_activation_dropdown_lists_labels_and_rejects_unknown_names():

@@ -35,3 +35,32 @@ def test_picker_validates_arguments():
         make_activation_picker(["nope"])
     with pytest.raises(ValueError, match="lo < hi"):
         make_activation_picker(["relu"], (3, -3))
+
+
+def test_every_trace_after_every_control():
+    """Each registry activation has two traces (phi, phi'); the chosen ones are visible and
+    hold phi and phi' on a grid spanning the z range, the others are hidden."""
+    from helpers.activations import activation_fn
+
+    w = make_activation_picker(["sigmoid"], (-4, 4))
+    assert len(w.figure.data) == 2 * len(PICKER_NAMES)
+
+    def check(chosen, lo, hi):
+        assert w.error is None
+        for name in PICKER_NAMES:
+            for which, fn in ((0, activation_fn(name)), (1, derivative(name))):
+                t = trace(w, name, which)
+                if name not in chosen:
+                    assert t.visible is False or t.visible == "legendonly", (name, which)
+                    continue
+                assert t.visible in (True, None), (name, which)
+                z = np.asarray(t.x, float)
+                assert z.min() == lo and z.max() == hi and np.all(np.diff(z) > 0)
+                np.testing.assert_allclose(np.asarray(t.y, float), fn(z), rtol=1e-12,
+                                           atol=1e-300, err_msg=f"{name} {which}")
+
+    check(["sigmoid"], -4, 4)
+    w.activations.value = ("tanh", "relu", "elu")
+    check(["tanh", "relu", "elu"], -4, 4)
+    w.z_range.value = (-7.5, 2.0)
+    check(["tanh", "relu", "elu"], -7.5, 2.0)

@@ -56,3 +56,36 @@ def test_invalid_settings():
         make_chain_explorer(depth=0)
     with pytest.raises(ValueError, match="between"):
         make_chain_explorer(weight=20.0)
+
+
+def _assert_every_trace(w):
+    """All 6 traces: measured and bound, each a line with its zero and overflow markers,
+    on one log axis whose floor (ceiling) is a decade below (above) both series."""
+    r = expected(w)
+    assert w.error is None and len(w.figure.data) == 6
+    both = np.abs(np.concatenate([r.grad, r.bound]))
+    ok_both = np.isfinite(both) & (both > 0)
+    floor, ceiling = both[ok_both].min() / 10, both[ok_both].max() * 10
+    x = np.arange(r.depth + 1)
+    for start, values in ((0, np.abs(r.grad)), (3, np.abs(r.bound))):
+        line, zeros, infs = w.figure.data[start:start + 3]
+        ok = np.isfinite(values) & (values > 0)
+        huge = np.isposinf(values)
+        zero = ~ok & ~huge
+        np.testing.assert_array_equal(np.asarray(line.x), x)
+        want = np.where(ok, values, np.where(huge, ceiling, np.nan))
+        np.testing.assert_allclose(np.asarray(line.y, float), want, rtol=1e-12)
+        np.testing.assert_array_equal(np.asarray(zeros.x), x[zero])
+        np.testing.assert_allclose(np.asarray(zeros.y, float), np.full(zero.sum(), floor))
+        np.testing.assert_array_equal(np.asarray(infs.x), x[huge])
+        np.testing.assert_allclose(np.asarray(infs.y, float), np.full(huge.sum(), ceiling))
+
+
+def test_every_trace_after_every_control():
+    w = make_chain_explorer()
+    _assert_every_trace(w)
+    for name, value in (("depth", 50), ("weight", 2.5), ("bias", -1.0), ("x0", 1.5),
+                        ("activation", "tanh"), ("activation", "relu"), ("x0", -1.0),
+                        ("weight", 8.0)):
+        getattr(w, name).value = value
+        _assert_every_trace(w)

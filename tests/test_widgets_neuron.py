@@ -10,6 +10,8 @@ from helpers.widgets.neuron import NeuronExplorer, make_neuron_explorer
 
 
 def assert_matches(w, x, wt, b, activation="sigmoid"):
+    from helpers.activations import get_spec
+
     expected = neuron_state(x, wt, b, activation, n=w.n, seed=w.seed)
     d = w.figure.data
     assert w.error is None
@@ -21,6 +23,23 @@ def assert_matches(w, x, wt, b, activation="sigmoid"):
     np.testing.assert_allclose(d[fn.PHI].y, activation_fn(activation)(expected.z_grid))
     assert f"{100 * saturated_fraction(wt, b, activation):.3g}%" in w.status.value
     assert f"{100 * expected.fraction_mc:.3g}%" in w.status.value
+    # every other trace, from the state and the activation (not from the figure module)
+    z, spec = expected.z_grid, get_spec(activation)
+    phi, dphi = activation_fn(activation)(z), derivative(activation)(z)
+    level = 0.1 * spec.max_derivative
+    sat = dphi < level  # the saturating region: phi' below 10% of its maximum
+    for i, xs, ys in ((fn.PHI, z, phi), (fn.PHI_SAT, z, np.where(sat, phi, np.nan)),
+                    (fn.DPHI, z, dphi), (fn.DPHI_SAT, z, np.where(sat, dphi, np.nan)),
+                    (fn.DENSITY, z, expected.density),
+                    (fn.DENSITY_SAT, z, np.where(sat, expected.density, np.nan)),
+                    (fn.HIST, expected.hist_centers, expected.hist_density),
+                    (fn.THRESHOLD, [z[0], z[-1]], [level, level]),
+                    (fn.DPHI_POINT, [wt * x + b], [float(derivative(activation)(wt * x + b))]),
+                    (fn.Z_LINE, [wt * x + b] * 2,
+                     [0.0, max(expected.density.max(), expected.hist_density.max(), 1e-12)])):
+        np.testing.assert_allclose(np.asarray(d[i].x, float), xs, rtol=1e-12, err_msg=str(i))
+        np.testing.assert_allclose(np.asarray(d[i].y, float), ys, rtol=1e-12, err_msg=str(i))
+    assert d[fn.PHI_POINT].x[0] == pytest.approx(expected.z)
 
 
 def test_each_control_changes_the_figure():

@@ -27,6 +27,7 @@ def test_each_control_updates_the_figure(explorer, name, value):
     np.testing.assert_allclose(np.array(explorer.figure.data[0].y, dtype=float),
                                expected.weight_grad_norm, rtol=1e-9)
     np.testing.assert_allclose(explorer.figure.data[3].y, 100 * expected.saturation)
+    _assert_every_trace(explorer, expected)
     after = np.array(explorer.figure.data[0].y, dtype=float)
     assert before.shape != after.shape or not np.allclose(before, after)
     assert "first / last" in explorer.status.value
@@ -44,3 +45,18 @@ def test_invalid_settings_raise():
         make_normalization_explorer(batch=3)
     with pytest.raises(ValueError, match="between 2 and 100"):
         make_normalization_explorer(depth=500)
+
+
+def _assert_every_trace(w, p):
+    from trace_oracles import assert_log_triple, assert_xy
+
+    assert len(w.figure.data) == 5
+    layers = np.arange(1, len(p.layer_names) + 1)
+    assert_log_triple(w.figure.data[0:3], p.weight_grad_norm, what="gradient norm")
+    assert_xy(w.figure.data[3], layers, 100 * p.saturation, what="saturation")
+    assert_xy(w.figure.data[4], layers, p.activation_std, what="activation std")
+    assert np.isfinite(p.activation_std).all()
+
+
+def test_initial_figure_shows_every_number(explorer):
+    _assert_every_trace(explorer, _expected(explorer))

@@ -17,6 +17,10 @@ def assert_shows(w):
         ok = np.isfinite(values) & (values > 0)
         np.testing.assert_allclose(y[ok], values[ok], rtol=1e-12)
         assert len(w.figure.data[start].x) == w.depth.value
+        from trace_oracles import assert_log_triple
+
+        assert_log_triple(w.figure.data[start:start + 3], values, what=f"traces {start}-")
+    assert len(w.figure.data) == 12
     return r
 
 

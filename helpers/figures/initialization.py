@@ -170,14 +170,17 @@ def update_phase_map(fig, activation: str, sigma_w2_values, sigma_b2_values, chi
                      critical_sigma_w2) -> None:
     """Redraw the heatmap (rows follow ``sigma_b2_values``) and the critical line."""
     heat, line = fig.data[0], fig.data[1]
-    heat.x = np.asarray(sigma_w2_values, dtype=np.float64)
-    heat.y = np.asarray(sigma_b2_values, dtype=np.float64)
+    # local arrays, not heat.x / heat.y read back: inside a FigureWidget's batch_update a
+    # read returns the value from before the batch
+    sw = np.asarray(sigma_w2_values, dtype=np.float64)
+    sb = np.asarray(sigma_b2_values, dtype=np.float64)
+    heat.x, heat.y = sw, sb
     heat.z = _chi_colour(chi1_values)
     crit = np.asarray(critical_sigma_w2, dtype=np.float64)
-    line.x, line.y = crit, heat.y
+    line.x, line.y = crit, sb
     fig.data[3].line.color = activation_color(activation)
-    fig.layout.xaxis.range = [float(heat.x[0]), float(heat.x[-1])]
-    fig.layout.yaxis.range = [float(heat.y[0]), float(heat.y[-1])]
+    fig.layout.xaxis.range = [float(sw[0]), float(sw[-1])]
+    fig.layout.yaxis.range = [float(sb[0]), float(sb[-1])]
 
 
 def update_phase_point(fig, growth, title: str | None = None) -> None:

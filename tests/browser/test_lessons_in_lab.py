@@ -1,4 +1,5 @@
-"""Every lesson in a real JupyterLab: Run All works and each live widget moves its chart.
+"""Every lesson in a real JupyterLab: Run All works and every control of every live widget
+redraws its chart's data.
 
 One JupyterLab server serves copies of the lessons (the repository is never written);
 the lessons run one after another in the same Chromium.
@@ -30,40 +31,103 @@ JS_CHART_STATE = """
 """
 
 
-def wait_for_change(area, before: str, timeout_s: float = 45) -> bool:
+# The data of the charts in `root` (x, y, z and visibility of every trace): what a control
+# must change (a title alone does not count).
+JS_CHART_DATA = """
+(root) => JSON.stringify(Array.from(root.querySelectorAll('.js-plotly-plot')).map(el =>
+  (el._fullData || el.data || []).map(t => [t.x, t.y, t.z, t.visible]
+    .map(v => (v && v.length !== undefined && typeof v !== 'string') ? Array.from(v) : v))))
+"""
+
+# Every control of a widget, in page order: tagged with data-control=i so that the test can
+# find it again, described by kind and label, and whether it is disabled now.
+JS_CONTROLS = """
+(root) => {
+  const sel = ['.widget-slider .noUi-handle', '.widget-dropdown select',
+               '.widget-select-multiple select', '.widget-checkbox input[type=checkbox]',
+               '.widget-toggle-buttons', '.widget-text input', '.widget-hslider input'];
+  const found = Array.from(root.querySelectorAll(sel.join(', ')));
+  return found.map((el, i) => {
+    el.setAttribute('data-control', String(i));
+    const box = el.closest('.widget-inline-hbox, .widget-hbox, .jupyter-widgets') || el;
+    const label = box.querySelector('.widget-label, label');
+    const kind = el.classList.contains('noUi-handle') ? 'slider'
+      : el.classList.contains('widget-toggle-buttons') ? 'toggle'
+      : el.tagName === 'SELECT' ? (el.multiple ? 'multi' : 'dropdown')
+      : el.type === 'checkbox' ? 'checkbox' : 'text';
+    const disabled = el.disabled || el.hasAttribute('disabled')
+      || !!el.closest('[disabled], .mod-disabled');
+    return {index: i, kind, disabled,
+            label: ((label && label.innerText) || el.getAttribute('aria-label') || '').trim()};
+  });
+}
+"""
+
+# Controls that may leave the chart's data alone, with the reason (none today).
+MAY_LEAVE_CHART_ALONE: dict[tuple[str, str], str] = {}
+
+
+def wait_for_change(area, before: str, js: str = JS_CHART_STATE, timeout_s: float = 45) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if area.evaluate(JS_CHART_STATE) != before:
+        if area.evaluate(js) != before:
             return True
         time.sleep(0.25)
     return False
 
 
-def operate(page, area, control_index: int) -> str | None:
-    """Move one control in `area` as a person would; return a description, or None if none."""
-    handles = area.locator(SLIDER_HANDLE)
-    dropdowns = area.locator(DROPDOWN)
-    n_h = handles.count()
-    if control_index < n_h:
-        h = handles.nth(control_index)
-        h.scroll_into_view_if_needed()
-        h.focus()
-        now, top = h.get_attribute("aria-valuenow"), h.get_attribute("aria-valuemax")
+def settle(area, js: str = JS_CHART_DATA, quiet_s: float = 1.0, timeout_s: float = 30) -> str:
+    """The chart data once it has stopped changing for `quiet_s` seconds."""
+    deadline = time.monotonic() + timeout_s
+    last, since = area.evaluate(js), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = area.evaluate(js)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            break
+    return last
+
+
+def drive(page, area, control: dict) -> str:
+    """Change one control as a person would; return what was done."""
+    el = area.locator(f"[data-control='{control['index']}']")
+    el.scroll_into_view_if_needed()
+    kind = control["kind"]
+    if kind == "slider":
+        el.focus()
+        now, top = el.get_attribute("aria-valuenow"), el.get_attribute("aria-valuemax")
         key = "ArrowLeft" if now is not None and now == top else "ArrowRight"
         page.keyboard.press(key)
-        return f"slider {control_index} {key}"
-    i = control_index - n_h
-    if i < dropdowns.count():
-        d = dropdowns.nth(i)
-        d.scroll_into_view_if_needed()
-        options = d.locator("option").all_inner_texts()
-        current = d.evaluate("el => (el.options[el.selectedIndex] || {}).text")
-        others = [o for o in options if o != current]
-        if not others:
-            return f"dropdown {i} (one option)"
-        d.select_option(label=others[0])
-        return f"dropdown {i} -> {others[0]}"
-    return None
+        return key
+    if kind in ("dropdown", "multi"):
+        options = el.locator("option").all_inner_texts()
+        current = el.evaluate(
+            "el => Array.from(el.selectedOptions).map(o => o.text)")
+        others = [o for o in options if o not in current]
+        if kind == "multi":
+            pick = current[:1] + others[:1] if others else options[:1]
+            el.select_option(label=pick)
+            return f"select {pick}"
+        el.select_option(label=others[0])
+        return f"select {others[0]!r}"
+    if kind == "checkbox":
+        el.click()
+        return "click"
+    if kind == "toggle":
+        button = el.locator("button:not(.mod-active)").first
+        text = button.inner_text()
+        button.click()
+        return f"press {text!r}"
+    value = el.input_value()
+    try:
+        new = str(int(float(value)) + 1)
+    except ValueError:
+        new = value + "1"
+    el.fill(new)
+    el.press("Enter")
+    return f"type {new}"
 
 
 @pytest.mark.browser
@@ -92,22 +156,27 @@ def test_lesson_runs_and_widgets_move_charts(page, lab, nb_path):
             if areas.nth(i).locator(f"{SLIDER_HANDLE}, {DROPDOWN}").count() > 0]
     if nb_path.parent == FIXTURES:
         assert live, "the stand-in notebook has a live widget"
+    failures = []
     for k, area in enumerate(live):
         area.scroll_into_view_if_needed()
         area.locator(".js-plotly-plot .main-svg").first.wait_for(state="attached")
-        tried = []
-        for control in range(6):  # some controls (a seed, a colour) may leave a chart alone
-            before = area.evaluate(JS_CHART_STATE)
-            what = operate(page, area, control)
-            if what is None:
-                break
-            tried.append(what)
-            if wait_for_change(area, before, timeout_s=45 if control == 0 else 15):
-                break
-        else:
-            pytest.fail(f"widget {k}: no chart changed after {tried}")
-        print(f"  widget {k}: {tried} at {time.monotonic() - t0:.1f} s")
-        assert tried and area.evaluate(JS_CHART_STATE) != before, (
-            f"widget {k} in {nb_path.name}: the chart did not change after {tried}")
+        controls = area.evaluate(JS_CONTROLS)
+        assert controls, f"widget {k} has a chart but no control the test can find"
+        for i, control in enumerate(controls):  # every control, each must redraw the data
+            control = area.evaluate(JS_CONTROLS)[i]  # enabled state may depend on others
+            name = f"widget {k} control {i} ({control['kind']} {control['label']!r})"
+            if control["disabled"]:
+                print(f"  {name}: disabled, skipped")
+                continue
+            before = settle(area)
+            what = drive(page, area, control)
+            changed = wait_for_change(area, before, JS_CHART_DATA,
+                                      timeout_s=45 if i == 0 else 30)
+            allowed = MAY_LEAVE_CHART_ALONE.get((nb_path.stem, control["label"]))
+            print(f"  {name}: {what} -> {'redrawn' if changed else 'unchanged'} "
+                  f"at {time.monotonic() - t0:.1f} s")
+            if not changed and allowed is None:
+                failures.append(f"{name}: {what} left every chart's data unchanged")
+    assert not failures, "\n".join(failures)
     assert not [e for e in page.page_errors if "plotly" in e.lower() or "widget" in e.lower()], (
         page.page_errors)
