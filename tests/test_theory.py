@@ -289,14 +289,3 @@ def test_critical_line_is_nan_without_a_crossing_in_the_bracket():
     both = critical_line("tanh", [0.0, 0.1, 0.3])
     for sb, c in zip([0.0, 0.1, 0.3], both):
         assert chi1("tanh", c, sb) == pytest.approx(1.0, abs=1e-8)
-
-
-def test_gradient_norm_prediction_of_one_layer_is_one():
-    from helpers.theory import chi1, gradient_norm_prediction
-
-    np.testing.assert_array_equal(gradient_norm_prediction("tanh", 1.5, 0.05, 1), [1.0])
-    c = chi1("tanh", 1.5, 0.05)
-    np.testing.assert_allclose(gradient_norm_prediction("tanh", 1.5, 0.05, 4),
-                               [c ** 3, c ** 2, c, 1.0], rtol=1e-14)
-    with pytest.raises(ValueError):
-        gradient_norm_prediction("tanh", 1.5, 0.05, 0)
