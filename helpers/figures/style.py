@@ -93,3 +93,44 @@ def flagged_note(zero: np.ndarray, huge: np.ndarray, what: str = "values") -> st
         parts.append(f"{count(int(huge.sum()))} overflowed to infinity: drawn as a triangle "
                      "at the top")
     return "; ".join(parts)
+
+
+# Charts on a 1280x720 slide: one chart per slide, at most this tall (so that its code and a
+# sentence fit beside it), no text under 16 px.
+SLIDE_HEIGHT = 400
+SLIDE_FONT = 16
+
+
+def slide_layout(fig: go.Figure, height: int = SLIDE_HEIGHT, font_size: int = SLIDE_FONT
+                 ) -> go.Figure:
+    """Resize ``fig`` in place for a 1280x720 slide: ``height`` px at most, text >= 16 px.
+
+    The static edition (``tools/build_site.py``) applies it to every chart, so the figure
+    modules keep their notebook sizes. Fonts set smaller than ``font_size`` anywhere in the
+    layout (tick labels, legend, subplot titles, annotations) are raised to it; the title
+    is a little larger, and its ``<sup>`` note, which Plotly draws at 70 %, stays readable.
+    """
+    layout = fig.layout
+    fig.update_layout(
+        font=dict(size=font_size),
+        # a <sup> note in the title is drawn at 70 % of the title's size
+        title_font_size=max(font_size + (7 if "<sup>" in (layout.title.text or "") else 4),
+                            layout.title.font.size or 0),
+        legend_font_size=max(font_size, layout.legend.font.size or 0),
+        height=min(layout.height or height, height),
+        margin=dict(t=90 if "<sup>" in (layout.title.text or "") else 60),
+    )
+    def axis(ax):
+        # a log axis that spans few decades labels 2 and 5 between the powers of ten at
+        # 3/4 of the tick font: make those 16 px too
+        tick = font_size if ax.type != "log" else -(-font_size * 4 // 3)
+        ax.update(tickfont_size=max(tick, ax.tickfont.size or 0),
+                  title_font_size=max(font_size, ax.title.font.size or 0))
+
+    fig.for_each_xaxis(axis)
+    fig.for_each_yaxis(axis)
+    fig.for_each_annotation(lambda a: a.update(font_size=max(font_size, a.font.size or 0)))
+    for trace in fig.data:
+        if getattr(trace, "type", "") == "heatmap" and trace.colorbar is not None:
+            trace.colorbar.tickfont.size = max(font_size, trace.colorbar.tickfont.size or 0)
+    return fig
