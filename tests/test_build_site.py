@@ -269,3 +269,16 @@ def test_every_slide_fits_1280x720(site, offline_page, nb_path):
         assert len(slides) == expected_slide_count(source(nb_path.stem))
         bad = misfits(slides)
         assert not bad, f"{len(bad)} of {len(slides)} slides do not fit:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("nb_path", LESSONS, ids=lambda p: p.stem)
+def test_handouts_leave_the_speaker_notes_out(site, nb_path):
+    """Notes cells are in the deck's speaker view, not in the handout's body text."""
+    nb = source(nb_path.stem)
+    notes = [c.id for c in nb.cells if slide_type(c) == "notes"]
+    shown = [c.id for c in nb.cells if slide_type(c) not in ("notes", "skip")]
+    page = (site / f"{nb_path.stem}.html").read_text()
+    deck = (site / f"{nb_path.stem}.slides.html").read_text()
+    assert all(f'id="cell-id={cid}"' in page for cid in shown[:3])  # the ids are there...
+    assert not [cid for cid in notes if f'id="cell-id={cid}"' in page]  # ...but not the notes
+    assert all(f'id="cell-id={cid}"' in deck for cid in notes)
