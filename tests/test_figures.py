@@ -275,3 +275,28 @@ def test_gradient_growth_figure_names_colours_and_orders_each_theory_form():
     assert fig.data[6].line.color == style.ROLE_COLORS["theory"]
     assert fig.data[6].visible is not False
     assert fig.layout.yaxis.type == "log" and fig.layout.xaxis.title.text == "layer"
+
+
+def test_slide_layout_sizes_a_chart_for_a_1280x720_slide():
+    from plotly.subplots import make_subplots
+
+    fig = go.Figure(go.Scatter(x=[1, 2, 3], y=[1e-3, 1e-1, 1e2]))
+    fig.update_layout(height=640, legend_font_size=10, title_text="t<br><sup>note</sup>")
+    fig.update_yaxes(type="log", tickfont_size=9)
+    style.slide_layout(fig)
+    assert fig.layout.height == style.SLIDE_HEIGHT == 400
+    assert fig.layout.font.size == fig.layout.legend.font.size == 16
+    assert fig.layout.yaxis.tickfont.size == 16
+    assert fig.layout.title.font.size * 0.7 >= 16  # the <sup> note is drawn at 70 %
+    assert fig.layout.yaxis.dtick == 1  # 5 decades: a label at each power of ten only
+    assert style.slide_layout(go.Figure(layout={"height": 300})).layout.height == 300
+
+    wide = go.Figure(go.Scatter(y=[1e-19, 1.0]))
+    wide.update_yaxes(type="log")
+    assert style.slide_layout(wide).layout.yaxis.dtick is None  # Plotly spaces 19 decades
+
+    dash = make_subplots(rows=2, cols=2, subplot_titles=("a", "b", "c", "d"))
+    dash.update_layout(height=640)
+    style.slide_layout(dash)
+    assert dash.layout.height == style.SLIDE_DASHBOARD_HEIGHT
+    assert all(a.font.size >= 16 for a in dash.layout.annotations)

@@ -64,6 +64,20 @@ def _static_edition():
 
     NotebookRenderer.activate = lambda self: None
 
+    import plotly.graph_objects as go
+    from helpers.figures.style import slide_layout
+
+    # every static chart (widget snapshots included) is drawn with the slide layout and
+    # follows the width of its slide
+    to_html = pio.to_html
+
+    def slide_html(fig, *args, **kwargs):
+        kwargs.update(include_plotlyjs=False, full_html=False, include_mathjax=False,
+                      config={"responsive": True})
+        return to_html(slide_layout(go.Figure(fig)), *args, **kwargs)
+
+    pio.to_html = slide_html
+
     def figures_in(w):
         if isinstance(w, BaseFigureWidget):
             return [w]
@@ -77,10 +91,7 @@ def _static_edition():
             data = dict(original(self, **kwargs) or {})
             figs = figures_in(self)
             if figs:
-                data["text/html"] = "\n".join(
-                    pio.to_html(f, include_plotlyjs=False, full_html=False,
-                                include_mathjax=False, config={"responsive": True})
-                    for f in figs)
+                data["text/html"] = "\n".join(pio.to_html(f) for f in figs)
             return data
         return _repr_mimebundle_
 
@@ -233,8 +244,15 @@ def execute(nb, cwd: Path, timeout: int) -> list[str]:
 
 
 def make_static(nb) -> None:
-    """Turn widget and Plotly outputs into HTML that needs no kernel and no extension."""
+    """Turn widget and Plotly outputs into HTML that needs no kernel and no extension.
+
+    Every chart gets the slide layout (`helpers.figures.style.slide_layout`): at most
+    460 px tall, text of 16 px or more, so that it fits a 1280x720 slide.
+    """
+    import plotly.graph_objects as go
     import plotly.io as pio
+
+    from helpers.figures.style import slide_layout
 
     for cell in nb.cells:
         for out in cell.get("outputs", []):
@@ -242,8 +260,9 @@ def make_static(nb) -> None:
             if not data:
                 continue
             if PLOTLY_MIME in data:
+                fig = slide_layout(go.Figure(data.pop(PLOTLY_MIME)))
                 data["text/html"] = pio.to_html(
-                    data.pop(PLOTLY_MIME), include_plotlyjs=False, full_html=False,
+                    fig, include_plotlyjs=False, full_html=False,
                     include_mathjax=False, validate=False, config={"responsive": True})
             if WIDGET_MIME in data:
                 data.pop(WIDGET_MIME)
@@ -281,11 +300,13 @@ def export(nb, name: str, out: Path) -> tuple[Path, Path]:
         exp.jquery_url = VENDOR["jquery"]
         exp.mathjax_url = VENDOR["mathjax"]
     slides_exp.reveal_url_prefix = VENDOR["reveal"]
-    slides_exp.reveal_scroll = True
     slides_exp.reveal_theme = "white"  # its fonts ship with reveal.js ("simple" loads Google Fonts)
 
     stem = Path(name).stem
-    page, _ = html_exp.from_notebook_node(nb, resources={"metadata": {"name": stem}})
+    # the handout is read, not presented: speaker notes stay in the deck (press S)
+    handout = copy.deepcopy(nb)
+    handout.cells = [c for c in handout.cells if slide_type(c) != "notes"]
+    page, _ = html_exp.from_notebook_node(handout, resources={"metadata": {"name": stem}})
     html_path = out / f"{stem}.html"
     html_path.write_text(load_local_plotly(page), encoding="utf-8")
     deck, _ = slides_exp.from_notebook_node(copy.deepcopy(nb),

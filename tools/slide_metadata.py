@@ -1,11 +1,16 @@
-"""Check or fix slide metadata so that the live deck (jupyterlab-deck) shows every cell.
+"""Check or fix slide metadata so that the live deck never has a key press that shows nothing.
 
     python -m tools.slide_metadata notebooks/*.ipynb          # report, exit 1 if any
     python -m tools.slide_metadata --fix notebooks/*.ipynb    # rewrite in place
 
-jupyterlab-deck 0.2.0 hides cells whose slide_type is "-". JupyterLab 4's own property
-inspector stores "-" as no slide_type at all, and nbconvert reads a missing slide_type as
-"-", so removing the key changes nothing for the static decks.
+The live deck (jupyterlab-slideshow, docs/teaching.md) stops at every cell that is not
+`skip` or `notes`. A cell that continues a slide (slide type "-" or none) is such a stop
+with nothing new on screen, so the presenter presses a key and nothing happens; and the
+left arrow does nothing on a sub-slide that follows one. So the course's lessons use only
+`slide`, `fragment` (the next cell of the same slide, shown on the next key press),
+`skip` and `notes`: every key press shows something, in the live deck and in the static
+reveal.js deck alike. `--fix` turns "-" and missing types into `fragment` and `subslide`
+into `slide`; the first cell is always a `slide`.
 """
 
 from __future__ import annotations
@@ -15,17 +20,34 @@ import json
 import sys
 from pathlib import Path
 
+ALLOWED = ("slide", "fragment", "skip", "notes")
 
-def dash_cells(nb: dict) -> list[int]:
-    return [i for i, c in enumerate(nb["cells"])
-            if c.get("metadata", {}).get("slideshow", {}).get("slide_type") == "-"]
+
+def problems(nb: dict) -> list[str]:
+    """One line per cell whose slide type the live deck would mishandle."""
+    found = []
+    for i, cell in enumerate(nb["cells"]):
+        kind = cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
+        if i == 0 and kind != "slide":
+            found.append(f"cell 0: slide type {kind!r}, the title must be a 'slide'")
+        elif kind not in ALLOWED:
+            found.append(f"cell {i}: slide type {kind!r}, not one of {', '.join(ALLOWED)}")
+    return found
 
 
 def fix(nb: dict) -> int:
-    cells = dash_cells(nb)
-    for i in cells:
-        del nb["cells"][i]["metadata"]["slideshow"]["slide_type"]
-    return len(cells)
+    """Rewrite the slide types in place (see the module docstring); return how many changed."""
+    changed = 0
+    for i, cell in enumerate(nb["cells"]):
+        show = cell.setdefault("metadata", {}).setdefault("slideshow", {})
+        kind = show.get("slide_type")
+        new = "slide" if i == 0 or kind == "subslide" else kind
+        if new not in ALLOWED:
+            new = "fragment"
+        if new != kind:
+            show["slide_type"] = new
+            changed += 1
+    return changed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,12 +63,12 @@ def main(argv: list[str] | None = None) -> int:
             if n:
                 # nbformat's layout: indent 1, a final newline, non-ASCII kept
                 path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-                print(f"{path}: removed slide_type '-' from {n} cells")
+                print(f"{path}: changed the slide type of {n} cells")
         else:
-            n = len(dash_cells(nb))
-            if n:
+            found = problems(nb)
+            if found:
                 bad += 1
-                print(f"{path}: {n} cells with slide_type '-'")
+                print(f"{path}: " + "; ".join(found[:5]) + (" ..." if len(found) > 5 else ""))
     return 1 if bad else 0
 
 

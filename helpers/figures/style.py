@@ -130,3 +130,71 @@ def nonfinite_note(values, quantity: str, what: str = "layers") -> str:
     article = "an" if kinds.startswith("infinite") else "a"
     return (f"{n} {noun} {'has' if n == 1 else 'have'} {article} {kinds} {quantity} "
             "(overflow): not drawn")
+
+
+# Charts on a 1280x720 slide: one chart per slide, at most this tall (so that its code and a
+# sentence fit beside it), no text under 16 px.
+SLIDE_HEIGHT = 400
+SLIDE_FONT = 16
+SLIDE_DASHBOARD_HEIGHT = 520  # panels in two rows, with little code beside them
+
+
+def _axes(fig: go.Figure, letter: str) -> list:
+    return [fig.layout[k] for k in fig.layout if k.startswith(f"{letter}axis")]
+
+
+def _decades(fig: go.Figure, ax) -> float:
+    """How many powers of ten the positive data on log axis ``ax`` spans."""
+    letter, name = ax.plotly_name[0], ax.plotly_name[5:]  # "yaxis2" -> "y", "2"
+    values = []
+    for trace in fig.data:
+        if (getattr(trace, f"{letter}axis", None) or letter) == f"{letter}{name}":
+            v = getattr(trace, letter, None)
+            try:
+                values.append(np.asarray(v, dtype=np.float64).ravel())
+            except (TypeError, ValueError):  # no data, or categories
+                pass
+    v = np.concatenate(values) if values else np.array([])
+    v = v[np.isfinite(v) & (v > 0)]
+    return float(np.log10(v.max() / v.min())) if v.size else 0.0
+
+
+def slide_layout(fig: go.Figure, height: int = SLIDE_HEIGHT, font_size: int = SLIDE_FONT
+                 ) -> go.Figure:
+    """Resize ``fig`` in place for a 1280x720 slide: ``height`` px at most, text >= 16 px.
+
+    A figure with panels in more than one row may be ``SLIDE_DASHBOARD_HEIGHT`` tall.
+
+    The static edition (``tools/build_site.py``) applies it to every chart, so the figure
+    modules keep their notebook sizes. Fonts set smaller than ``font_size`` anywhere in the
+    layout (tick labels, legend, subplot titles, annotations) are raised to it; the title
+    is a little larger, and its ``<sup>`` note, which Plotly draws at 70 %, stays readable.
+    """
+    layout = fig.layout
+    rows = {tuple(ax.domain) for ax in _axes(fig, "y") if ax.domain is not None}
+    if len(rows) > 1:  # a dashboard of stacked panels gets the height of a slide's body
+        height = max(height, SLIDE_DASHBOARD_HEIGHT)
+    fig.update_layout(
+        font=dict(size=font_size),
+        # a <sup> note in the title is drawn at 70 % of the title's size
+        title_font_size=max(font_size + (7 if "<sup>" in (layout.title.text or "") else 4),
+                            layout.title.font.size or 0),
+        legend_font_size=max(font_size, layout.legend.font.size or 0),
+        height=min(layout.height or height, height),
+        margin=dict(t=90 if "<sup>" in (layout.title.text or "") else 60),
+    )
+    def axis(ax):
+        ax.update(tickfont_size=max(font_size, ax.tickfont.size or 0),
+                  title_font_size=max(font_size, ax.title.font.size or 0))
+        if ax.type == "log" and ax.dtick is None and ax.tickvals is None:
+            # labels only at powers of ten: Plotly's labels between them (2, 5) are drawn
+            # at 3/4 of the tick font, too small on a slide
+            ax.update(dtick=1 if _decades(fig, ax) <= 6 else None, nticks=8)
+
+    fig.for_each_xaxis(axis)
+    fig.for_each_yaxis(axis)
+    fig.for_each_annotation(lambda a: a.update(font_size=max(font_size, a.font.size or 0)))
+    for trace in fig.data:
+        if getattr(trace, "type", "") == "heatmap" and trace.colorbar is not None:
+            trace.colorbar.tickfont.size = max(font_size, trace.colorbar.tickfont.size or 0)
+    return fig
