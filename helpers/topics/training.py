@@ -29,7 +29,7 @@ CONFIGURATIONS = {
 DATASETS = ("spirals", "digits")
 # The lesson's budget: sized so that 20 runs fit a 2-core machine in well under a minute.
 DEPTH, WIDTH = 20, 32
-BUDGET = {"spirals": dict(steps=100, lr=0.01), "digits": dict(steps=60, lr=0.01)}
+BUDGET = {"spirals": dict(steps=100, lr=0.01), "digits": dict(steps=40, lr=0.01)}
 TARGET_ACCURACY = 0.9  # "steps to reach": the first record whose test accuracy is >= this
 
 
@@ -149,6 +149,7 @@ class SeedTable:
     test_accuracy: np.ndarray  # final test accuracy
     steps_to_target: np.ndarray  # first step with test accuracy >= TARGET_ACCURACY (NaN: never)
     seconds: np.ndarray  # wall time of each run
+    recalibrated: np.ndarray  # test accuracy with BatchNorm statistics re-estimated (NaN: no BN)
     target: float = TARGET_ACCURACY
 
     def rows(self) -> list[dict]:
@@ -165,6 +166,7 @@ class SeedTable:
                 "reached": f"{hit.size}/{reach.size}",
                 "median steps": float(np.median(hit)) if hit.size else math.nan,
                 "seconds": float(np.mean(self.seconds[i])),
+                "recalibrated": float(np.mean(self.recalibrated[i])),
             })
         return out
 
@@ -175,9 +177,11 @@ class SeedTable:
                  "|---|---|---|---|---|---|"]
         for r in self.rows():
             steps = "never" if math.isnan(r["median steps"]) else f"{r['median steps']:.0f}"
+            recal = ("" if math.isnan(r["recalibrated"]) else
+                     f" ({r['recalibrated']:.3f} with BN statistics re-estimated)")
             lines.append(f"| {r['configuration']} | {r['final train loss']:.3f} | "
-                         f"{r['test accuracy']:.3f} ± {r['spread']:.3f} | {r['reached']} seeds | "
-                         f"{steps} | {r['seconds']:.1f} |")
+                         f"{r['test accuracy']:.3f} ± {r['spread']:.3f}{recal} | "
+                         f"{r['reached']} seeds | {steps} | {r['seconds']:.1f} |")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -191,7 +195,7 @@ def results_over_seeds(split: Split, seeds=(0, 1, 2), names=None, known=None,
     seeds = tuple(check_seed(s) for s in seeds)
     known = dict(known or {})
     shape = (len(names), len(seeds))
-    loss, acc, reach, secs = (np.full(shape, np.nan) for _ in range(4))
+    loss, acc, reach, secs, recal = (np.full(shape, np.nan) for _ in range(5))
     for i, name in enumerate(names):
         for j, seed in enumerate(seeds):
             run = known.get((name, seed)) or run_configuration(name, split, seed=seed,
@@ -201,7 +205,58 @@ def results_over_seeds(split: Split, seeds=(0, 1, 2), names=None, known=None,
             s = run.steps_to_target
             reach[i, j] = np.nan if s is None else s
             secs[i, j] = run.history.seconds
-    return SeedTable(tuple(names), seeds, loss, acc, reach, secs)
+            recal[i, j] = run.recalibrated_accuracy
+    return SeedTable(tuple(names), seeds, loss, acc, reach, secs, recal)
+
+
+STALLED_LOSS = 0.6  # a run whose final training loss stays above this has not learned
+CHANCE_MARGIN = 0.15  # ... and one whose test accuracy is within this of chance is stalled
+
+
+def verdicts(table: SeedTable, chance: float) -> dict[str, str]:
+    """One sentence per hypothesis of the storyline, decided by the measured table."""
+    rows = {r["configuration"]: r for r in table.rows()}
+    n = len(table.seeds)
+
+    def stalled(name):
+        i = table.names.index(name)
+        return int(np.sum((table.final_loss[i] > STALLED_LOSS)
+                          & (table.test_accuracy[i] < chance + CHANCE_MARGIN)))
+
+    def reached(name):
+        return int(np.isfinite(table.steps_to_target[table.names.index(name)]).sum())
+
+    out = {}
+    k = stalled("sigmoid, default init")
+    out["sigmoid stalls"] = (f"plain sigmoid stalls: **{'holds' if k == n else 'does not hold'}**"
+                             f" ({k} of {n} seeds end with training loss above {STALLED_LOSS} "
+                             f"and test accuracy within {CHANCE_MARGIN} of chance)")
+    k = reached("ReLU + He init")
+    out["He trains"] = (f"ReLU + He trains: **{'holds' if k == n else 'does not hold'}** ({k} of "
+                        f"{n} seeds reach {table.target:.0%} test accuracy)")
+    bn = rows["sigmoid + BatchNorm"]
+    learns = bn["final train loss"] < STALLED_LOSS
+    tested = reached("sigmoid + BatchNorm")
+    out["BatchNorm trains"] = (
+        f"sigmoid + BatchNorm trains: **{'holds for the training loss' if learns else 'fails'}"
+        f"** (mean final loss {bn['final train loss']:.3f}); in eval mode its test accuracy "
+        f"is {bn['test accuracy']:.3f} and {tested} of {n} seeds reach {table.target:.0%}, "
+        f"{bn['recalibrated']:.3f} once the BatchNorm statistics are re-estimated")
+    reach = {name: r["median steps"] for name, r in rows.items() if not math.isnan(
+        r["median steps"])}
+    fastest = min(reach, key=reach.get) if reach else None
+    res = "residual ReLU + pre-LN"
+    if fastest is None:
+        text = "no configuration reached the target"
+    elif fastest == res:
+        text = f"**holds** (median {reach[res]:.0f} steps)"
+    else:
+        ties = reach.get(res) == reach[fastest]
+        text = (f"**{'ties' if ties else 'does not hold'}**: {fastest} needs a median "
+                f"{reach[fastest]:.0f} steps, the residual net "
+                + (f"{reach[res]:.0f}" if res in reach else "never reaches it"))
+    out["residual fastest"] = f"residual + norm trains fastest: {text}"
+    return out
 
 
 @torch.no_grad()

@@ -161,6 +161,7 @@ class TrainingDashboard(LiveFigure):
             self.history = None
             self.progress.value = 0
             self.progress_text.value = ""
+            self.table.value = ""
             self.status.value = "cleared"
             self._draw()
 
