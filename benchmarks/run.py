@@ -37,6 +37,8 @@ from helpers.models import MLPConfig, build_mlp  # noqa: E402
 from helpers.widgets.base import retain_freed_memory  # noqa: E402
 from helpers.widgets.explorer import make_gradient_flow_explorer  # noqa: E402
 
+from benchmarks import dashboard  # noqa: E402
+
 TARGETS = {
     "explorer_depth50_median_ms": ("<", 50.0),
     "capture_ratio_depth50": ("<", 1.3),
@@ -44,6 +46,9 @@ TARGETS = {
     "course_total_seconds": ("<", 180.0),
     "notebook_max_peak_rss_mb": ("<", 1500.0),
     "leak_rss_growth_mb": ("<", 20.0),
+    "dashboard_slowdown_ratio": ("<", 1.1),
+    "dashboard_stop_max_s": ("<", 1.0),
+    "lesson08_seconds": ("<", 60.0),
 }
 
 
@@ -258,6 +263,7 @@ def main(argv=None) -> dict:
     if not (quick or args.skip_notebooks):
         results["notebooks"] = notebooks()
     results["leak"] = leak_check(120 if quick else 2000, 20 if quick else 100)
+    results["dashboard"] = dashboard.run(quick, notebook=not args.skip_notebooks)
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
 
     lb = results["lower_bound"]
@@ -273,7 +279,11 @@ def main(argv=None) -> dict:
         "capture_ratio_depth50": results["capture"]["depth50"]["ratio"],
         "capture_only_ratio_depth50": results["capture"]["depth50"]["capture_only_ratio"],
         "leak_rss_growth_mb": results["leak"]["growth_mb"],
+        "dashboard_slowdown_ratio": results["dashboard"]["slowdown"]["ratio"],
+        "dashboard_stop_max_s": results["dashboard"]["stop"]["max_s"],
     }
+    if "lesson08" in results["dashboard"]:
+        summary["lesson08_seconds"] = results["dashboard"]["lesson08"]["seconds"]
     if "notebooks" in results:
         nbs = results["notebooks"]
         summary["notebook_max_seconds"] = max(r["seconds"] for r in nbs)
@@ -329,6 +339,8 @@ def print_table(r: dict) -> None:
     print(f"\nLeak check: RSS {lk['rss_after_early_mb']:.0f} MB after {lk['early']} explorer "
           f"updates, {lk['rss_after_all_mb']:.0f} MB after {lk['updates']} "
           f"(+{lk['growth_mb']:.1f} MB)")
+    if "dashboard" in r:
+        dashboard.print_report(r["dashboard"])
     print("\nTargets")
     for k, t in r["targets"].items():
         print(f"  {k:<28}{t['value']:>10.2f}  target {t['target']:<8} "

@@ -33,3 +33,12 @@ def test_lower_bound_and_leak_check(bench):
     assert lb["fwd_bwd_gflops"] > 0 and lb["matmul_1024_gflops"] > 0
     leak = bench.leak_check(total=6, early=2)
     assert leak["updates"] == 6 and leak["rss_after_all_mb"] > 0
+
+
+def test_dashboard_benchmark_reports_ratio_and_stop_latency(bench):
+    from benchmarks import dashboard
+
+    s = dashboard.slowdown(steps=10, rounds=1)
+    assert s["ratio"] > 0 and s["plain_steps_per_s"] > 0 and s["dashboard_steps_per_s"] > 0
+    st = dashboard.stop_latency(trials=1)
+    assert st["trials"] == 1 and 0 < st["median_s"] <= st["max_s"]
