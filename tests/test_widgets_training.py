@@ -108,3 +108,10 @@ def test_bad_settings_raise_with_choices():
         make_training_dashboard(data="mnist")
     with pytest.raises(ValueError, match="valid choices"):
         make_training_dashboard(optimizer="rmsprop")
+
+
+def test_a_control_change_names_the_next_run():
+    d = make_training_dashboard(depth=4, width=8)
+    d.depth.value = 7
+    assert "Next run" in d.figure.layout.title.text and "depth 7" in d.figure.layout.title.text
+    assert not d.running and d.runs == []

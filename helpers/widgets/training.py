@@ -3,14 +3,18 @@
 Training runs ``helpers.training.train`` in one worker thread, so the kernel's main thread
 keeps handling widget messages: Stop (and any other widget) takes effect while a run is in
 progress. ``train`` calls back after every record (every ``RECORD_EVERY`` steps); the callback
-updates the progress line, redraws the charts at most ``MAX_DRAWS_PER_SECOND`` times a
-second, and returns ``True`` once Stop was pressed. Only one run exists per dashboard, and
+updates the progress line, asks for a redraw at most ``MAX_DRAWS_PER_SECOND`` times a
+second, and returns ``True`` once Stop was pressed. Redraws run on the kernel's event loop
+(the thread that handles widget messages; in JupyterLab, a FigureWidget changed from the
+worker thread was never redrawn in the browser), or in the worker when there is no loop
+(plain Python, tests). Only one run exists per dashboard, and
 creating a new dashboard stops the runs of earlier ones (re-running the cell leaves no
 orphaned loop).
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import math
 import threading
@@ -28,7 +32,14 @@ from helpers.training import OPTIMIZERS, train
 from helpers.widgets.base import LiveFigure, activation_dropdown
 
 RECORD_EVERY = 5
-MAX_DRAWS_PER_SECOND = 4  # measured: at 10/s redraws cost ~12% of training speed
+# Measured: ~6 redraws/s cost ~12% of training speed in the kernel, and in JupyterLab on a
+# loaded machine the browser fell 10-25 s behind the kernel's messages (so a click on Stop
+# reached the kernel that late). So redraws are capped, and once a browser has shown the
+# chart, the next redraw waits until the browser acknowledged the last one (plotly's
+# FigureWidget answers each update with its trace deltas): frames are dropped, never queued.
+MAX_DRAWS_PER_SECOND = 3
+MAX_PROGRESS_PER_SECOND = 2
+ACK_TIMEOUT = 3.0  # seconds to wait for an acknowledgement before drawing anyway
 GRID_POINTS = 30
 TARGET = 0.9
 _DASHBOARDS: weakref.WeakSet = weakref.WeakSet()
@@ -107,6 +118,10 @@ class TrainingDashboard(LiveFigure):
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._splits: dict = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._draw_pending = False
+        self._acked = self._sent = 0.0  # perf_counter of the last acknowledgement / redraw
+        self.figure.observe(self._on_ack, names="_js2py_traceDeltas")
         for name, run in (runs or {}).items():  # finished runs shown at start (static edition)
             self._finish(run.history, name, run.config, run.optimizer, run.lr,
                          grid=run.grid)
@@ -130,6 +145,10 @@ class TrainingDashboard(LiveFigure):
                                norm_position=v["norm_position"], seed=v["seed"],
                                in_features=split.in_features, out_features=split.classes)
             self._stop = threading.Event()
+            try:  # the kernel's event loop, when started from a widget message or a cell
+                self._loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self._loop = None
             self.progress.max, self.progress.value = v["steps"], 0
             self.history = None
             self.status.value = f"training: {_describe(config)}, {v['optimizer']} lr {v['lr']:.3g}"
@@ -170,37 +189,43 @@ class TrainingDashboard(LiveFigure):
         try:
             model = build_mlp(config)
             start = time.perf_counter()
-            last_draw = [0.0]
+            last_draw, last_progress = [0.0], [0.0]
 
             def on_record(history) -> bool:
                 self.history = history
-                step = int(history.steps[-1]) + 1
-                elapsed = time.perf_counter() - start
-                rate = step / elapsed if elapsed > 0 else math.nan
-                self.progress.value = step
-                self.progress_text.value = (f"step {step} / {steps} &middot; {rate:.0f} steps/s "
-                                            f"&middot; {max(steps - step, 0) / rate:.1f} s left"
-                                            if rate > 0 else f"step {step} / {steps}")
                 now = time.perf_counter()
-                if now - last_draw[0] >= 1.0 / MAX_DRAWS_PER_SECOND:
+                if now - last_progress[0] >= 1.0 / MAX_PROGRESS_PER_SECOND:
+                    last_progress[0] = now
+                    self._show_progress(int(history.steps[-1]) + 1, steps, now - start)
+                if (now - last_draw[0] >= 1.0 / MAX_DRAWS_PER_SECOND and not self._draw_pending
+                        and self._browser_ready(now)):
                     last_draw[0] = now
                     grid = decision_grid(model, GRID_POINTS) if split.in_features == 2 else None
-                    self._draw(grid=grid, split=split)
+                    self._request_draw(grid, split)
                 return stop_event.is_set()
 
             history = train(model, split.X_train, split.y_train, steps=steps, lr=lr,
                             optimizer=optimizer, seed=config.seed, record_every=RECORD_EVERY,
                             callback=on_record, eval_data=(split.X_test, split.y_test))
             grid = decision_grid(model, GRID_POINTS) if split.in_features == 2 else None
+            self._show_progress(int(history.steps[-1]) + 1, steps, history.seconds)
             with self._lock:
                 self._finish(history, _describe(config), config, optimizer, lr, grid=grid)
-                self._draw(grid=grid, split=split)
+            self._draw_pending = False
+            self._request_draw(grid, split)
         except Exception as exc:  # shown in the notebook: a widget never fails silently
             self.error = exc
             self.status.value = (f'<span style="color:#D55E00"><b>Training failed:</b> '
                                  f"{html.escape(type(exc).__name__)}: "
                                  f"{html.escape(str(exc))}</span>")
             self.output.append_stderr(traceback.format_exc())
+
+    def _show_progress(self, step: int, steps: int, elapsed: float) -> None:
+        rate = step / elapsed if elapsed > 0 else math.nan
+        self.progress.value = step
+        self.progress_text.value = (f"step {step} / {steps} &middot; {rate:.0f} steps/s "
+                                    f"&middot; {max(steps - step, 0) / rate:.1f} s left"
+                                    if rate > 0 else f"step {step} / {steps}")
 
     def _finish(self, history, name, config, optimizer, lr, grid=None) -> None:
         if history.diverged:
@@ -218,6 +243,26 @@ class TrainingDashboard(LiveFigure):
         self.table.value = self._table_html()
 
     # --- drawing ------------------------------------------------------------------------
+    def _on_ack(self, change) -> None:
+        if change["new"]:
+            self._acked = time.perf_counter()
+
+    def _browser_ready(self, now: float) -> bool:
+        """No browser seen yet, or it has shown the last redraw, or it is late beyond waiting."""
+        return self._acked == 0.0 or self._acked >= self._sent or now - self._sent > ACK_TIMEOUT
+
+    def _request_draw(self, grid, split) -> None:
+        loop = self._loop
+        if loop is not None and loop.is_running() and not loop.is_closed():
+            self._draw_pending = True
+            loop.call_soon_threadsafe(self._draw_on_loop, grid, split)
+        else:
+            self._draw(grid=grid, split=split)
+
+    def _draw_on_loop(self, grid, split) -> None:
+        self._draw_pending = False
+        self._guarded(lambda: self._draw(grid=grid, split=split))
+
     def _draw(self, grid=None, split=None) -> None:
         with self._lock:
             finished = [r["history"] for r in self.runs if r["history"] is not self.history]
@@ -233,6 +278,7 @@ class TrainingDashboard(LiveFigure):
             with self.figure.batch_update():
                 update_dashboard_figure(self.figure, self.history, finished, grid=grid,
                                         points=points, title=title)
+            self._sent = time.perf_counter()
             self.draws += 1
 
     def _table_html(self) -> str:
@@ -266,7 +312,20 @@ class TrainingDashboard(LiveFigure):
             self.output.append_stderr(traceback.format_exc())
 
     def _on_change(self, change) -> None:
-        pass  # settings apply to the next Start; nothing trains on a control change
+        # settings apply to the next Start; the title says what Start will train
+        if self.running:
+            return
+        try:
+            v = self.values()
+            config = MLPConfig(depth=v["depth"], width=v["width"], activation=v["activation"],
+                               init=v["init"], norm=v["norm"], residual=v["residual"],
+                               norm_position=v["norm_position"], seed=v["seed"])
+            self.figure.layout.title.text = (f"Next run: {_describe(config)}, {v['data']}, "
+                                             f"{v['optimizer']} lr {v['lr']:.3g}, "
+                                             f"{v['steps']} steps")
+        except Exception as exc:  # e.g. an invalid combination: say so, never fail silently
+            self.status.value = (f'<span style="color:#D55E00"><b>Invalid setting:</b> '
+                                 f"{html.escape(str(exc))}</span>")
 
     def _update(self) -> str:
         self._draw()
