@@ -31,13 +31,12 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import dashboard  # noqa: E402
 from helpers.capture import GradientMonitor, capture_pass, gradient_profile  # noqa: E402
 from helpers.data import spirals  # noqa: E402
 from helpers.models import MLPConfig, build_mlp  # noqa: E402
 from helpers.widgets.base import retain_freed_memory  # noqa: E402
 from helpers.widgets.explorer import make_gradient_flow_explorer  # noqa: E402
-
-from benchmarks import dashboard  # noqa: E402
 
 TARGETS = {
     "explorer_depth50_median_ms": ("<", 50.0),

@@ -4,7 +4,7 @@
 # %% Exercise 8.1
 def first_step_reaching(history, target):
     """Return the first recorded step whose test accuracy is >= target, or None."""
-    for step, acc in zip(history.steps, history.test_accuracy):
+    for step, acc in zip(history.steps, history.test_accuracy, strict=True):
         if acc >= target:  # NaN compares False, so a NaN record never counts
             return int(step)
     return None

@@ -7,7 +7,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from helpers.checks.lesson08 import (
-    check_first_step, check_rescue, check_training_loop, stalled_config,
+    check_first_step,
+    check_rescue,
+    check_training_loop,
+    stalled_config,
 )
 from helpers.training import train
 
@@ -18,7 +21,7 @@ def not_done(*args):
 
 # 8.1
 def good_first(history, target):
-    for step, acc in zip(history.steps, history.test_accuracy):
+    for step, acc in zip(history.steps, history.test_accuracy, strict=True):
         if acc >= target:
             return int(step)
     return None

@@ -7,8 +7,15 @@ import plotly.graph_objects as go
 import pytest
 
 from helpers.figures.training import (
-    UPDATE_REFERENCE, curves_figure, dashboard_figure, decision_boundary_figure,
-    first_last_ratio, gradient_heatmap_figure, log10_grid, ratio_figure, update_dashboard_figure,
+    UPDATE_REFERENCE,
+    curves_figure,
+    dashboard_figure,
+    decision_boundary_figure,
+    first_last_ratio,
+    gradient_heatmap_figure,
+    log10_grid,
+    ratio_figure,
+    update_dashboard_figure,
     update_ratio_figure,
 )
 

@@ -11,8 +11,16 @@ import torch.nn.functional as F
 from helpers.data import spirals
 from helpers.models import MLPConfig, build_mlp
 from helpers.topics.training import (
-    CONFIGURATIONS, SeedTable, compare_configurations, decision_grid, first_step_at,
-    lesson_config, lesson_split, recalibrated_accuracy, results_over_seeds, run_configuration,
+    CONFIGURATIONS,
+    SeedTable,
+    compare_configurations,
+    decision_grid,
+    first_step_at,
+    lesson_config,
+    lesson_split,
+    recalibrated_accuracy,
+    results_over_seeds,
+    run_configuration,
     verdicts,
 )
 from helpers.training import train

@@ -87,7 +87,7 @@ def update_ratio_figure(runs: dict, title: str = "update:data ratio per layer "
     the 1e-3 reference line."""
     fig = make_subplots(rows=1, cols=len(runs), subplot_titles=list(runs), shared_yaxes=True,
                         horizontal_spacing=0.05)
-    for i, (name, run) in enumerate(runs.items()):
+    for i, run in enumerate(runs.values()):
         h = run.history
         n = h.update_ratio.shape[1]
         colors = _layer_colors(n)
