@@ -193,7 +193,7 @@ def dashboard_figure() -> go.Figure:
     fig.update_xaxes(title_text="step", row=2, col=1)
     fig.update_xaxes(title_text="layer", row=2, col=3)
     fig.update_yaxes(title_text="layer", row=2, col=1)
-    fig.update_layout(height=HEIGHT + 120, font=dict(size=16), template="plotly_white",
+    fig.update_layout(height=HEIGHT + 20, font=dict(size=16), template="plotly_white",
                       margin=dict(l=60, r=20, t=60, b=40), legend=dict(orientation="h", y=1.12),
                       title=dict(text="Press Start to train", x=0.01))
     return fig
