@@ -32,6 +32,7 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import dashboard  # noqa: E402
 from helpers.capture import GradientMonitor, capture_pass, gradient_profile  # noqa: E402
 from helpers.data import spirals  # noqa: E402
 from helpers.models import MLPConfig, build_mlp  # noqa: E402
@@ -49,6 +50,9 @@ TARGETS = {
     "course_total_seconds": ("<", 180.0),
     "notebook_max_peak_rss_mb": ("<", 1500.0),
     "leak_rss_growth_mb": ("<", 20.0),
+    "dashboard_slowdown_ratio": ("<", 1.1),
+    "dashboard_stop_max_s": ("<", 1.0),
+    "lesson08_seconds": ("<", 60.0),
 }
 
 
@@ -311,6 +315,7 @@ def main(argv=None) -> dict:
     if not (quick or args.skip_notebooks):
         results["notebooks"] = notebooks()
     results["leak"] = leak_check(120 if quick else 2000, 20 if quick else 100)
+    results["dashboard"] = dashboard.run(quick, notebook=not args.skip_notebooks)
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
 
     lb = results["lower_bound"]
@@ -331,10 +336,14 @@ def main(argv=None) -> dict:
         "monitor_ratio": results["monitor"]["ratio"],
         "monitor_every10_ratio": results["monitor"]["ratio_every10"],
         "leak_rss_growth_mb": results["leak"]["growth_mb"],
+        "dashboard_slowdown_ratio": results["dashboard"]["slowdown"]["ratio"],
+        "dashboard_stop_max_s": results["dashboard"]["stop"]["max_s"],
     }
     if "monitor_gpt2" in results:
         summary["monitor_gpt2_ratio"] = results["monitor_gpt2"]["ratio"]
         summary["monitor_gpt2_every10_ratio"] = results["monitor_gpt2"]["ratio_every10"]
+    if "lesson08" in results["dashboard"]:
+        summary["lesson08_seconds"] = results["dashboard"]["lesson08"]["seconds"]
     if "notebooks" in results:
         nbs = results["notebooks"]
         summary["notebook_max_seconds"] = max(r["seconds"] for r in nbs)
@@ -412,6 +421,8 @@ def print_table(r: dict) -> None:
     print(f"\nLeak check: RSS {lk['rss_after_early_mb']:.0f} MB after {lk['early']} explorer "
           f"updates, {lk['rss_after_all_mb']:.0f} MB after {lk['updates']} "
           f"(+{lk['growth_mb']:.1f} MB)")
+    if "dashboard" in r:
+        dashboard.print_report(r["dashboard"])
     print("\nTargets")
     for k, t in r["targets"].items():
         print(f"  {k:<28}{t['value']:>10.2f}  target {t['target']:<8} "

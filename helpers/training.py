@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -32,6 +32,9 @@ class History:
     stopped_early: bool  # the callback asked to stop, or the loss became NaN/inf
     diverged: bool  # the loss became NaN or infinite
     seconds: float  # wall time of the run
+    # held-out evaluation (``eval_data``) after the recorded step's update; empty without it
+    test_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (records,)
+    test_accuracy: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (records,)
 
     @property
     def final_loss(self) -> float:
@@ -71,6 +74,7 @@ def train(
     callback: Callable[[History], bool | None] | None = None,
     batch_size: int | None = None,
     loss="cross_entropy",
+    eval_data=None,
 ) -> History:
     """Train ``model`` on ``(X, y)`` in place and return its ``History``.
 
@@ -83,6 +87,8 @@ def train(
         callback: called with the history so far after each record; return ``True`` to stop.
         batch_size: mini-batch size; ``None`` trains on the full batch.
         loss: ``"cross_entropy"``, ``"mse"`` or a callable ``loss(output, y)``.
+        eval_data: optional held-out ``(X_test, y_test)``, evaluated at every record in eval
+            mode (BatchNorm uses its running statistics), without gradients.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -101,12 +107,16 @@ def train(
     _check_features(model, X)
     first = next(model.parameters())
     X = X.to(first.dtype)
+    if eval_data is not None:
+        X_test, y_test = check_data(*eval_data)
+        X_test = X_test.to(first.dtype)
     weights = [m.weight for _, m in linears]
     opt = _make_optimizer(optimizer, model.parameters(), float(lr))
     gen = torch.Generator().manual_seed(check_seed(seed))
     n = X.shape[0]
     classify = loss == "cross_entropy"
-    rec: dict[str, list] = {k: [] for k in ("steps", "loss", "accuracy", "grad", "update")}
+    rec: dict[str, list] = {k: [] for k in ("steps", "loss", "accuracy", "grad", "update",
+                                            "test_loss", "test_accuracy")}
     stopped = diverged = False
     start = time.perf_counter()
 
@@ -120,7 +130,22 @@ def train(
             grad_norm=np.asarray(rec["grad"], dtype=np.float64).reshape(k, len(linears)),
             update_ratio=np.asarray(rec["update"], dtype=np.float64).reshape(k, len(linears)),
             stopped_early=stopped, diverged=diverged, seconds=time.perf_counter() - start,
+            test_loss=np.asarray(rec["test_loss"], dtype=np.float64),
+            test_accuracy=np.asarray(rec["test_accuracy"], dtype=np.float64),
         )
+
+    def evaluate() -> None:
+        if eval_data is None:
+            return
+        with torch.no_grad():
+            model.eval()
+            try:
+                out_test = model(X_test)
+            finally:
+                model.train()
+            rec["test_loss"].append(float(compute_loss(out_test, y_test, loss)))
+            rec["test_accuracy"].append(
+                (out_test.argmax(1) == y_test).double().mean().item() if classify else math.nan)
 
     model.train()
     for step in range(steps):
@@ -140,6 +165,9 @@ def train(
             rec["accuracy"].append(math.nan)
             rec["grad"].append([math.nan] * len(linears))
             rec["update"].append([math.nan] * len(linears))
+            if eval_data is not None:
+                rec["test_loss"].append(math.nan)
+                rec["test_accuracy"].append(math.nan)
             break
         loss_value.backward()
         record = step % record_every == 0 or step == steps - 1
@@ -159,6 +187,7 @@ def train(
             rec["steps"].append(step)
             rec["loss"].append(value)
             rec["accuracy"].append(acc)
+            evaluate()
             if callback is not None and callback(history()):
                 stopped = True
                 break

@@ -51,3 +51,15 @@ def test_lower_bound_and_leak_check(bench):
     # 256, forward 2*B*in*out and backward twice that: the GFLOP/s figure is flops / time.
     flops = 6 * 256 * (2 * 64 + 2 * 64 * 64 + 64 * 2)
     assert lb["fwd_bwd_gflops"] * lb["fwd_bwd_ms"] / 1000 == pytest.approx(flops / 1e9, rel=1e-9)
+
+
+def test_dashboard_benchmark_reports_ratio_and_stop_latency(bench):
+    from benchmarks import dashboard
+
+    s = dashboard.slowdown(steps=10, rounds=1)
+    assert s["ratio"] > 0 and s["plain_steps_per_s"] > 0 and s["dashboard_steps_per_s"] > 0
+    # the slowdown is plain speed over dashboard speed (not some other pair)
+    assert s["ratio"] == pytest.approx(s["plain_steps_per_s"] / s["dashboard_steps_per_s"],
+                                       rel=1e-12)
+    st = dashboard.stop_latency(trials=1)
+    assert st["trials"] == 1 and 0 < st["median_s"] <= st["max_s"]

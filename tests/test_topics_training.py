@@ -1,0 +1,186 @@
+"""helpers.topics.training and train(eval_data=...): records checked against autograd, and
+the lesson's measured facts (over three seeds) asserted with margins."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from helpers.data import spirals
+from helpers.models import MLPConfig, build_mlp
+from helpers.topics.training import (
+    CONFIGURATIONS,
+    SeedTable,
+    compare_configurations,
+    decision_grid,
+    first_step_at,
+    lesson_config,
+    lesson_split,
+    recalibrated_accuracy,
+    results_over_seeds,
+    run_configuration,
+    verdicts,
+)
+from helpers.training import train
+
+
+# --- train(eval_data=...): additive, and every record still matches autograd ---------
+def test_eval_data_records_match_an_independent_evaluation():
+    X, y = spirals(120, 0.1, seed=1)
+    Xt, yt = spirals(60, 0.1, seed=2)
+    config = MLPConfig(depth=3, width=8, norm="batch", dtype="float64", seed=4)
+    model, ref = build_mlp(config), build_mlp(config)
+    h = train(model, X, y, steps=3, lr=0.05, optimizer="sgd", record_every=1,
+              eval_data=(Xt, yt))
+    assert h.test_loss.shape == h.test_accuracy.shape == (3,)
+    opt = torch.optim.SGD(ref.parameters(), lr=0.05)
+    weights = [ref.blocks[i].linear.weight for i in range(3)] + [ref.output.weight]
+    for step in range(3):
+        ref.train()
+        loss = F.cross_entropy(ref(X.double()), y)
+        grads = torch.autograd.grad(loss, weights, retain_graph=True)  # the oracle
+        np.testing.assert_allclose(h.grad_norm[step], [float(g.norm()) for g in grads],
+                                   rtol=1e-10)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        ref.eval()  # test metrics: after the step's update, in eval mode
+        with torch.no_grad():
+            out = ref(Xt.double())
+        np.testing.assert_allclose(h.test_loss[step], float(F.cross_entropy(out, yt)),
+                                   rtol=1e-10)
+        assert h.test_accuracy[step] == pytest.approx(float((out.argmax(1) == yt).double()
+                                                            .mean()))
+
+
+def test_without_eval_data_history_is_unchanged():
+    X, y = spirals(64, 0.1, seed=0)
+    h = train(build_mlp(MLPConfig(depth=2, width=8)), X, y, steps=5)
+    assert h.test_loss.shape == (0,) and h.test_accuracy.shape == (0,)
+    h2 = train(build_mlp(MLPConfig(depth=2, width=8)), X, y, steps=5, eval_data=(X, y))
+    np.testing.assert_array_equal(h.loss, h2.loss)  # evaluating changes nothing
+    np.testing.assert_array_equal(h.grad_norm, h2.grad_norm)
+
+
+def test_divergence_keeps_eval_columns_aligned():
+    X, y = spirals(64, 0.1, seed=0)
+    h = train(build_mlp(MLPConfig(depth=20, width=32, activation="relu", init="he")), X, y,
+              steps=200, lr=50.0, optimizer="sgd", record_every=1, eval_data=(X, y))
+    assert h.diverged and len(h.test_loss) == len(h.steps) and np.isnan(h.test_loss[-1])
+
+
+# --- small pieces -------------------------------------------------------------------
+def test_first_step_at():
+    steps = np.array([0, 10, 20, 30])
+    assert first_step_at(steps, [0.5, 0.9, 0.95, 1.0], 0.9) == 10  # equality counts
+    assert first_step_at(steps, [np.nan, 0.2, 0.3, 0.95], 0.9) == 30
+    assert first_step_at(steps, [0.1, 0.2, 0.3, 0.4], 0.9) is None
+
+
+def test_decision_grid_is_a_probability_and_keeps_train_mode():
+    model = build_mlp(MLPConfig(depth=2, width=8, norm="batch")).train()
+    g = decision_grid(model, 11)
+    assert g["p"].shape == (11, 11) and g["x"].shape == (11,)
+    assert np.all((g["p"] >= 0) & (g["p"] <= 1)) and model.training
+    assert decision_grid(model, 0) is None
+
+
+def test_bad_names_list_the_choices():
+    with pytest.raises(ValueError, match="valid choices"):
+        lesson_split("mnist")
+    with pytest.raises(ValueError, match="valid choices"):
+        lesson_config("tanh", lesson_split("spirals"))
+
+
+def test_recalibration_uses_training_statistics():
+    split = lesson_split("spirals")
+    config = lesson_config("sigmoid + BatchNorm", split).replace(depth=3)
+    model = build_mlp(config)
+    train(model, split.X_train, split.y_train, steps=20, lr=0.05)
+    before = copy.deepcopy(model.state_dict())
+    acc = recalibrated_accuracy(model, split)
+    assert 0 <= acc <= 1
+    for k, v in model.state_dict().items():  # works on a copy
+        assert torch.equal(v, before[k])
+    assert np.isnan(recalibrated_accuracy(build_mlp(config.replace(norm=None)), split))
+
+
+# --- the lesson's claims, measured over three seeds ------------------------------------
+@pytest.fixture(scope="module")
+def spiral_table() -> SeedTable:
+    return results_over_seeds(lesson_split("spirals"), seeds=(0, 1, 2))
+
+
+def _row(table, name):
+    return table.names.index(name)
+
+
+def test_plain_sigmoid_stalls_on_every_seed(spiral_table):
+    i = _row(spiral_table, "sigmoid, default init")
+    assert np.all(spiral_table.final_loss[i] > 0.68)  # ln 2 = 0.693
+    assert np.all(spiral_table.test_accuracy[i] < 0.6)
+    assert np.all(np.isnan(spiral_table.steps_to_target[i]))
+
+
+def test_he_and_residual_pre_ln_reach_the_target_on_every_seed(spiral_table):
+    for name in ("ReLU + He init", "residual ReLU + pre-LN"):
+        i = _row(spiral_table, name)
+        assert np.all(np.isfinite(spiral_table.steps_to_target[i])), name
+        assert np.all(spiral_table.test_accuracy[i] > 0.93), name
+
+
+def test_relu_default_init_stalls_on_most_seeds(spiral_table):
+    i = _row(spiral_table, "ReLU, default init")
+    assert np.sum(spiral_table.final_loss[i] > 0.6) >= 2
+
+
+def test_batchnorm_trains_but_its_running_statistics_lag(spiral_table):
+    i = _row(spiral_table, "sigmoid + BatchNorm")
+    assert np.mean(spiral_table.final_loss[i]) < 0.45
+    assert np.all(spiral_table.recalibrated[i] > spiral_table.test_accuracy[i] + 0.15)
+    assert np.mean(spiral_table.recalibrated[i]) > 0.85
+    others = [j for j, n in enumerate(spiral_table.names) if n != "sigmoid + BatchNorm"]
+    assert np.all(np.isnan(spiral_table.recalibrated[others]))
+
+
+def test_residual_is_not_the_fastest_on_the_spirals(spiral_table):
+    """The storyline's 'residual + norm trains fastest' does not hold here: He is as fast."""
+    he = np.median(spiral_table.steps_to_target[_row(spiral_table, "ReLU + He init")])
+    res = np.median(spiral_table.steps_to_target[_row(spiral_table, "residual ReLU + pre-LN")])
+    assert he <= res
+    v = verdicts(spiral_table, chance=0.5)
+    assert "**holds**" in v["sigmoid stalls"] and "**holds**" in v["He trains"]
+    assert "does not hold" in v["residual fastest"] or "ties" in v["residual fastest"]
+    assert "never" in spiral_table.markdown()
+
+
+def test_digits_ranking():
+    runs = compare_configurations(lesson_split("digits"), grid_points=0)
+    acc = {n: r.final_test_accuracy for n, r in runs.items()}
+    assert set(acc) == set(CONFIGURATIONS)
+    assert acc["sigmoid, default init"] < 0.2  # chance is about 0.1
+    assert acc["residual ReLU + pre-LN"] > acc["ReLU + He init"] + 0.3
+    assert acc["sigmoid + BatchNorm"] > acc["ReLU + He init"]
+    assert all(r.grid is None for r in runs.values())
+
+
+def test_run_records_weights_and_grid():
+    split = lesson_split("spirals")
+    run = run_configuration("ReLU + He init", split, steps=3, grid_points=7)
+    assert run.grid["p"].shape == (7, 7)
+    assert run.weight_rms_init.shape == run.weight_rms_final.shape == (21,)
+    assert "ReLU + He init" in repr(run)
+    # Adam's first step moves each weight by lr * g / (|g| + eps): by lr where |g| >> eps, so
+    # ||dW|| ~ lr * sqrt(number of weights with a nonzero gradient), whatever the gradient's size
+    model = build_mlp(run.config)
+    loss = F.cross_entropy(model(split.X_train), split.y_train)
+    weights = [m.weight for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    grads = torch.autograd.grad(loss, weights)
+    exact = [float((run.lr * g / (g.abs() + 1e-8)).norm() / w.detach().norm())
+             for g, w in zip(grads, weights)]
+    np.testing.assert_allclose(run.history.update_ratio[0], exact, rtol=1e-3)
+    counted = [run.lr * float((g.abs() > 1e-6).sum()) ** 0.5 / float(w.detach().norm())
+               for g, w in zip(grads, weights)]
+    np.testing.assert_allclose(run.history.update_ratio[0], counted, rtol=0.05)
