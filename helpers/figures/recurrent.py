@@ -206,7 +206,8 @@ def through_time_explorer_figure(height: int = 440) -> go.Figure:
     fig = go.Figure(log_traces("||dL/dh_t|| measured", CELL_COLORS["rnn"])
                     + log_traces("bound (gamma ||W_hh||)^(T-t)", ROLE_COLORS["theory"],
                                  dash=THEORY_DASH, flag_legend=False)
-                    + log_traces("LSTM ||dL/dc_t||", CELL_COLORS["lstm"], flag_legend=False)
+                    + log_traces("LSTM ||dL/dc_t||", CELL_COLORS["lstm"], dash="longdash",
+                                 flag_legend=False)  # dashed: h is LSTM-green too
                     + log_traces("LSTM cell path only", CELL_PATH_COLOR, dash="dot",
                                  flag_legend=False))
     _finish(fig, "Gradient through time", "time step t (loss at the last step T)",
