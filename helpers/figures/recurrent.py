@@ -207,7 +207,7 @@ def through_time_explorer_figure(height: int = 440) -> go.Figure:
                     + log_traces("bound (gamma ||W_hh||)^(T-t)", ROLE_COLORS["theory"],
                                  dash=THEORY_DASH, flag_legend=False)
                     + log_traces("LSTM ||dL/dc_t||", CELL_COLORS["lstm"], dash="longdash",
-                                 flag_legend=False)  # dashed: h is LSTM-green too
+                                 flag_legend=False, mode="lines")  # h is LSTM-green too
                     + log_traces("LSTM cell path only", CELL_PATH_COLOR, dash="dot",
                                  flag_legend=False))
     _finish(fig, "Gradient through time", "time step t (loss at the last step T)",
