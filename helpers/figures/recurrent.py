@@ -32,7 +32,23 @@ def _check_height(height) -> int:
 
 def _finish(fig: go.Figure, title: str, x_title: str, y_title: str, height: int) -> go.Figure:
     base_layout(fig, title, x_title, y_title, height=_check_height(height))
-    fig.update_layout(font=FONT, margin=dict(l=70, r=20, t=70, b=50))
+    # the legend right of the plot: below it, it would cover the x-axis title on a slide
+    fig.update_layout(font=FONT, margin=dict(l=70, r=20, t=70, b=50),
+                      legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"))
+    return fig
+
+
+def _log_y(fig: go.Figure, values, **where) -> go.Figure:
+    """A log y axis labelled at powers of ten, one label every k decades (at most ~8 labels).
+
+    The spacing is computed from ``values`` here: a Plotly default of one label per decade
+    over 30 decades makes the labels overlap.
+    """
+    v = np.concatenate([np.asarray(x, dtype=float).ravel() for x in values] or [np.zeros(0)])
+    v = v[np.isfinite(v) & (v > 0)]
+    decades = float(np.log10(v.max() / v.min())) if v.size else 0.0
+    fig.update_yaxes(type="log", exponentformat="power", dtick=max(1, int(np.ceil(decades / 7))),
+                     **where)
     return fig
 
 
@@ -83,7 +99,7 @@ def through_time_figure(profiles: dict, bounds: dict | None = None, *,
             fig.add_traces(b)
     _finish(fig, _with_note(title, notes), "time step t (loss at the last step T)",
             "||dL/dh_t|| (log scale)", height)
-    fig.update_yaxes(type="log", exponentformat="power")
+    _log_y(fig, [t.y for t in fig.data if t.y is not None])
     return fig
 
 
@@ -104,7 +120,7 @@ def cell_path_figure(profiles: dict, *, title: str = "LSTM: gradient along the c
         notes += [set_log_traces(total, p.c_grad_norm), set_log_traces(path, p.cell_path_norm)]
         fig.add_traces(total + path)
     _finish(fig, _with_note(title, notes), "time step t", "gradient norm (log scale)", height)
-    fig.update_yaxes(type="log", exponentformat="power")
+    _log_y(fig, [t.y for t in fig.data if t.y is not None])
     return fig
 
 
@@ -131,7 +147,7 @@ def radius_sweep_figure(sweep: dict, *, title: str = "Spectral radius vs gradien
                              line=dict(color=ROLE_COLORS["theory"], dash=THEORY_DASH)))
     _finish(fig, title, "spectral radius of W_hh", "||dL/dh_1|| / ||dL/dh_T|| (log scale)",
             height)
-    fig.update_yaxes(type="log", exponentformat="power")
+    _log_y(fig, [t.y for t in fig.data if t.y is not None])
     return fig
 
 
@@ -156,8 +172,8 @@ def training_curves_figure(runs: dict, *, title: str = "Training on a memory tas
     first = next(iter(runs.values()))
     _finish(fig, title, "training step", f"{first.metric_name}"
             + (" (log scale)" if first.task == "adding" else ""), height)
-    if first.task == "adding":  # one tick per decade: no small minor-tick labels
-        fig.update_yaxes(type="log", exponentformat="power", dtick=1)
+    if first.task == "adding":  # labels at powers of ten only: no small minor-tick labels
+        _log_y(fig, [t.y for t in fig.data if t.y is not None])
     return fig
 
 
@@ -179,7 +195,8 @@ def clipping_figure(runs: dict, *, title: str = "Exploding gradients with and wi
                           row=1, col=col)
     _finish(fig, title, "training step", "", height)
     fig.update_xaxes(title_text="training step")
-    fig.update_yaxes(type="log", exponentformat="power", dtick=1)
+    for col, key in ((1, "loss"), (2, "grad_norm")):
+        _log_y(fig, [getattr(run, key) for run in runs.values()], row=1, col=col)
     fig.update_yaxes(title_text="loss (log scale)", row=1, col=1)
     return fig
 
@@ -189,7 +206,8 @@ def through_time_explorer_figure(height: int = 440) -> go.Figure:
     fig = go.Figure(log_traces("||dL/dh_t|| measured", CELL_COLORS["rnn"])
                     + log_traces("bound (gamma ||W_hh||)^(T-t)", ROLE_COLORS["theory"],
                                  dash=THEORY_DASH, flag_legend=False)
-                    + log_traces("LSTM ||dL/dc_t||", CELL_COLORS["lstm"], flag_legend=False)
+                    + log_traces("LSTM ||dL/dc_t||", CELL_COLORS["lstm"], dash="longdash",
+                                 flag_legend=False, mode="lines")  # h is LSTM-green too
                     + log_traces("LSTM cell path only", CELL_PATH_COLOR, dash="dot",
                                  flag_legend=False))
     _finish(fig, "Gradient through time", "time step t (loss at the last step T)",
