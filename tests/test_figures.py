@@ -300,3 +300,17 @@ def test_slide_layout_sizes_a_chart_for_a_1280x720_slide():
     style.slide_layout(dash)
     assert dash.layout.height == style.SLIDE_DASHBOARD_HEIGHT
     assert all(a.font.size >= 16 for a in dash.layout.annotations)
+
+
+def test_slide_layout_reads_arrays_of_a_figure_rebuilt_from_saved_output():
+    import json
+
+    saved = go.Figure(go.Scatter(x=np.arange(5), y=np.logspace(-30, 0, 5)))
+    saved.update_yaxes(type="log")
+    rebuilt = go.Figure(json.loads(saved.to_json()))
+    assert isinstance(rebuilt.data[0].y, dict)  # Plotly's typed-array form {"dtype", "bdata"}
+    assert style._decades(rebuilt, rebuilt.layout.yaxis) == pytest.approx(30.0)
+    assert style.slide_layout(rebuilt).layout.yaxis.dtick is None  # 30 decades: Plotly spaces
+    small = go.Figure(json.loads(go.Figure(go.Scatter(y=[1e-3, 1e2])).to_json()))
+    small.update_yaxes(type="log")
+    assert style.slide_layout(small).layout.yaxis.dtick == 1

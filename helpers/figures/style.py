@@ -143,13 +143,26 @@ def _axes(fig: go.Figure, letter: str) -> list:
     return [fig.layout[k] for k in fig.layout if k.startswith(f"{letter}axis")]
 
 
+def _plain_array(v):
+    """``v``, or the array that Plotly's JSON form ``{"dtype": ..., "bdata": ...}`` encodes.
+
+    A figure rebuilt from a notebook's saved output holds its arrays in that typed-array form.
+    """
+    if isinstance(v, dict) and "bdata" in v and "dtype" in v:
+        import base64
+
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+        return a.reshape(v["shape"]) if "shape" in v else a
+    return v
+
+
 def _decades(fig: go.Figure, ax) -> float:
     """How many powers of ten the positive data on log axis ``ax`` spans."""
     letter, name = ax.plotly_name[0], ax.plotly_name[5:]  # "yaxis2" -> "y", "2"
     values = []
     for trace in fig.data:
         if (getattr(trace, f"{letter}axis", None) or letter) == f"{letter}{name}":
-            v = getattr(trace, letter, None)
+            v = _plain_array(getattr(trace, letter, None))
             try:
                 values.append(np.asarray(v, dtype=np.float64).ravel())
             except (TypeError, ValueError):  # no data, or categories
