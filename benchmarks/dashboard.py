@@ -13,7 +13,6 @@ from __future__ import annotations
 import random
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -97,33 +96,10 @@ def stop_latency(trials: int) -> dict:
 
 def lesson_headless() -> dict:
     """Wall time and peak kernel RSS of running lesson 8 top to bottom (unsolved)."""
-    import nbformat
-    import psutil
-    from nbclient import NotebookClient
+    from benchmarks.run import run_notebook  # run.py imports this module at its top
 
-    nb = nbformat.read(LESSON, as_version=4)
-    peak, stop = [0], threading.Event()
-
-    def watch():
-        me = psutil.Process()
-        while not stop.is_set():
-            for child in me.children(recursive=True):
-                try:
-                    peak[0] = max(peak[0], child.memory_info().rss)
-                except psutil.Error:
-                    pass
-            stop.wait(0.05)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    start = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
-                   store_widget_state=False,
-                   resources={"metadata": {"path": str(LESSON.parent)}}).execute()
-    seconds = time.perf_counter() - start
-    stop.set()
-    watcher.join()
-    return {"seconds": seconds, "peak_rss_mb": peak[0] / 2**20}
+    r = run_notebook(LESSON)
+    return {"seconds": r["seconds"], "peak_rss_mb": r["peak_rss_mb"]}
 
 
 def run(quick: bool = False, notebook: bool = True) -> dict:

@@ -239,29 +239,31 @@ def _peak_children_rss(stop: threading.Event, out: list) -> None:
     out.append(peak)
 
 
-def notebooks() -> list[dict]:
-    """Wall time and peak kernel RSS of executing each lesson headless (solutions unfilled)."""
+def run_notebook(path: Path) -> dict:
+    """Execute one lesson headless (solutions unfilled): wall time, peak kernel RSS, errors."""
     import nbformat
     from nbclient import NotebookClient
 
-    rows = []
-    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        stop, peak = threading.Event(), []
-        watcher = threading.Thread(target=_peak_children_rss, args=(stop, peak), daemon=True)
-        watcher.start()
-        start = time.perf_counter()
-        NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
-                       store_widget_state=False,
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
-        seconds = time.perf_counter() - start
-        stop.set()
-        watcher.join()
-        errors = sum(o.get("output_type") == "error"
-                     for c in nb.cells for o in c.get("outputs", []))
-        rows.append({"notebook": path.name, "seconds": seconds, "peak_rss_mb": peak[0] / 2**20,
-                     "error_outputs": errors})
-    return rows
+    nb = nbformat.read(path, as_version=4)
+    stop, peak = threading.Event(), []
+    watcher = threading.Thread(target=_peak_children_rss, args=(stop, peak), daemon=True)
+    watcher.start()
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                   store_widget_state=False,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    seconds = time.perf_counter() - start
+    stop.set()
+    watcher.join()
+    errors = sum(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
+    return {"notebook": path.name, "seconds": seconds, "peak_rss_mb": peak[0] / 2**20,
+            "error_outputs": errors}
+
+
+def notebooks() -> list[dict]:
+    """Wall time and peak kernel RSS of executing each lesson headless (solutions unfilled)."""
+    return [run_notebook(path)
+            for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
 
 
 def leak_check(total: int, early: int) -> dict:
