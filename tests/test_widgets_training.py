@@ -115,3 +115,29 @@ def test_a_control_change_names_the_next_run():
     d.depth.value = 7
     assert "Next run" in d.figure.layout.title.text and "depth 7" in d.figure.layout.title.text
     assert not d.running and d.runs == []
+
+
+def test_every_control_shows_in_the_next_run_title_and_norm_labels_are_never_blank():
+    import ipywidgets as widgets
+
+    d = make_training_dashboard(depth=4, width=8)
+    norm = d.controls["norm"]
+    # a Dropdown value of None draws a blank label in the browser: every value is a string
+    assert all(isinstance(v, str) for v in norm.options) and norm.value == "none"
+    moves = {"data": "digits", "depth": 5, "width": 9, "activation": "tanh", "init": "xavier",
+             "norm": "batch", "residual": True, "norm_position": "post", "optimizer": "sgd",
+             "lr": 0.05, "steps": 50, "seed": 3}
+    assert set(moves) == set(d.controls), "a control the test does not move"
+    for name, value in moves.items():
+        before = d.figure.layout.title.text
+        control = d.controls[name]
+        if isinstance(control, widgets.ToggleButtons):
+            value = next(o for o in control.options if o != control.value)
+        control.value = value
+        assert d.figure.layout.title.text != before, name
+        assert d.figure.layout.title.text.startswith("Next run: ")
+    config = d._config()
+    assert (config.norm, config.norm_position, config.seed, config.residual) == (
+        "batch", "post", 3, True)
+    norm.value = "none"
+    assert d._config().norm is None

@@ -77,8 +77,9 @@ class TrainingDashboard(LiveFigure):
             "activation": activation_dropdown(activation, layout=wide),
             "init": widgets.Dropdown(options=[i for i in INITS if i != "mean_field"], value=init,
                                      description="init", style=style, layout=wide),
-            "norm": widgets.Dropdown(options=[("none", None), ("batch", "batch"),
-                                              ("layer", "layer")], value=norm,
+            # string values: a Dropdown whose value is None shows a blank label in the browser
+            "norm": widgets.Dropdown(options=["none", "batch", "layer"],
+                                     value="none" if norm is None else norm,
                                      description="norm", style=style, layout=wide),
             "residual": widgets.Checkbox(residual, description="residual", indent=False,
                                          layout=widgets.Layout(width="120px")),
@@ -140,10 +141,7 @@ class TrainingDashboard(LiveFigure):
                 return False
             v = self.values()
             split = self._split(v["data"])
-            config = MLPConfig(depth=v["depth"], width=v["width"], activation=v["activation"],
-                               init=v["init"], norm=v["norm"], residual=v["residual"],
-                               norm_position=v["norm_position"], seed=v["seed"],
-                               in_features=split.in_features, out_features=split.classes)
+            config = self._config(in_features=split.in_features, out_features=split.classes)
             self._stop = threading.Event()
             try:  # the kernel's event loop, when started from a widget message or a cell
                 self._loop = asyncio.get_running_loop()
@@ -317,15 +315,21 @@ class TrainingDashboard(LiveFigure):
             return
         try:
             v = self.values()
-            config = MLPConfig(depth=v["depth"], width=v["width"], activation=v["activation"],
-                               init=v["init"], norm=v["norm"], residual=v["residual"],
-                               norm_position=v["norm_position"], seed=v["seed"])
+            config = self._config()
             self.figure.layout.title.text = (f"Next run: {_describe(config)}, {v['data']}, "
                                              f"{v['optimizer']} lr {v['lr']:.3g}, "
                                              f"{v['steps']} steps")
         except Exception as exc:  # e.g. an invalid combination: say so, never fail silently
             self.status.value = (f'<span style="color:#D55E00"><b>Invalid setting:</b> '
                                  f"{html.escape(str(exc))}</span>")
+
+    def _config(self, **sizes) -> MLPConfig:
+        """The network the controls describe (``sizes``: in/out features of the data)."""
+        v = self.values()
+        return MLPConfig(depth=v["depth"], width=v["width"], activation=v["activation"],
+                         init=v["init"], norm=None if v["norm"] == "none" else v["norm"],
+                         residual=v["residual"], norm_position=v["norm_position"],
+                         seed=v["seed"], **sizes)
 
     def _update(self) -> str:
         self._draw()
@@ -343,11 +347,11 @@ class TrainingDashboard(LiveFigure):
 def _describe(config: MLPConfig) -> str:
     parts = [f"{config.activation}", f"depth {config.depth}", f"width {config.width}",
              f"init {config.init}"]
-    if config.norm:
-        parts.append(f"{config.norm}norm" + (f" ({config.norm_position})" if config.residual
-                                             else ""))
+    if config.norm:  # the position acts only in residual blocks; shown so every control shows
+        parts.append(f"{config.norm}norm ({config.norm_position})")
     if config.residual:
         parts.append("residual")
+    parts.append(f"seed {config.seed}")
     return ", ".join(parts)
 
 
