@@ -804,3 +804,10 @@ def test_every_activation_module_is_a_unit_against_autograd(make):
         torch.testing.assert_close(cap.unit_output_grads[i], g, msg=name)
     assert cap.unit_activations == tuple(
         "tanh" if "t" == n else "relu" if n == "r" else "gelu" for n in cap.unit_names)
+
+
+def test_complex_inputs_are_refused_not_made_real():
+    model = build_mlp(MLPConfig(depth=2, width=8, seed=0))
+    X = torch.randn(16, 2, dtype=torch.complex64)
+    with pytest.raises(TypeError, match="complex; the model needs real inputs"):
+        gradient_profile(model, X, torch.randint(0, 2, (16,)))
