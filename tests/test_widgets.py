@@ -13,7 +13,7 @@ from helpers.data import spirals
 from helpers.figures.profiles import log_series
 from helpers.models import MLPConfig, build_mlp
 from helpers.widgets import gradient_flow as explorer_module
-from helpers.widgets.base import LiveFigure
+from helpers.widgets.base import LiveFigure, norm_value
 from helpers.widgets.curves import make_activation_point_explorer
 from helpers.widgets.gradient_flow import make_gradient_flow_explorer, ratio_sentence
 
@@ -95,7 +95,7 @@ def expected_profile(w, **settings):
     v = w.values()
     v.update(settings)
     config = MLPConfig(depth=v["depth"], width=v["width"], activation=v["activation"],
-                       init=v["init"], weight_std=v["weight_std"], norm=v["norm"],
+                       init=v["init"], weight_std=v["weight_std"], norm=norm_value(v["norm"]),
                        residual=v["residual"], seed=v["seed"], dtype=v["dtype"],
                        in_features=2, out_features=2)
     return gradient_profile(build_mlp(config), w.X, w.y)
@@ -285,3 +285,22 @@ def test_activation_dropdown_lists_labels_and_rejects_unknown_names():
     assert len(activation_dropdown("tanh").options) == 8
     with pytest.raises(ValueError, match="valid choices: sigmoid, relu"):
         activation_dropdown("swish", ["sigmoid", "relu"])
+
+
+def test_every_norm_dropdown_shows_a_label_for_no_norm():
+    """ipywidgets treats a Dropdown value of None as "nothing selected" (a blank label)."""
+    from helpers.widgets.base import NO_NORM, norm_dropdown
+    from helpers.widgets.normalization import make_normalization_explorer
+    from helpers.widgets.residual import make_residual_explorer
+    from helpers.widgets.training import make_training_dashboard
+
+    d = norm_dropdown(None)
+    assert d.value == NO_NORM and d.label == "none" and norm_value(d.value) is None
+    assert norm_value(norm_dropdown("layer").value) == "layer"
+    with pytest.raises(ValueError, match="valid choices: None, 'batch', 'layer'"):
+        norm_dropdown("group")
+    for w in (make_gradient_flow_explorer(depth=3, width=8), make_normalization_explorer(depth=3),
+              make_residual_explorer(depth=10), make_training_dashboard(depth=3, width=8)):
+        control = w.controls["norm"]
+        assert None not in [value for _, value in control.options], type(w).__name__
+        assert control.label, type(w).__name__

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from helpers.topics.normalization import norm_explorer_profile
+from helpers.widgets.base import norm_value
 from helpers.widgets.normalization import make_normalization_explorer
 
 
@@ -14,7 +15,7 @@ def explorer():
 
 def _expected(w):
     v = w.values()
-    return norm_explorer_profile(v["depth"], v["activation"], v["norm"], v["batch"])
+    return norm_explorer_profile(v["depth"], v["activation"], norm_value(v["norm"]), v["batch"])
 
 
 @pytest.mark.parametrize("name,value", [("depth", 9), ("activation", "sigmoid"),

@@ -123,7 +123,8 @@ def test_every_control_shows_in_the_next_run_title_and_norm_labels_are_never_bla
     d = make_training_dashboard(depth=4, width=8)
     norm = d.controls["norm"]
     # a Dropdown value of None draws a blank label in the browser: every value is a string
-    assert all(isinstance(v, str) for v in norm.options) and norm.value == "none"
+    values = [value for _, value in norm.options]
+    assert all(isinstance(v, str) for v in values) and norm.value == "none" and norm.label == "none"
     moves = {"data": "digits", "depth": 5, "width": 9, "activation": "tanh", "init": "xavier",
              "norm": "batch", "residual": True, "norm_position": "post", "optimizer": "sgd",
              "lr": 0.05, "steps": 50, "seed": 3}

@@ -33,6 +33,31 @@ def activation_dropdown(value: str, names=None, layout=None) -> widgets.Dropdown
                             layout=layout or widgets.Layout())
 
 
+NO_NORM = "none"  # the norm dropdowns' value for "no normalization" (None is unselectable)
+
+
+def norm_dropdown(value: str | None, labels: dict | None = None, description: str = "norm",
+                  layout=None) -> widgets.Dropdown:
+    """A dropdown of the norms (``None``, ``"batch"``, ``"layer"``), shown by ``labels``.
+
+    Its values are strings, ``NO_NORM`` standing for ``None``: ipywidgets treats a Dropdown
+    value of ``None`` as "nothing selected", so the browser would show a blank label. Read it
+    with ``norm_value``.
+    """
+    labels = {None: "none", "batch": "batch", "layer": "layer", **(labels or {})}
+    if value not in labels:
+        raise ValueError(f"unknown norm {value!r}; valid choices: None, 'batch', 'layer'")
+    return widgets.Dropdown(
+        options=[(labels[k], NO_NORM if k is None else k) for k in (None, "batch", "layer")],
+        value=NO_NORM if value is None else value, description=description,
+        style={"description_width": "initial"}, layout=layout or widgets.Layout())
+
+
+def norm_value(choice: str) -> str | None:
+    """The ``MLPConfig`` norm a ``norm_dropdown`` value stands for."""
+    return None if choice == NO_NORM else choice
+
+
 class LiveFigure:
     """Base class: ``controls`` (name -> widget), ``figure`` (FigureWidget), ``status``."""
 

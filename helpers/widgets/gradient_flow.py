@@ -13,7 +13,7 @@ from helpers.model_cache import ModelCache
 from helpers.models import MLPConfig
 from helpers.topics.gradient_flow import EXPLORER_INITS, config_title
 from helpers.validation import check_choice, check_float, check_int
-from helpers.widgets.base import LiveFigure, activation_dropdown
+from helpers.widgets.base import LiveFigure, activation_dropdown, norm_dropdown, norm_value
 
 DEPTH_RANGE, WIDTH_RANGE = (1, 100), (4, 512)  # the sliders' ranges
 WEIGHT_STD_RANGE = (1e-3, 10.0)
@@ -68,9 +68,7 @@ class GradientFlowExplorer(LiveFigure):
                 weight_std, base=10, min=-3, max=1, step=0.05, description="weight std",
                 continuous_update=False, disabled=init != "normal", style=style, layout=wide,
                 readout_format=".3g"),
-            "norm": widgets.Dropdown(options=[("none", None), ("batch", "batch"),
-                                              ("layer", "layer")], value=norm,
-                                     description="norm", style=style, layout=wide),
+            "norm": norm_dropdown(norm, layout=wide),
             "residual": widgets.Checkbox(residual, description="residual connections",
                                          indent=False, layout=wide),
             "seed": widgets.BoundedIntText(seed, min=0, max=MAX_SEED, description="seed",
@@ -86,7 +84,8 @@ class GradientFlowExplorer(LiveFigure):
         self.controls["weight_std"].disabled = v["init"] != "normal"
         config = MLPConfig(
             depth=v["depth"], width=v["width"], activation=v["activation"], init=v["init"],
-            weight_std=v["weight_std"], norm=v["norm"], residual=v["residual"], seed=v["seed"],
+            weight_std=v["weight_std"], norm=norm_value(v["norm"]), residual=v["residual"],
+            seed=v["seed"],
             dtype=v["dtype"], in_features=self.in_features, out_features=self.out_features)
         self.config = config
         model = self._models(config)  # built once per architecture, in train mode

@@ -13,7 +13,7 @@ from helpers.figures.normalization import (
 from helpers.growth import growth_per_layer
 from helpers.topics.normalization import norm_explorer_profile
 from helpers.validation import check_choice, check_int, check_seed
-from helpers.widgets.base import LiveFigure, activation_dropdown
+from helpers.widgets.base import LiveFigure, activation_dropdown, norm_dropdown, norm_value
 from helpers.widgets.gradient_flow import ratio_sentence
 
 # The identity is left out: on 2-D inputs a linear net keeps every layer in a 2-D subspace,
@@ -41,9 +41,7 @@ class NormalizationExplorer(LiveFigure):
             "depth": widgets.IntSlider(depth, min=2, max=100, description="depth",
                                        continuous_update=False, style=style, layout=wide),
             "activation": activation_dropdown(activation, EXPLORER_ACTIVATIONS, layout=wide),
-            "norm": widgets.Dropdown(options=[("none", None), ("batch", "batch"),
-                                              ("layer", "layer")], value=norm,
-                                     description="norm", style=style, layout=wide),
+            "norm": norm_dropdown(norm, layout=wide),
             "batch": widgets.SelectionSlider(options=list(BATCH_SIZES), value=batch,
                                              description="batch size", continuous_update=False,
                                              style=style, layout=wide),
@@ -53,7 +51,7 @@ class NormalizationExplorer(LiveFigure):
 
     def _update(self) -> str:
         v = self.values()
-        self.profile = p = norm_explorer_profile(v["depth"], v["activation"], v["norm"],
+        self.profile = p = norm_explorer_profile(v["depth"], v["activation"], norm_value(v["norm"]),
                                                  v["batch"], width=self.width, seed=self.seed)
         title = (f"{ACTIVATIONS[v['activation']].label}, depth {v['depth']}, width {self.width}, "
                  f"{norm_label(v['norm'])}, batch {v['batch']}, float64, at initialization")

@@ -19,9 +19,9 @@ from helpers.figures.residual import residual_explorer_figure, update_residual_e
 from helpers.models import NORM_POSITIONS, MLPConfig
 from helpers.topics.residual import compare_plain_residual
 from helpers.validation import check_choice, check_int
-from helpers.widgets.base import LiveFigure, activation_dropdown
+from helpers.widgets.base import LiveFigure, activation_dropdown, norm_dropdown, norm_value
 
-NORM_OPTIONS = (("none", None), ("BatchNorm", "batch"), ("LayerNorm", "layer"))
+NORM_LABELS = {None: "none", "batch": "BatchNorm", "layer": "LayerNorm"}
 RESIDUAL_INITS = ("default", "xavier", "he", "orthogonal")
 MIN_DEPTH, MAX_DEPTH = 10, 100
 
@@ -38,7 +38,7 @@ class ResidualExplorer(LiveFigure):
                  seed: int = 0):
         get_spec(activation)
         depth = check_int("depth", depth, MIN_DEPTH, MAX_DEPTH)
-        check_choice("norm", norm, list(dict(NORM_OPTIONS).values()))
+        check_choice("norm", norm, list(NORM_LABELS))
         check_choice("norm_position", norm_position, NORM_POSITIONS)
         check_choice("init", init, RESIDUAL_INITS)
         self.base = MLPConfig(depth=depth, width=width, activation=activation, dtype="float64",
@@ -51,8 +51,7 @@ class ResidualExplorer(LiveFigure):
                                        description="depth (blocks)", continuous_update=False,
                                        style=style, layout=wide),
             "activation": activation_dropdown(activation, layout=wide),
-            "norm": widgets.Dropdown(options=list(NORM_OPTIONS), value=norm,
-                                     description="normalization", style=style, layout=wide),
+            "norm": norm_dropdown(norm, NORM_LABELS, description="normalization", layout=wide),
             "norm_position": widgets.Dropdown(
                 options=[("inside: x + phi(N(Wx + b))", "inside"),
                          ("pre: x + W phi(N(x)) + b", "pre"),
@@ -69,8 +68,9 @@ class ResidualExplorer(LiveFigure):
     def config(self) -> MLPConfig:
         """The configuration the controls describe (its ``residual`` field is set per series)."""
         v = self.values()
-        return self.base.replace(depth=v["depth"], activation=v["activation"], norm=v["norm"],
-                                 norm_position=v["norm_position"], init=v["init"])
+        return self.base.replace(depth=v["depth"], activation=v["activation"],
+                                 norm=norm_value(v["norm"]), norm_position=v["norm_position"],
+                                 init=v["init"])
 
     def _update(self) -> str:
         c = self.config()

@@ -29,7 +29,7 @@ from helpers.figures.training import dashboard_figure, update_dashboard_figure
 from helpers.models import INITS, MLPConfig, build_mlp
 from helpers.topics.training import DATASETS, decision_grid, first_step_at, lesson_split
 from helpers.training import OPTIMIZERS, train
-from helpers.widgets.base import LiveFigure, activation_dropdown
+from helpers.widgets.base import LiveFigure, activation_dropdown, norm_dropdown, norm_value
 
 RECORD_EVERY = 5
 # Measured: ~6 redraws/s cost ~12% of training speed in the kernel, and in JupyterLab on a
@@ -77,10 +77,7 @@ class TrainingDashboard(LiveFigure):
             "activation": activation_dropdown(activation, layout=wide),
             "init": widgets.Dropdown(options=[i for i in INITS if i != "mean_field"], value=init,
                                      description="init", style=style, layout=wide),
-            # string values: a Dropdown whose value is None shows a blank label in the browser
-            "norm": widgets.Dropdown(options=["none", "batch", "layer"],
-                                     value="none" if norm is None else norm,
-                                     description="norm", style=style, layout=wide),
+            "norm": norm_dropdown(norm, layout=wide),
             "residual": widgets.Checkbox(residual, description="residual", indent=False,
                                          layout=widgets.Layout(width="120px")),
             "norm_position": widgets.Dropdown(options=["inside", "pre", "post"],
@@ -327,7 +324,7 @@ class TrainingDashboard(LiveFigure):
         """The network the controls describe (``sizes``: in/out features of the data)."""
         v = self.values()
         return MLPConfig(depth=v["depth"], width=v["width"], activation=v["activation"],
-                         init=v["init"], norm=None if v["norm"] == "none" else v["norm"],
+                         init=v["init"], norm=norm_value(v["norm"]),
                          residual=v["residual"], norm_position=v["norm_position"],
                          seed=v["seed"], **sizes)
 
