@@ -140,10 +140,7 @@ class TrainingDashboard(LiveFigure):
             split = self._split(v["data"])
             config = self._config(in_features=split.in_features, out_features=split.classes)
             self._stop = threading.Event()
-            try:  # the kernel's event loop, when started from a widget message or a cell
-                self._loop = asyncio.get_running_loop()
-            except RuntimeError:
-                self._loop = None
+            self._loop = _kernel_loop()
             self.progress.max, self.progress.value = v["steps"], 0
             self.history = None
             self.status.value = f"training: {_describe(config)}, {v['optimizer']} lr {v['lr']:.3g}"
@@ -339,6 +336,25 @@ class TrainingDashboard(LiveFigure):
                                "<p><i>A static snapshot of the training dashboard: run this "
                                "notebook in JupyterLab to train with Start and Stop.</i></p>")
         return bundle
+
+
+def _kernel_loop() -> asyncio.AbstractEventLoop | None:
+    """The IPython kernel's running event loop, or None outside a kernel.
+
+    Only a kernel's loop delivers widget messages; another library's loop (a test's browser
+    driver, say) may report itself running without ever running the redraws.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return None
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _describe(config: MLPConfig) -> str:

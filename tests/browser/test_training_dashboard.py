@@ -64,5 +64,14 @@ def test_start_trains_with_live_charts_and_stop_stops(page, lab):
     assert 0 < step < BUDGET, f"the run ended at step {step} of {BUDGET}"
     print(f"Stop: the run ended at step {step} of {BUDGET}, {latency:.2f} s after the click "
           "(page polling included)")
-    time.sleep(1.0)  # nothing trains any more: the chart keeps its last state
-    assert area.evaluate(JS_STATE)["n"] == done["n"]
+    # the last redraw may land just after the status line; then nothing trains any more, so
+    # the chart keeps its last state
+    last = done["n"]
+    for _ in range(40):
+        time.sleep(0.5)
+        now = area.evaluate(JS_STATE)["n"]
+        if now == last:
+            break
+        last = now
+    time.sleep(1.5)
+    assert area.evaluate(JS_STATE)["n"] == last
