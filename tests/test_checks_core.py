@@ -91,3 +91,47 @@ def test_run_student_returns_value_or_problem():
     assert core.run_student("9.9", lambda a, b=0: a + b, 1, b=2) == (3, None)
     value, problem = core.run_student("9.9", stub, 1)
     assert value is None and problem.status == "not done"
+
+
+# --- no hidden reference, escalating hints -------------------------------------------------
+
+def test_calling_a_forbidden_course_function_fails_the_check():
+    from helpers.activations import derivative
+
+    ns = {"derivative": derivative, "np": np}
+    exec("def cheat(z):\n    return derivative('sigmoid')(z)\n", ns)
+    exec("def honest(z):\n    s = 1 / (1 + np.exp(-z))\n    return s * (1 - s)\n", ns)
+    ref = derivative("sigmoid")
+    r = core.check_function("9.8", ns["cheat"], ref, [np.linspace(-3, 3, 7)], forbid=[derivative])
+    assert r.status == "failed" and "`derivative`" in r.message and "course's own" in r.message
+    assert ns["derivative"] is derivative  # restored afterwards
+    import helpers.activations as acts
+    assert acts.derivative is derivative
+    assert core.check_function("9.8", ns["honest"], ref, [np.linspace(-3, 3, 7)],
+                               forbid=[derivative]).passed
+
+
+def test_forbid_catches_module_attribute_calls_and_leaves_libraries_alone():
+    import helpers.activations as acts
+
+    ns = {"helpers_acts": acts, "np": np}
+    exec("def cheat(z):\n    return helpers_acts.derivative('tanh')(z)\n", ns)
+    got, problem = core.run_student("9.7", ns["cheat"], np.zeros(3), forbid=[acts.derivative])
+    assert got is None and problem.status == "failed"
+    # a NumPy function as reference is never patched: np.square keeps working
+    r = check_function("9.6", lambda x: np.square(x), np.square, [np.arange(3.0)])
+    assert r.passed
+
+
+def test_hints_escalate_and_are_hidden_while_not_done():
+    levels = ("look at the sign", "sigma(-z) = 1 - sigma(z)", "return s * (1 - s)")
+    r = check_value("9.5", 1.0, 2.0, hint=levels)
+    assert r.hint.startswith("look at the sign") and "further hint" in r.hint
+    r = check_value("9.5", 1.0, 2.0, hint=levels)
+    assert "sigma(-z)" in r.hint and "return s" not in r.hint
+    r = check_value("9.5", 1.0, 2.0, hint=levels)
+    assert "return s * (1 - s)" in r.hint and "further hint" not in r.hint
+    assert check_value("9.5", 2.0, 2.0, hint=levels).passed
+    assert check_value("9.5", 1.0, 2.0, hint=levels).hint.startswith("look at the sign")
+    r = check_function("9.4", stub, square, [1.0], hint=levels)
+    assert r.status == "not done" and r.hint == "" and "Hint" not in repr(r)
