@@ -18,6 +18,7 @@ Reusable core (any lesson, any model):
     model_io            model inputs (tensor, tuple, dict) and losses
     norms               L2 norms that never under- or overflow (scaled as LAPACK's nrm2)
     monitor             ``GradientMonitor``: statistics recorded during training
+    monitor_history     ``MonitorHistory``: what the monitor recorded (NumPy only)
     theory              analytic results: derivative bounds, mean-field signal propagation
                         (NumPy only)
     jacobians           random square networks and their input-output Jacobians, one
@@ -39,7 +40,8 @@ Lesson layers, one file name per topic in each (see ``helpers.topics``):
     topics    compute: the measurements a lesson draws
     figures   draw: plain data in, ``plotly.graph_objects.Figure`` out
     widgets   make it live: controls and one ``FigureWidget``
-    checks    exercise checks, one module per lesson (``lesson01`` ... ``lesson07``)
+    checks    exercise checks, one module per lesson (``lesson01`` ... ``lesson10``), and
+              ``core``, the check machinery they share
 """
 
 __version__ = "0.1.0"

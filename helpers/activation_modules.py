@@ -40,12 +40,19 @@ def get_activation(name: str) -> nn.Module:
     return MODULE_FACTORIES[get_spec(name).name]()
 
 
+# Activation modules of Hugging Face ``transformers`` (matched by class name, so that the
+# package is never imported): all compute GELU, exactly or by its tanh approximation.
+FOREIGN_TYPES = {"GELUActivation": "gelu", "NewGELUActivation": "gelu",
+                 "FastGELUActivation": "gelu", "GELUTanh": "gelu", "PytorchGELUTanh": "gelu"}
+
+
 def activation_name(module: nn.Module) -> str | None:
-    """Registry name of an activation module, or None if ``module`` is not one."""
+    """Registry name of an activation module (PyTorch's, the course's, or a Hugging Face
+    GELU), or None if ``module`` is not one."""
     for cls in type(module).__mro__:
         if cls in MODULE_TYPES:
             return MODULE_TYPES[cls]
-    return None
+    return FOREIGN_TYPES.get(type(module).__name__)
 
 
 def dead_unit_mask(z, batch_dim: int = 0):

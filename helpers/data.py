@@ -178,3 +178,15 @@ def adding_problem(n: int = 256, steps: int = 50, seed: int = 0):
     X = np.stack([values, marks], axis=-1).astype(np.float32)  # (n, steps, 2)
     y = (values * marks).sum(1).astype(np.float32)  # (n,)
     return torch.from_numpy(X), torch.from_numpy(y)
+
+
+TASKS = ("adding", "first_symbol")  # the memory tasks of lesson 9, by name
+
+
+def task_data(task: str, n: int, steps: int, seed: int = 0, symbols: int = 4,
+              distractors: str = "random"):
+    """``(X, y)`` of a memory task by name: ``"adding"`` or ``"first_symbol"``."""
+    check_choice("task", task, TASKS)
+    if task == "adding":
+        return adding_problem(n, steps, seed=seed)
+    return first_symbol_task(n, steps, symbols, distractors, seed=seed)

@@ -40,13 +40,6 @@ from helpers.models import MLP, Block, preserved_buffers
 __all__ = ["CapturedPass", "capture_pass", "NOT_MEASURED"]
 
 NOT_MEASURED = "n/a"
-# Activation modules of Hugging Face ``transformers`` (matched by class name, so that the
-# package is not imported): all compute GELU, exactly or by its tanh approximation.
-_FOREIGN_ACTIVATIONS = {"GELUActivation": "gelu", "NewGELUActivation": "gelu",
-                        "FastGELUActivation": "gelu", "GELUTanh": "gelu",
-                        "PytorchGELUTanh": "gelu"}
-
-
 @dataclass(frozen=True)
 class CapturedPass:
     """The raw tensors of one measured pass, one entry per weight parameter."""
@@ -69,10 +62,6 @@ class CapturedPass:
     unit_inputs: list = field(default_factory=list)  # its input (the pre-activation)
     unit_outputs: list = field(default_factory=list)  # its output
     unit_output_grads: list = field(default_factory=list)  # dLoss/d output (None: no grad)
-
-
-def _act_name(module: nn.Module) -> str | None:
-    return activation_name(module) or _FOREIGN_ACTIVATIONS.get(type(module).__name__)
 
 
 def _first_tensor(out):
@@ -157,12 +146,12 @@ def capture_pass(model: nn.Module, X, y=None, loss="cross_entropy") -> CapturedP
                 def on_act(module, inputs, out):
                     z = copies.pop(id(module), None)
                     z = keep(inputs[0]) if z is None else z
-                    events.append(("act", _act_name(module), z, keep(out), module))
+                    events.append(("act", activation_name(module), z, keep(out), module))
 
                 for m in modules:
                     if m in layer_modules:
                         handles.append(m.register_forward_hook(on_layer))
-                    elif _act_name(m) is not None:
+                    elif activation_name(m) is not None:
                         if getattr(m, "inplace", False):
                             handles.append(m.register_forward_pre_hook(before_inplace_act))
                         handles.append(m.register_forward_hook(on_act))

@@ -1,4 +1,5 @@
-"""``train``: a small, deterministic training loop that records per-layer gradient statistics."""
+"""``train``: a small, deterministic training loop that records per-layer gradient statistics;
+``decision_grid``: a 2-D classifier's class-1 probability on a grid (its decision boundary)."""
 
 from __future__ import annotations
 
@@ -211,6 +212,29 @@ def accuracy(model: nn.Module, X, y) -> float:
                          f"model has {out.shape[-1]} outputs), got {int(y.min())} to "
                          f"{int(y.max())}")
     return float((out.argmax(1) == y).double().mean())
+
+
+@torch.no_grad()
+def decision_grid(model, points: int = 60, extent: float = 2.6) -> dict | None:
+    """P(class 1) of a 2-class, 2-D ``model`` on a ``points`` x ``points`` grid (eval mode).
+
+    Returns ``{"x": (points,), "y": (points,), "p": (points, points)}`` (row = y), or None
+    when ``points`` is 0.
+    """
+    if points == 0:
+        return None
+    points = check_int("points", points, 2, 400)
+    axis = np.linspace(-extent, extent, points)
+    gx, gy = np.meshgrid(axis, axis)  # (points, points) each
+    grid = torch.from_numpy(np.stack([gx.ravel(), gy.ravel()], 1))  # (points^2, 2)
+    dtype = next(model.parameters()).dtype
+    was_training = model.training
+    model.eval()
+    try:
+        p = torch.softmax(model(grid.to(dtype)), dim=1)[:, 1]  # (points^2,)
+    finally:
+        model.train(was_training)
+    return {"x": axis, "y": axis, "p": p.double().numpy().reshape(points, points)}
 
 
 def _check_features(model: nn.Module, X: torch.Tensor) -> None:

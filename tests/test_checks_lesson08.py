@@ -117,3 +117,13 @@ def test_rescue_may_not_change_the_activation_or_depth():
     assert r.status == "failed" and "depth" in r.message
     assert check_rescue(lambda s: "batch").status == "failed"
     assert stalled_config().activation == "sigmoid" and stalled_config().depth == 20
+
+
+def test_returning_the_course_answer_does_not_pass():
+    from helpers.topics.training import first_step_at
+
+    def shortcut(history, target):
+        return first_step_at(history.steps, history.test_accuracy, target)
+
+    r = check_first_step(shortcut)
+    assert r.status == "failed" and "`first_step_at`" in r.message

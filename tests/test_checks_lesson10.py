@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from helpers.checks import lesson10
+from helpers.checks import core
 from helpers.checks.lesson10 import check_dead_fractions, check_fixed_model, check_mystery_names
 from helpers.diagnose import diagnose
 from tools.solutions import load_solutions
@@ -21,11 +21,6 @@ def solved():
     for code in load_solutions(ROOT / "solutions" / "10_diagnose_your_own_model.py").values():
         exec(code, ns)
     return ns
-
-
-@pytest.fixture(autouse=True)
-def _fresh_hints():
-    lesson10._attempts.clear()
 
 
 def not_done(*args):
@@ -60,7 +55,7 @@ def test_dead_fraction_mistakes(solved):
     assert r.status == "failed" and "hooks" in r.message
 
     # "never positive on one example" instead of "on every example": a mean, not an any
-    lesson10._attempts.clear()
+    core._ATTEMPTS.clear()
     r = check_dead_fractions(lambda m, X: {k: 0.0 for k in right(m, X)})
     assert r.status == "failed"
     second = check_dead_fractions(lambda m, X: {k: 0.0 for k in right(m, X)})
@@ -88,3 +83,19 @@ def test_fix_mistakes(solved):
     assert r.status == "failed" and "architecture" in r.message
     assert check_fixed_model(lambda ms: ("Z", None)).status == "failed"
     assert check_fixed_model(lambda ms: "C").status == "failed"
+
+
+@pytest.mark.parametrize("measure", ["capture_pass", "diagnose"])
+def test_dead_fractions_from_the_course_tools_do_not_pass(measure):
+    from helpers.diagnose import diagnose
+    from helpers.recorder import capture_pass
+
+    def shortcut(model, X):
+        if measure == "diagnose":
+            diagnose(model, X, None)
+        else:
+            capture_pass(model, X, None)
+        return {}
+
+    r = check_dead_fractions(shortcut)
+    assert r.status == "failed" and f"`{measure}`" in r.message

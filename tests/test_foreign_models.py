@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from helpers.activation_modules import FOREIGN_TYPES
 from helpers.capture import GradientMonitor, gradient_profile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is downloaded: models come from configs
@@ -507,3 +508,35 @@ def test_diagnose_runs_on_every_foreign_model(case):
     assert ("non-finite values" in d.names) == (case == "float16"), d
     assert len(set(d.names)) == len(d.names)
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in state.items())
+
+
+def test_monitor_records_hugging_face_gelu_modules():
+    """GPT-2's GELU modules are activations to the monitor as to ``capture_pass``: their output
+    statistics match the tensors a plain forward hook sees."""
+    model = tiny_gpt2()
+    ids = torch.randint(0, 64, (4, 8), generator=torch.Generator().manual_seed(2))
+    gelus = [n for n, m in model.named_modules() if type(m).__name__ in FOREIGN_TYPES]
+    assert len(gelus) == 2
+    seen, grads = {}, {}
+
+    def keep(name):
+        def hook(module, inputs, out):
+            seen[name] = out.detach().double()
+            out.register_hook(lambda g: grads.__setitem__(name, g.detach().double()))
+        return hook
+
+    handles = [m.register_forward_hook(keep(n)) for n, m in model.named_modules() if n in gelus]
+    try:
+        with GradientMonitor(model, track_updates=False) as monitor:
+            model(input_ids=ids, labels=ids).loss.backward()
+    finally:
+        for h in handles:
+            h.remove()
+    h = monitor.history()
+    for name in gelus:
+        j = h.module_names.index(name)
+        assert h.module_types[j] in FOREIGN_TYPES
+        np.testing.assert_allclose(h.output_std[0, j], seen[name].std(correction=0).item(),
+                                   rtol=1e-5)
+        np.testing.assert_allclose(h.output_grad_norm[0, j],
+                                   torch.linalg.vector_norm(grads[name]).item(), rtol=1e-5)

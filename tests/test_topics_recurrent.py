@@ -158,9 +158,12 @@ def test_short_sequences_are_solved_by_every_cell():
 
 @pytest.mark.slow
 def test_longer_training_does_not_rescue_the_rnn_but_the_lstm_goes_further():
-    rnn = train_memory(task_config("adding", cell="rnn"), "adding", 20, **{
-        **LESSON, "train_steps": 1200, "eval_every": 100})
-    assert rnn.test_metric.min() > 0.09 and rnn.final > 0.12
+    """Four times the budget: the RNN still fails T = 20 on most seeds (one may start to learn
+    late: seed 0 does on some CPUs and not on others, as rounding moves single runs)."""
+    finals = [train_memory(task_config("adding", cell="rnn", seed=s), "adding", 20,
+                           data_seed=s, **{**LESSON, "train_steps": 1200,
+                                           "eval_every": 100}).final for s in (0, 1, 2)]
+    assert sum(f < SOLVED for f in finals) <= 1 and np.median(finals) > 0.12, finals
     lstm = train_memory(task_config("adding", cell="lstm", forget_bias=1.0), "adding", 50, **{
         **LESSON, "train_steps": 700, "eval_every": 100})
     assert lstm.final < SOLVED

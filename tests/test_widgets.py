@@ -304,3 +304,29 @@ def test_every_norm_dropdown_shows_a_label_for_no_norm():
         control = w.controls["norm"]
         assert None not in [value for _, value in control.options], type(w).__name__
         assert control.label, type(w).__name__
+
+
+def test_paced_redraw_waits_for_the_browser_and_never_queues():
+    import plotly.graph_objects as go
+
+    from helpers.widgets.base import PacedRedraw
+
+    fig = go.FigureWidget()
+    drawn, guarded = [], []
+    pace = PacedRedraw(fig, lambda *a: (drawn.append(a), pace.drawn()),
+                       lambda f: (guarded.append(1), f()), ack_timeout=3.0)
+    assert pace.ready(0.0)  # no browser seen yet
+    pace.bind()  # outside a kernel: no loop, so a request draws at once
+    assert pace.loop is None
+    pace.request(1, 2)
+    assert drawn == [(1, 2)] and not guarded
+    pace._on_ack({"new": [{"x": 1}]})  # a browser acknowledged the first redraw
+    pace.request(3, 4)  # sent after the acknowledgement: the browser has not shown it yet
+    now = pace.sent + 0.1
+    assert not pace.ready(now) and pace.ready(pace.sent + 3.5)  # late beyond waiting: draw
+    pace._on_ack({"new": [{"x": 2}]})
+    assert pace.ready(now)
+    pace.pending = True  # a redraw scheduled on the loop and not yet run
+    assert not pace.ready(now)
+    pace._on_loop(5, 6)  # the loop runs it, guarded, and clears the flag
+    assert drawn[-1] == (5, 6) and guarded == [1] and not pace.pending

@@ -70,6 +70,12 @@ def hint_levels(hint: Hint) -> tuple[str, ...]:
     return tuple(h for h in hint if h)
 
 
+def prefixed(text: str, hint: Hint) -> tuple[str, ...]:
+    """``hint`` with ``text`` (a diagnosis of this wrong answer) in front of its first level."""
+    levels = hint_levels(hint) or ("",)
+    return ((text + levels[0]).strip(), *levels[1:])
+
+
 def finish(result: CheckResult) -> CheckResult:
     """Apply the hint rules, then strict mode, and return what the notebook displays."""
     levels = hint_levels(result.hint)
@@ -112,8 +118,9 @@ def _stand_in(name: str) -> Callable:
 
 @contextlib.contextmanager
 def forbidden(fn: Callable, objects: Iterable) -> Iterator[None]:
-    """While inside, names bound to ``objects`` in ``fn``'s globals (the notebook's namespace)
-    and in the modules that define them raise :class:`ReferenceCalled` when called."""
+    """While inside, names bound to ``objects`` in ``fn``'s globals (the notebook's namespace),
+    in its closure and in the modules that define them raise :class:`ReferenceCalled` when
+    called."""
     objects = [o for o in objects if o is not None]
     if not objects:
         yield
@@ -135,11 +142,22 @@ def forbidden(fn: Callable, objects: Iterable) -> Iterator[None]:
                 saved.append((ns, key, value))
                 name = getattr(value, "__name__", key)
                 ns[key] = _stand_in(name)
+    cells = []  # names the student's function closes over (defined inside another function)
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if id(value) in ids:
+            cells.append((cell, value))
+            cell.cell_contents = _stand_in(getattr(value, "__name__", "reference"))
     try:
         yield
     finally:
         for ns, key, value in reversed(saved):
             ns[key] = value
+        for cell, value in cells:
+            cell.cell_contents = value
 
 
 def _to_array(x) -> np.ndarray:

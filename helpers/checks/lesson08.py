@@ -8,9 +8,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from helpers.checks.core import CheckResult, compare, finish, run_student
+from helpers.checks.core import CheckResult, compare, finish, prefixed, run_student
 from helpers.data import spirals
 from helpers.models import MLPConfig, build_mlp, linear_layers
+from helpers.topics.training import first_step_at
 from helpers.training import History, train
 
 MOMENTUM = 0.9
@@ -53,11 +54,12 @@ def check_first_step(fn) -> CheckResult:
     """Exercise 8.1: ``fn(history, target)`` returns the first recorded step whose test
     accuracy is >= ``target``, or ``None``."""
     ex = "8.1"
-    hint = ("walk through history.steps and history.test_accuracy together and return the "
+    hint = ("history.steps says which training step each record was taken at.",
+            "walk through history.steps and history.test_accuracy together and return the "
             "*step* (not the position in the array) of the first accuracy >= target; return "
             "None if no record reaches it.")
     for history, target in _reach_cases():
-        got, problem = run_student(ex, fn, history, target, hint=hint)
+        got, problem = run_student(ex, fn, history, target, hint=hint, forbid=(first_step_at,))
         if problem is not None:
             return finish(problem)
         expected = _first_reaching(history, target)
@@ -87,7 +89,7 @@ def check_first_step(fn) -> CheckResult:
                 pass
         return finish(CheckResult(
             ex, "failed", f"with target {target} and {len(history.steps)} records you returned "
-                          f"{got!r}, expected {expected!r}.", specific + hint))
+                          f"{got!r}, expected {expected!r}.", prefixed(specific, hint)))
     return finish(CheckResult(ex, "passed", "correct on 5 histories (including one that never "
                                             "reaches the target and one with a NaN)."))
 
@@ -123,14 +125,16 @@ def check_training_loop(fn) -> CheckResult:
     returns ``(losses, grad_norms)``: (steps,) and (steps, Linear layers), both recorded
     before each update."""
     ex = "8.2"
-    hint = ("each step: zero the gradients, loss = F.cross_entropy(model(X), y), "
+    hint = ("record before optimizer.step(): the loss and each nn.Linear's weight-gradient "
+            "norm of this step.",
+            "each step: zero the gradients, loss = F.cross_entropy(model(X), y), "
             "loss.backward(), record loss.item() and [m.weight.grad.norm() for every "
             "nn.Linear m in model.modules()], then optimizer.step() with "
             "torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9).")
     config, X, y = _loop_case()
     steps, lr = 12, 0.2
     got, problem = run_student(ex, fn, build_mlp(config), X.clone(), y.clone(), steps, lr,
-                               hint=hint)
+                               hint=hint, forbid=(train,))
     if problem is not None:
         return finish(problem)
     if not (isinstance(got, (tuple, list)) and len(got) == 2):
@@ -158,7 +162,7 @@ def check_training_loop(fn) -> CheckResult:
                             "for the weights only (not biases). ")
         except (TypeError, ValueError):
             pass
-        return finish(CheckResult(ex, "failed", f"{name}: {diff}.", specific + hint))
+        return finish(CheckResult(ex, "failed", f"{name}: {diff}.", prefixed(specific, hint)))
     return finish(CheckResult(
         ex, "passed", f"correct: {steps} steps of SGD + momentum on a depth-4 tanh net match an "
                       "independent autograd loop, and the first step's gradient norms match "
@@ -180,8 +184,8 @@ def check_rescue(fn) -> CheckResult:
     from helpers.topics.training import lesson_split, run_configuration
 
     ex = "8.3"
-    hint = ("change only init, norm, residual or norm_position with stalled.replace(...). "
-            "The results table of section 3 shows which settings trained this sigmoid net; "
+    hint = ("change only init, norm, residual or norm_position with stalled.replace(...).",
+            "the results table of section 3 shows which settings trained this sigmoid net; "
             "changing the init alone does not.")
     stalled = stalled_config()
     config, problem = run_student(ex, fn, stalled, hint=hint)

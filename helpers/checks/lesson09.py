@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from helpers.checks.core import CheckResult, compare, finish, run_student
+from helpers.checks.core import CheckResult, compare, finish, prefixed, run_student
 
 
 def _rnn_case(seed: int, hidden: int, inputs: int, steps: int, scale: float):
@@ -39,7 +39,8 @@ def _autograd_bptt(W_xh, W_hh, b, x, g):
 def check_bptt(fn) -> CheckResult:
     """Exercise 9.1: ``fn(W_xh, W_hh, b, x, g)`` returns ``(dh, dW_hh)`` by hand."""
     ex = "9.1"
-    hint = ("run the forward pass first and keep every h_t (h_0 = 0). Then go backward from "
+    hint = ("run the forward pass first and keep every h_t (h_0 = 0).",
+            "then go backward from "
             "dh[T-1] = g: with delta_t = (1 - h_t**2) * dh_t (tanh' in terms of its output), "
             "dh_{t-1} = W_hh.T @ delta_t and dW_hh += outer(delta_t, h_{t-1}).")
     cases = [_rnn_case(0, 5, 3, 6, 1.0), _rnn_case(1, 8, 2, 12, 2.5), _rnn_case(2, 4, 4, 1, 1.0)]
@@ -58,7 +59,8 @@ def check_bptt(fn) -> CheckResult:
             d = np.asarray(got[0], dtype=float)
             if d.shape == dh_ref.shape and np.allclose(d[::-1], dh_ref, rtol=1e-8):
                 specific = "your rows are in reverse order: row t must be dL/dh_{t+1}. "
-            return finish(CheckResult(ex, "failed", f"dh ({where}): {diff}.", specific + hint))
+            return finish(CheckResult(ex, "failed", f"dh ({where}): {diff}.",
+                                      prefixed(specific, hint)))
         diff = compare(got[1], dW_ref, rtol=1e-8, atol=1e-12)
         if diff is not None:
             specific = ""
@@ -66,7 +68,7 @@ def check_bptt(fn) -> CheckResult:
             if d.shape == dW_ref.shape and np.allclose(d.T, dW_ref, rtol=1e-8):
                 specific = "your dW_hh is transposed: entry (i, j) pairs delta_i with h_j. "
             return finish(CheckResult(ex, "failed", f"dW_hh ({where}): {diff}.",
-                                      specific + hint))
+                                      prefixed(specific, hint)))
     return finish(CheckResult(ex, "passed", "correct: your backward pass through time matches "
                                              "autograd on 3 RNNs (T = 6, 12 and 1)."))
 
@@ -95,7 +97,7 @@ def _autograd_jacobian_norms(W_xh, W_hh, b, x):
 def check_jacobian_product(fn) -> CheckResult:
     """Exercise 9.2: ``fn(W_hh, hs)`` returns ``||dh_T/dh_t||_2`` for t = 1..T (tanh RNN)."""
     ex = "9.2"
-    hint = ("the Jacobian of one step is J_t = dh_t/dh_{t-1} = diag(1 - h_t**2) @ W_hh. "
+    hint = ("the Jacobian of one step is J_t = dh_t/dh_{t-1} = diag(1 - h_t**2) @ W_hh.",
             "dh_T/dh_t = J_T @ J_{T-1} @ ... @ J_{t+1} (the identity for t = T): build it from "
             "the last step backwards and take np.linalg.norm(product, 2) each time.")
     for seed, scale, steps in ((3, 1.0, 8), (4, 3.0, 15), (5, 0.5, 5)):
@@ -112,7 +114,8 @@ def check_jacobian_product(fn) -> CheckResult:
                 specific = "your array is reversed: entry t must be ||dh_T/dh_{t+1}||, last = 1. "
             elif g.size == expected.size - 1:
                 specific = "include t = T, where the product is empty (the identity, norm 1). "
-            return finish(CheckResult(ex, "failed", f"T = {steps}: {diff}.", specific + hint))
+            return finish(CheckResult(ex, "failed", f"T = {steps}: {diff}.",
+                                      prefixed(specific, hint)))
     return finish(CheckResult(ex, "passed", "correct: your Jacobian products match autograd's "
                                              "Jacobians on 3 sequences."))
 
@@ -120,8 +123,8 @@ def check_jacobian_product(fn) -> CheckResult:
 def check_clip_by_norm(fn) -> CheckResult:
     """Exercise 9.3: ``fn(grads, max_norm)`` returns ``(clipped, total_norm)``."""
     ex = "9.3"
-    hint = ("total_norm = sqrt of the sum of squares of every entry of every gradient; if it "
-            "exceeds max_norm, multiply every gradient by max_norm / total_norm (the same "
+    hint = ("total_norm = sqrt of the sum of squares of every entry of every gradient.",
+            "if it exceeds max_norm, multiply every gradient by max_norm / total_norm (the same "
             "factor for all), otherwise return them unchanged. Do not modify the inputs.")
     rng = np.random.default_rng(9)
     cases = [([rng.normal(0, 3, (4, 3)), rng.normal(0, 3, 5)], 1.0),
@@ -155,7 +158,7 @@ def check_clip_by_norm(fn) -> CheckResult:
                                 "gradient's direction. Scale the whole gradient instead. ")
                 return finish(CheckResult(ex, "failed", f"gradient {i} (total norm "
                                           f"{total_ref:.3g}, max_norm {max_norm}): {diff}.",
-                                          specific + hint))
+                                          prefixed(specific, hint)))
     return finish(CheckResult(ex, "passed", "correct: your clipping matches clip_grad_norm_ "
                                              "on 3 sets of gradients (clipped and unclipped)."))
 

@@ -14,21 +14,18 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from helpers.activation_modules import dead_unit_mask
+from helpers.capture import gradient_profile
 from helpers.checks.core import CheckResult, finish, run_student
 from helpers.diagnose import diagnose
 from helpers.findings import CATALOGUE
+from helpers.recorder import capture_pass
 from helpers.topics.diagnose import accuracy, mystery_models, train_briefly
 
+# course functions that measure dead units: exercise 10.1 asks for the hooks themselves
+_MEASURERS = (diagnose, capture_pass, gradient_profile, dead_unit_mask)
 TRAIN_STEPS = 100  # Adam steps of train_briefly for "it trains"
 TRAINS_ACCURACY = 0.9  # accuracy on its own batch that counts as "it trains"
-_attempts: dict[str, int] = {}
-
-
-def _hint(ex: str, hints: list[str]) -> str:
-    """The next hint of ``hints`` for exercise ``ex`` (the last one repeats)."""
-    n = _attempts.get(ex, 0)
-    _attempts[ex] = n + 1
-    return hints[min(n, len(hints) - 1)]
 
 
 def _dead_reference(model: nn.Module, X: torch.Tensor) -> dict:
@@ -74,32 +71,32 @@ def _dead_cases():
 def check_dead_fractions(fn) -> CheckResult:
     """Exercise 10.1: ``fn(model, X)`` -> {name of each nn.ReLU: fraction of dead units}."""
     ex = "10.1"
-    hints = ["register a forward hook on every nn.ReLU (model.named_modules() gives the "
+    hints = ("register a forward hook on every nn.ReLU (model.named_modules() gives the "
              "qualified names), run the model once under torch.no_grad(), and remove the "
              "hooks in a finally block.",
              "a unit is one column of the ReLU's output (batch, units): it is dead if its "
              "output is 0 for every example, i.e. not (out > 0).any(dim=0).",
              "return {name: 1 - alive.float().mean().item()} with alive = (out > 0).any(0), "
-             "one entry per nn.ReLU, keyed by the name named_modules() gives it."]
+             "one entry per nn.ReLU, keyed by the name named_modules() gives it.")
     for model, X in _dead_cases():
         expected = _dead_reference(model, X)
         hooks_before = sum(len(m._forward_hooks) for m in model.modules())
         state = copy.deepcopy(model.state_dict())
-        got, problem = run_student(ex, fn, model, X.clone())
+        got, problem = run_student(ex, fn, model, X.clone(), hint=hints, forbid=_MEASURERS)
         if problem is not None:
             return finish(problem)
         if sum(len(m._forward_hooks) for m in model.modules()) != hooks_before:
             return finish(CheckResult(ex, "failed", "your function left hooks registered on "
                                       "the model: remove every handle (handle.remove()) "
                                       "when done, even if the forward pass raises.",
-                                      _hint(ex, hints)))
+                                      hints))
         if any(not torch.equal(v, model.state_dict()[k]) for k, v in state.items()):
             return finish(CheckResult(ex, "failed", "your function changed the model's weights",
-                                      _hint(ex, hints)))
+                                      hints))
         if not isinstance(got, dict) or set(got) != set(expected):
             keys = sorted(got) if isinstance(got, dict) else type(got).__name__
             return finish(CheckResult(ex, "failed", f"expected a dict with keys "
-                                      f"{sorted(expected)}, got {keys}", _hint(ex, hints)))
+                                      f"{sorted(expected)}, got {keys}", hints))
         for name, value in expected.items():
             try:
                 ok = abs(float(got[name]) - value) < 1e-9
@@ -107,7 +104,7 @@ def check_dead_fractions(fn) -> CheckResult:
                 ok = False
             if not ok:
                 return finish(CheckResult(ex, "failed", f"{name}: you gave {got[name]!r}, "
-                                          f"measured {value:.4f}", _hint(ex, hints)))
+                                          f"measured {value:.4f}", hints))
     return finish(CheckResult(ex, "passed", "correct on 3 models (a planted 7-of-20 dead "
                                             "layer, nested Sequentials, mystery model B); "
                                             "hooks removed, weights unchanged."))
@@ -132,7 +129,7 @@ def check_mystery_names(fn) -> CheckResult:
         if answers[letter] != found[0]:
             wrong.append(letter)
     if wrong:
-        hint = _hint(ex, [
+        hint = tuple([
             "measure each model: d = diagnose(m.model, m.inputs, m.targets), then read "
             "d.figures and compare with the checklist's thresholds.",
             "saturation and dead units are about single units (read d.saturation and "
@@ -178,11 +175,11 @@ def check_fixed_model(fn) -> CheckResult:
     d = diagnose(model, m.inputs, m.targets, steps=20)
     if not d.healthy:
         return finish(CheckResult(ex, "failed", f"diagnose still finds: {', '.join(d.names)}",
-                                  _hint(ex, ["look at which layer the finding names, and how "
+                                  ("look at which layer the finding names, and how "
                                                  "that weight was initialised (lesson 5, 9).",
                                              "an orthogonal recurrent matrix (spectral radius "
                                              "1) keeps the signal through time neither "
-                                             "growing nor shrinking."])))
+                                             "growing nor shrinking.")))
     trained = copy.deepcopy(model)
     train_briefly(trained, m.inputs, m.targets, steps=TRAIN_STEPS)
     acc = accuracy(trained, m.inputs, m.targets)

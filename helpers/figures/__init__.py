@@ -13,5 +13,5 @@ Shared by every lesson:
 
 One module per topic, named as in ``helpers.topics``:
     neuron, chain, gradient_flow, activation_families, initialization, normalization,
-    residual
+    residual, training, recurrent, diagnose
 """

@@ -8,6 +8,8 @@ Inputs are plain data: a *run* here is any object with ``name``, ``history`` (ar
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -21,10 +23,19 @@ FADED = "rgba(120,120,120,0.35)"
 CLASS_COLORS = (OKABE_ITO["blue"], OKABE_ITO["vermillion"])
 
 
+TITLE_PX, LEGEND_PX = 10, 42  # from the top of the figure: the title line, then the legend
+TOP_MARGIN = 100  # the title, the legend and the subplot titles sit above the plots
+
+
 def _layout(fig: go.Figure, title: str, height: int = HEIGHT) -> go.Figure:
-    fig.update_layout(title=dict(text=title, x=0.01, xanchor="left"), template="plotly_white",
-                      height=height, font=FONT, margin=dict(l=70, r=20, t=70, b=60),
-                      legend=dict(orientation="h", y=-0.22))
+    """Title, then a one-line legend under it, both above the plots (never on an axis)."""
+    fig.update_layout(
+        title=dict(text=title, x=0.01, xanchor="left", yref="container",
+                   y=1 - TITLE_PX / height, yanchor="top"),
+        legend=dict(orientation="h", yref="container", y=1 - LEGEND_PX / height,
+                    yanchor="top", x=0.0, xanchor="left", traceorder="normal"),
+        template="plotly_white", height=height, font=FONT,
+        margin=dict(l=70, r=20, t=TOP_MARGIN, b=60))
     return fig
 
 
@@ -149,6 +160,36 @@ def decision_boundary_figure(runs: dict, X, y, title: str = "Decision boundary a
     return _layout(fig, title)
 
 
+def describe_config(config) -> str:
+    """One line naming every setting of an ``MLPConfig`` (a dashboard's run, its title)."""
+    parts = [f"{config.activation}", f"depth {config.depth}", f"width {config.width}",
+             f"init {config.init}"]
+    if config.norm:  # the position acts only in residual blocks; shown so every control shows
+        parts.append(f"{config.norm}norm ({config.norm_position})")
+    if config.residual:
+        parts.append("residual")
+    parts.append(f"seed {config.seed}")
+    return ", ".join(parts)
+
+
+def runs_table_html(runs: list[dict], target: float) -> str:
+    """An HTML table of finished runs (dicts with ``name``, ``optimizer``, ``lr``,
+    ``history``, ``status``, ``steps_to_target``); empty without runs."""
+    head = ("<tr><th>#</th><th>network</th><th>optimizer, lr</th><th>status</th>"
+            "<th>final train loss</th><th>test accuracy</th>"
+            f"<th>steps to {target:.0%} test</th><th>seconds</th></tr>")
+    body = []
+    for i, r in enumerate(runs, 1):
+        h = r["history"]
+        acc = h.test_accuracy[-1] if len(h.test_accuracy) else float("nan")
+        reach = "never" if r["steps_to_target"] is None else r["steps_to_target"]
+        body.append(f"<tr><td>{i}</td><td>{html.escape(r['name'])}</td>"
+                    f"<td>{r['optimizer']}, {r['lr']:.3g}</td><td>{r['status']}</td>"
+                    f"<td>{h.final_loss:.4g}</td><td>{acc:.3f}</td><td>{reach}</td>"
+                    f"<td>{h.seconds:.1f}</td></tr>")
+    return f'<table style="font-size:15px">{head}{"".join(body)}</table>' if body else ""
+
+
 # --- the dashboard: one figure, fixed trace indices, rewritten in place --------------
 
 TRACES = ("finished loss", "train loss", "test loss", "finished accuracy", "train accuracy",
@@ -193,9 +234,8 @@ def dashboard_figure() -> go.Figure:
     fig.update_xaxes(title_text="step", row=2, col=1)
     fig.update_xaxes(title_text="layer", row=2, col=3)
     fig.update_yaxes(title_text="layer", row=2, col=1)
-    fig.update_layout(height=HEIGHT + 20, font=dict(size=16), template="plotly_white",
-                      margin=dict(l=60, r=20, t=60, b=40), legend=dict(orientation="h", y=1.12),
-                      title=dict(text="Press Start to train", x=0.01))
+    _layout(fig, "Press Start to train", height=HEIGHT + 40)
+    fig.update_layout(margin=dict(l=60, r=20, t=TOP_MARGIN, b=40))
     return fig
 
 

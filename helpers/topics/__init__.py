@@ -16,4 +16,9 @@ Modules:
                          mean-field theory, the phase diagram's grid, Jacobian spectra
     normalization        lesson 6: BatchNorm and LayerNorm from scratch, their measurements
     residual             lesson 7: the gradient at each block output, plain vs residual
+    training             lesson 8: the lesson's data splits, configurations trained and
+                         compared over seeds, verdicts, decision boundaries
+    recurrent            lesson 9: gradients through time in RNN, LSTM and GRU cells
+    diagnose             lesson 10: a digits CNN, Transformer stacks by norm position,
+                         the mystery models to diagnose
 """

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.data import adding_problem, first_symbol_task
+from helpers.data import TASKS, task_data
 from helpers.recurrent import (
     CELLS,
     RecurrentConfig,
@@ -32,18 +32,8 @@ from helpers.recurrent import (
 )
 from helpers.validation import check_choice, check_float, check_int, check_seed
 
-TASKS = ("adding", "first_symbol")
 CHUNK = 100  # training batches generated per call of the task
 MAX_DERIVATIVE = {"tanh": 1.0, "relu": 1.0}  # gamma = max phi' of the RNN's nonlinearity
-
-
-def task_data(task: str, n: int, steps: int, seed: int = 0, symbols: int = 4,
-              distractors: str = "random"):
-    """``(X, y)`` of a memory task by name: ``"adding"`` or ``"first_symbol"``."""
-    check_choice("task", task, TASKS)
-    if task == "adding":
-        return adding_problem(n, steps, seed=seed)
-    return first_symbol_task(n, steps, symbols, distractors, seed=seed)
 
 
 def task_config(task: str, symbols: int = 4, **fields) -> RecurrentConfig:

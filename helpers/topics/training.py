@@ -14,7 +14,7 @@ import torch
 
 from helpers.data import digits, spirals, train_test_split
 from helpers.models import MLPConfig, build_mlp
-from helpers.training import History, train
+from helpers.training import History, decision_grid, train
 from helpers.validation import check_choice, check_float, check_int, check_seed
 
 # The five configurations of one depth-20 MLP the lesson compares (MLPConfig fields).
@@ -257,29 +257,6 @@ def verdicts(table: SeedTable, chance: float) -> dict[str, str]:
                 + (f"{reach[res]:.0f}" if res in reach else "never reaches it"))
     out["residual fastest"] = f"residual + norm trains fastest: {text}"
     return out
-
-
-@torch.no_grad()
-def decision_grid(model, points: int = 60, extent: float = 2.6) -> dict | None:
-    """P(class 1) of a 2-class, 2-D ``model`` on a ``points`` x ``points`` grid (eval mode).
-
-    Returns ``{"x": (points,), "y": (points,), "p": (points, points)}`` (row = y), or None
-    when ``points`` is 0.
-    """
-    if points == 0:
-        return None
-    points = check_int("points", points, 2, 400)
-    axis = np.linspace(-extent, extent, points)
-    gx, gy = np.meshgrid(axis, axis)  # (points, points) each
-    grid = torch.from_numpy(np.stack([gx.ravel(), gy.ravel()], 1))  # (points^2, 2)
-    dtype = next(model.parameters()).dtype
-    was_training = model.training
-    model.eval()
-    try:
-        p = torch.softmax(model(grid.to(dtype)), dim=1)[:, 1]  # (points^2,)
-    finally:
-        model.train(was_training)
-    return {"x": axis, "y": axis, "p": p.double().numpy().reshape(points, points)}
 
 
 @torch.no_grad()

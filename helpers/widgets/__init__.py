@@ -2,7 +2,8 @@
 
 ``base`` holds ``LiveFigure``, the pattern every explorer follows (controls, one figure,
 one ``batch_update()`` per change, errors shown in the notebook, a static snapshot for
-viewers without a kernel) and ``activation_dropdown``.
+viewers without a kernel), the shared controls (``activation_dropdown``, ``norm_dropdown``)
+and ``PacedRedraw``, for a figure that a worker thread keeps changing.
 
 Modules, named as in ``helpers.topics`` and ``helpers.figures``:
     curves               a point on activation curves (lesson 0)
@@ -13,4 +14,7 @@ Modules, named as in ``helpers.topics`` and ``helpers.figures``:
     initialization       the order-to-chaos phase diagram (lesson 5)
     normalization        the normalization explorer (lesson 6)
     residual             the residual explorer (lesson 7)
+    training             the training dashboard: Start, Stop, live charts (lesson 8)
+    recurrent            the through-time explorer (lesson 9)
+    diagnose             the norm-position explorer: post-norm vs pre-norm stacks (lesson 10)
 """

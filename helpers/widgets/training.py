@@ -4,32 +4,33 @@ Training runs ``helpers.training.train`` in one worker thread, so the kernel's m
 keeps handling widget messages: Stop (and any other widget) takes effect while a run is in
 progress. ``train`` calls back after every record (every ``RECORD_EVERY`` steps); the callback
 updates the progress line, asks for a redraw at most ``MAX_DRAWS_PER_SECOND`` times a
-second, and returns ``True`` once Stop was pressed. Redraws run on the kernel's event loop
-(the thread that handles widget messages; in JupyterLab, a FigureWidget changed from the
-worker thread was never redrawn in the browser), or in the worker when there is no loop
-(plain Python, tests). Only one run exists per dashboard, and
-creating a new dashboard stops the runs of earlier ones (re-running the cell leaves no
-orphaned loop).
+second, and returns ``True`` once Stop was pressed. Redraws are paced by
+``helpers.widgets.base.PacedRedraw``: on the kernel's event loop, and only once the browser
+has shown the previous one. Only one run exists per dashboard, and creating a new dashboard
+stops the runs of earlier ones (re-running the cell leaves no orphaned loop).
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
 import math
 import threading
 import time
-import traceback
 import weakref
 
 import ipywidgets as widgets
-import plotly.io as pio
 
-from helpers.figures.training import dashboard_figure, update_dashboard_figure
+from helpers.figures import training as charts
 from helpers.models import INITS, MLPConfig, build_mlp
-from helpers.topics.training import DATASETS, decision_grid, first_step_at, lesson_split
-from helpers.training import OPTIMIZERS, train
-from helpers.widgets.base import LiveFigure, activation_dropdown, norm_dropdown, norm_value
+from helpers.topics import training as topic
+from helpers.training import OPTIMIZERS, decision_grid, train
+from helpers.widgets.base import (
+    LiveFigure,
+    PacedRedraw,
+    activation_dropdown,
+    norm_dropdown,
+    norm_value,
+)
 
 RECORD_EVERY = 5
 # Measured: ~6 redraws/s cost ~12% of training speed in the kernel, and in JupyterLab on a
@@ -41,7 +42,6 @@ MAX_DRAWS_PER_SECOND = 3
 MAX_PROGRESS_PER_SECOND = 2
 ACK_TIMEOUT = 3.0  # seconds to wait for an acknowledgement before drawing anyway
 GRID_POINTS = 30
-TARGET = 0.9
 _DASHBOARDS: weakref.WeakSet = weakref.WeakSet()
 
 
@@ -52,14 +52,17 @@ class TrainingDashboard(LiveFigure):
     ``clear()``; ``runs`` lists the finished runs (dicts with the History and a status).
     """
 
+    STATIC_NOTE = ("A static snapshot of the training dashboard: run this notebook in "
+                   "JupyterLab to train with Start and Stop.")
+
     def __init__(self, *, data: str = "spirals", depth: int = 20, width: int = 32,
                  activation: str = "sigmoid", init: str = "default", norm: str | None = None,
                  residual: bool = False, norm_position: str = "pre", optimizer: str = "adam",
                  lr: float = 0.01, steps: int = 100, seed: int = 0, runs: dict | None = None):
         MLPConfig(depth=depth, width=width, activation=activation, init=init, norm=norm,
                   residual=residual, norm_position=norm_position, seed=seed)  # validate
-        if data not in DATASETS:
-            raise ValueError(f"unknown data {data!r}; valid choices: {', '.join(DATASETS)}")
+        if data not in topic.DATASETS:
+            raise ValueError(f"unknown data {data!r}; valid choices: {', '.join(topic.DATASETS)}")
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {optimizer!r}; valid choices: "
                              f"{', '.join(OPTIMIZERS)}")
@@ -68,7 +71,7 @@ class TrainingDashboard(LiveFigure):
         _DASHBOARDS.add(self)
         style, wide = {"description_width": "initial"}, widgets.Layout(width="260px")
         controls = {
-            "data": widgets.Dropdown(options=list(DATASETS), value=data, description="data",
+            "data": widgets.Dropdown(options=list(topic.DATASETS), value=data, description="data",
                                      style=style, layout=wide),
             "depth": widgets.IntSlider(depth, min=1, max=50, description="depth", style=style,
                                        continuous_update=False, layout=wide),
@@ -93,7 +96,7 @@ class TrainingDashboard(LiveFigure):
             "seed": widgets.BoundedIntText(seed, min=0, max=10**6, description="seed",
                                            style=style, layout=widgets.Layout(width="140px")),
         }
-        super().__init__(controls, dashboard_figure(), columns=4)
+        super().__init__(controls, charts.dashboard_figure(), columns=4)
         self.buttons = {name: widgets.Button(description=name, button_style=kind,
                                              layout=widgets.Layout(width="90px"))
                         for name, kind in (("Start", "success"), ("Stop", "danger"),
@@ -116,10 +119,8 @@ class TrainingDashboard(LiveFigure):
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._splits: dict = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._draw_pending = False
-        self._acked = self._sent = 0.0  # perf_counter of the last acknowledgement / redraw
-        self.figure.observe(self._on_ack, names="_js2py_traceDeltas")
+        self._redraw = PacedRedraw(self.figure, lambda grid, split: self._draw(grid, split),
+                                   self._guarded, ack_timeout=ACK_TIMEOUT)
         for name, run in (runs or {}).items():  # finished runs shown at start (static edition)
             self._finish(run.history, name, run.config, run.optimizer, run.lr,
                          grid=run.grid)
@@ -140,10 +141,11 @@ class TrainingDashboard(LiveFigure):
             split = self._split(v["data"])
             config = self._config(in_features=split.in_features, out_features=split.classes)
             self._stop = threading.Event()
-            self._loop = _kernel_loop()
+            self._redraw.bind()
             self.progress.max, self.progress.value = v["steps"], 0
             self.history = None
-            self.status.value = f"training: {_describe(config)}, {v['optimizer']} lr {v['lr']:.3g}"
+            self.status.value = (f"training: {charts.describe_config(config)}, {v['optimizer']} "
+                                 f"lr {v['lr']:.3g}")
             self._thread = threading.Thread(
                 target=self._run, args=(config, split, v["optimizer"], float(v["lr"]),
                                         int(v["steps"]), self._stop),
@@ -183,34 +185,32 @@ class TrainingDashboard(LiveFigure):
             start = time.perf_counter()
             last_draw, last_progress = [0.0], [0.0]
 
+            def boundary():  # the decision boundary, for 2-D data
+                return decision_grid(model, GRID_POINTS) if split.in_features == 2 else None
+
             def on_record(history) -> bool:
                 self.history = history
                 now = time.perf_counter()
                 if now - last_progress[0] >= 1.0 / MAX_PROGRESS_PER_SECOND:
                     last_progress[0] = now
                     self._show_progress(int(history.steps[-1]) + 1, steps, now - start)
-                if (now - last_draw[0] >= 1.0 / MAX_DRAWS_PER_SECOND and not self._draw_pending
-                        and self._browser_ready(now)):
+                if now - last_draw[0] >= 1.0 / MAX_DRAWS_PER_SECOND and self._redraw.ready(now):
                     last_draw[0] = now
-                    grid = decision_grid(model, GRID_POINTS) if split.in_features == 2 else None
-                    self._request_draw(grid, split)
+                    self._redraw.request(boundary(), split)
                 return stop_event.is_set()
 
             history = train(model, split.X_train, split.y_train, steps=steps, lr=lr,
                             optimizer=optimizer, seed=config.seed, record_every=RECORD_EVERY,
                             callback=on_record, eval_data=(split.X_test, split.y_test))
-            grid = decision_grid(model, GRID_POINTS) if split.in_features == 2 else None
+            grid = boundary()
             self._show_progress(int(history.steps[-1]) + 1, steps, history.seconds)
             with self._lock:
-                self._finish(history, _describe(config), config, optimizer, lr, grid=grid)
-            self._draw_pending = False
-            self._request_draw(grid, split)
+                name = charts.describe_config(config)
+                self._finish(history, name, config, optimizer, lr, grid=grid)
+            self._redraw.pending = False
+            self._redraw.request(grid, split)
         except Exception as exc:  # shown in the notebook: a widget never fails silently
-            self.error = exc
-            self.status.value = (f'<span style="color:#D55E00"><b>Training failed:</b> '
-                                 f"{html.escape(type(exc).__name__)}: "
-                                 f"{html.escape(str(exc))}</span>")
-            self.output.append_stderr(traceback.format_exc())
+            self.show_error(exc, "Training failed")
 
     def _show_progress(self, step: int, steps: int, elapsed: float) -> None:
         rate = step / elapsed if elapsed > 0 else math.nan
@@ -226,35 +226,15 @@ class TrainingDashboard(LiveFigure):
             status = f"stopped at step {int(history.steps[-1]) + 1}"
         else:
             status = "finished"
-        reach = first_step_at(history.steps, history.test_accuracy, TARGET)
+        reach = topic.first_step_at(history.steps, history.test_accuracy, topic.TARGET_ACCURACY)
         self.runs.append(dict(name=name, config=config, optimizer=optimizer, lr=lr,
                               history=history, status=status, grid=grid, steps_to_target=reach))
         self.history = history
         color = "#D55E00" if history.diverged else "#009E73"
         self.status.value = f'<span style="color:{color}"><b>{status}</b></span>: {name}'
-        self.table.value = self._table_html()
+        self.table.value = charts.runs_table_html(self.runs, topic.TARGET_ACCURACY)
 
     # --- drawing ------------------------------------------------------------------------
-    def _on_ack(self, change) -> None:
-        if change["new"]:
-            self._acked = time.perf_counter()
-
-    def _browser_ready(self, now: float) -> bool:
-        """No browser seen yet, or it has shown the last redraw, or it is late beyond waiting."""
-        return self._acked == 0.0 or self._acked >= self._sent or now - self._sent > ACK_TIMEOUT
-
-    def _request_draw(self, grid, split) -> None:
-        loop = self._loop
-        if loop is not None and loop.is_running() and not loop.is_closed():
-            self._draw_pending = True
-            loop.call_soon_threadsafe(self._draw_on_loop, grid, split)
-        else:
-            self._draw(grid=grid, split=split)
-
-    def _draw_on_loop(self, grid, split) -> None:
-        self._draw_pending = False
-        self._guarded(lambda: self._draw(grid=grid, split=split))
-
     def _draw(self, grid=None, split=None) -> None:
         with self._lock:
             finished = [r["history"] for r in self.runs if r["history"] is not self.history]
@@ -268,40 +248,21 @@ class TrainingDashboard(LiveFigure):
                 self.runs[-1]["name"] if self.runs and self.runs[-1]["history"] is self.history
                 else "training ...")
             with self.figure.batch_update():
-                update_dashboard_figure(self.figure, self.history, finished, grid=grid,
+                charts.update_dashboard_figure(self.figure, self.history, finished, grid=grid,
                                         points=points, title=title)
-            self._sent = time.perf_counter()
+            self._redraw.drawn()
             self.draws += 1
-
-    def _table_html(self) -> str:
-        head = ("<tr><th>#</th><th>network</th><th>optimizer, lr</th><th>status</th>"
-                "<th>final train loss</th><th>test accuracy</th>"
-                f"<th>steps to {TARGET:.0%} test</th><th>seconds</th></tr>")
-        body = []
-        for i, r in enumerate(self.runs, 1):
-            h = r["history"]
-            acc = h.test_accuracy[-1] if len(h.test_accuracy) else math.nan
-            reach = "never" if r["steps_to_target"] is None else r["steps_to_target"]
-            body.append(f"<tr><td>{i}</td><td>{html.escape(r['name'])}</td>"
-                        f"<td>{r['optimizer']}, {r['lr']:.3g}</td><td>{r['status']}</td>"
-                        f"<td>{h.final_loss:.4g}</td><td>{acc:.3f}</td><td>{reach}</td>"
-                        f"<td>{h.seconds:.1f}</td></tr>")
-        return (f'<table style="font-size:15px">{head}{"".join(body)}</table>' if body else "")
 
     def _split(self, name: str):
         if name not in self._splits:
-            self._splits[name] = lesson_split(name)
+            self._splits[name] = topic.lesson_split(name)
         return self._splits[name]
 
     def _guarded(self, action) -> None:
         try:
             action()
         except Exception as exc:  # a button never fails silently
-            self.error = exc
-            self.status.value = (f'<span style="color:#D55E00"><b>Error:</b> '
-                                 f"{html.escape(type(exc).__name__)}: "
-                                 f"{html.escape(str(exc))}</span>")
-            self.output.append_stderr(traceback.format_exc())
+            self.show_error(exc, "Error")
 
     def _on_change(self, change) -> None:
         # settings apply to the next Start; the title says what Start will train
@@ -310,8 +271,8 @@ class TrainingDashboard(LiveFigure):
         try:
             v = self.values()
             config = self._config()
-            self.figure.layout.title.text = (f"Next run: {_describe(config)}, {v['data']}, "
-                                             f"{v['optimizer']} lr {v['lr']:.3g}, "
+            self.figure.layout.title.text = (f"Next run: {charts.describe_config(config)}, "
+                                             f"{v['data']}, {v['optimizer']} lr {v['lr']:.3g}, "
                                              f"{v['steps']} steps")
         except Exception as exc:  # e.g. an invalid combination: say so, never fail silently
             self.status.value = (f'<span style="color:#D55E00"><b>Invalid setting:</b> '
@@ -329,43 +290,8 @@ class TrainingDashboard(LiveFigure):
         self._draw()
         return self.status.value
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        bundle = super()._repr_mimebundle_(include=include, exclude=exclude)
-        figure = pio.to_html(self.snapshot(), include_plotlyjs=False, full_html=False)
-        bundle["text/html"] = (f"<div>{self.status.value}</div>{figure}{self.table.value}"
-                               "<p><i>A static snapshot of the training dashboard: run this "
-                               "notebook in JupyterLab to train with Start and Stop.</i></p>")
-        return bundle
-
-
-def _kernel_loop() -> asyncio.AbstractEventLoop | None:
-    """The IPython kernel's running event loop, or None outside a kernel.
-
-    Only a kernel's loop delivers widget messages; another library's loop (a test's browser
-    driver, say) may report itself running without ever running the redraws.
-    """
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    shell = get_ipython()
-    if shell is None or getattr(shell, "kernel", None) is None:
-        return None
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
-
-def _describe(config: MLPConfig) -> str:
-    parts = [f"{config.activation}", f"depth {config.depth}", f"width {config.width}",
-             f"init {config.init}"]
-    if config.norm:  # the position acts only in residual blocks; shown so every control shows
-        parts.append(f"{config.norm}norm ({config.norm_position})")
-    if config.residual:
-        parts.append("residual")
-    parts.append(f"seed {config.seed}")
-    return ", ".join(parts)
+    def _static_extra(self) -> str:
+        return self.table.value
 
 
 def make_training_dashboard(**settings) -> TrainingDashboard:

@@ -1,0 +1,259 @@
+"""What a user feels: key press -> chart repainted, in Chromium against a real JupyterLab.
+
+    python benchmarks/latency.py              # 40 presses on the explorer, one training run
+    python benchmarks/latency.py --presses 60 --json benchmarks/latency.json
+
+Starts JupyterLab on a scratch notebook, opens it in headless Chromium (Debian's, at
+/usr/bin/chromium or $CHROMIUM), and measures two things:
+
+* **Gradient Flow Explorer, depth slider at depth 50** (width 64, batch 256, float64): the
+  slider's handle has the keyboard focus and each press moves depth 50 -> 51 or back.
+  Per press, on one clock (the kernel's ``time.time()`` and the page's
+  ``performance.timeOrigin + performance.now()`` are both the machine's wall clock):
+  ``to_kernel`` from the key's ``keydown`` to the kernel starting the update, ``kernel``
+  the update itself (compute, then the new trace data handed to the widget), and
+  ``back_and_paint`` from the end of the update to plotly's ``plotly_afterplot`` for the
+  redrawn chart. ``total`` is key press to repaint.
+* **Training dashboard, one redraw during training** (depth 20, ReLU + He, trained for
+  ``--train-seconds`` of a 2,000-step budget, then stopped): per redraw,
+  ``kernel`` is the time the redraw takes in the kernel and ``back_and_paint`` from its end
+  to the chart's ``plotly_afterplot``.
+
+Prints median and p95 of each part and, with ``--json``, writes them to a file. A
+benchmark, not a test: timings depend on the machine and its load (the load average is
+reported with the figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser")]
+
+from lablib import LabServer, open_notebook, run_all_and_wait  # noqa: E402
+
+from tools.browser import LAUNCH_ARGS, find_chromium  # noqa: E402
+
+EXPLORER_TARGET_P95_MS = 150.0
+
+SETUP = """\
+import json, time
+from helpers.notebook import setup
+setup()
+"""
+
+EXPLORER = """\
+from helpers.widgets.gradient_flow import make_gradient_flow_explorer
+
+explorer = make_gradient_flow_explorer(depth=50, width=64, activation="sigmoid",
+                                       dtype="float64")
+updates = []  # (start, end) wall-clock seconds of every update in the kernel
+_update = explorer.update
+
+
+def timed_update():
+    start = time.time()
+    _update()
+    updates.append((start, time.time()))
+
+
+explorer.update = timed_update
+explorer.widget
+"""
+
+DASHBOARD = """\
+from helpers.widgets.training import make_training_dashboard
+
+dash = make_training_dashboard(depth=20, width=32, activation="relu", init="he", steps=2000)
+draws = []  # (start, end) wall-clock seconds of every redraw in the kernel
+_draw = dash._draw
+
+
+def timed_draw(*args, **kwargs):
+    start = time.time()
+    _draw(*args, **kwargs)
+    draws.append((start, time.time()))
+
+
+dash._draw = timed_draw
+dash.widget
+"""
+
+# Listen on every chart of the page: the wall-clock time of each repaint, by chart index.
+JS_LISTEN = """() => {
+  window.__paints = [];
+  window.__keys = [];
+  const now = () => performance.timeOrigin + performance.now();
+  document.addEventListener(
+    'keydown', e => window.__keys.push(performance.timeOrigin + e.timeStamp), true);
+  document.querySelectorAll('.js-plotly-plot').forEach((gd, i) => {
+    gd.on('plotly_afterplot', () => window.__paints.push([i, now()]));
+  });
+  return document.querySelectorAll('.js-plotly-plot').length;
+}"""
+
+JS_KERNEL_EVAL = """async (code) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  let text = '';
+  const future = kernel.requestExecute({code, silent: false, store_history: false});
+  future.onIOPub = msg => {
+    if (msg.header.msg_type === 'stream') text += msg.content.text;
+    if (msg.header.msg_type === 'error') text += 'ERROR ' + msg.content.evalue;
+  };
+  await future.done;
+  return text;
+}"""
+
+
+def stats(values_ms) -> dict:
+    v = np.asarray(values_ms, dtype=np.float64)
+    return {"n": int(v.size), "median_ms": round(float(np.median(v)), 1),
+            "p95_ms": round(float(np.percentile(v, 95)), 1),
+            "max_ms": round(float(v.max()), 1)}
+
+
+def kernel_list(page, name: str) -> list:
+    out = page.evaluate(JS_KERNEL_EVAL, f"print(json.dumps({name}))")
+    return json.loads(out)
+
+
+def write_notebook(path: Path, cells: list[str]) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+
+
+def wait_paint(page, chart: int, after_ms: float, quiet_s: float = 0.25,
+               timeout_s: float = 10.0) -> float | None:
+    """The last repaint of ``chart`` after ``after_ms`` once repaints stop for ``quiet_s``."""
+    deadline = time.monotonic() + timeout_s
+    last, since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        paints = page.evaluate("(a) => window.__paints.filter(p => p[0] === a[0] && p[1] > a[1])"
+                               ".map(p => p[1])", [chart, after_ms])
+        if paints and paints[-1] != last:
+            last, since = paints[-1], time.monotonic()
+        elif last is not None and time.monotonic() - since >= quiet_s:
+            return last
+        time.sleep(0.02)
+    return last
+
+
+def measure_explorer(page, presses: int) -> dict:
+    handle = page.locator(".widget-slider .noUi-handle, .widget-slider .slider-handle").first
+    handle.focus()
+    chart = 0  # the explorer's chart is the first on the page
+    presses_seen = []  # (key time, repaint time or None), in order
+    for i in range(presses + 2):  # the first two warm the caches of depths 50 and 51
+        key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
+        n_keys = page.evaluate("() => window.__keys.length")
+        page.keyboard.press(key)
+        t_key = page.evaluate("(n) => window.__keys[n]", n_keys)
+        presses_seen.append((t_key, wait_paint(page, chart, t_key)))
+    updates = kernel_list(page, "updates")
+    if len(updates) != len(presses_seen):
+        raise RuntimeError(f"{len(presses_seen)} presses but {len(updates)} kernel updates")
+    total, to_kernel, kernel, back = [], [], [], []
+    for (t_key, painted), (start, end) in list(zip(presses_seen, updates, strict=True))[2:]:
+        if painted is None:
+            raise RuntimeError("a press was never repainted")
+        total.append(painted - t_key)
+        to_kernel.append(start * 1e3 - t_key)
+        kernel.append((end - start) * 1e3)
+        back.append(painted - end * 1e3)
+    return {"presses": len(total), "total": stats(total), "to_kernel": stats(to_kernel),
+            "kernel": stats(kernel), "back_and_paint": stats(back)}
+
+
+def measure_dashboard(page, seconds: float) -> dict:
+    page.evaluate("() => window.__paints.length = 0")
+    page.evaluate(JS_KERNEL_EVAL, "dash.start()")  # the kernel stays free to send redraws
+    time.sleep(seconds)
+    page.evaluate(JS_KERNEL_EVAL, "dash.stop(wait=10)")
+    time.sleep(1.0)  # the last redraw's repaint
+    draws = kernel_list(page, "draws")[1:]  # the first is the empty chart at creation
+    paints = page.evaluate("() => window.__paints.filter(p => p[0] === 1).map(p => p[1])")
+    kernel, back = [], []
+    for start, end in draws:
+        later = [p for p in paints if p >= end * 1e3]
+        if later:
+            kernel.append((end - start) * 1e3)
+            back.append(later[0] - end * 1e3)
+    return {"redraws": len(kernel), "kernel": stats(kernel), "back_and_paint": stats(back),
+            "total": stats(np.add(kernel, back))}
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--presses", type=int, default=40, help="key presses (at least 30)")
+    ap.add_argument("--train-seconds", type=float, default=8.0,
+                    help="how long the dashboard trains before Stop")
+    ap.add_argument("--json", type=Path, help="write the figures to this file")
+    args = ap.parse_args(argv)
+    chromium = os.environ.get("CHROMIUM") or find_chromium()
+    if chromium is None:
+        sys.exit("no Chromium found: apt-get install -y chromium (or set CHROMIUM)")
+    from playwright.sync_api import sync_playwright
+
+    result: dict = {"load_average_start": os.getloadavg()}
+    with tempfile.TemporaryDirectory(prefix="latency") as tmp:
+        tmp = Path(tmp)
+        write_notebook(tmp / "latency.ipynb", [SETUP, EXPLORER, DASHBOARD])
+        server = LabServer(tmp, tmp / "lab").start()
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS)
+                page = browser.new_page(viewport={"width": 1280, "height": 1000})
+                open_notebook(page, server, "latency.ipynb")
+                run_all_and_wait(page)
+                page.wait_for_function(
+                    "() => document.querySelectorAll('.js-plotly-plot').length >= 2",
+                    timeout=60_000)
+                time.sleep(1.0)
+                page.evaluate(JS_LISTEN)
+                result["explorer"] = measure_explorer(page, args.presses)
+                result["dashboard"] = measure_dashboard(page, args.train_seconds)
+                browser.close()
+        finally:
+            server.stop()
+    result["load_average_end"] = os.getloadavg()
+    p95 = result["explorer"]["total"]["p95_ms"]
+    result["explorer_target"] = {"p95_ms_under": EXPLORER_TARGET_P95_MS,
+                                 "met": p95 < EXPLORER_TARGET_P95_MS}
+    print_report(result)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def print_report(r: dict) -> None:
+    def row(name, s):
+        print(f"  {name:<16}{s['median_ms']:>10.1f}{s['p95_ms']:>10.1f}{s['max_ms']:>10.1f}")
+
+    print(f"load average {r['load_average_start'][0]:.1f} -> {r['load_average_end'][0]:.1f}")
+    e = r["explorer"]
+    print(f"Explorer, depth slider at 50: {e['presses']} presses   median       p95       max (ms)")
+    for k in ("total", "to_kernel", "kernel", "back_and_paint"):
+        row(k, e[k])
+    d = r["dashboard"]
+    print(f"Dashboard, one redraw during training: {d['redraws']} redraws")
+    for k in ("total", "kernel", "back_and_paint"):
+        row(k, d[k])
+    t = r["explorer_target"]
+    print(f"explorer p95 under {t['p95_ms_under']:.0f} ms: {'met' if t['met'] else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
