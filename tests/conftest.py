@@ -1,5 +1,8 @@
-"""Shared pytest fixtures: one torch thread, lenient exercise checks, one Chromium."""
+"""Shared pytest fixtures: one torch thread, lenient exercise checks, one Chromium, and the
+static edition of the lessons, built once per session."""
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -59,6 +62,36 @@ def browser(chromium_path):
             yield b
         finally:
             b.close()
+
+
+@pytest.fixture(scope="session")
+def static_build(request, tmp_path_factory) -> dict:
+    """The static edition of the lessons this session's tests need, built once.
+
+    ``python -m tools.build_site`` runs each lesson (unsolved) in its own kernel, two at a
+    time, and saves the executed notebooks too: the static-edition tests read the pages,
+    and ``test_runs_unsolved`` reads the executed notebooks, so each lesson runs unsolved
+    once per session. Returns ``{"out", "executed", "returncode", "log"}``; a lesson whose
+    run failed has its partial run in ``executed`` (or none), and the build's log says why.
+    """
+    lessons = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) or sorted(
+        (ROOT / "tests" / "browser" / "fixtures").glob("*.ipynb"))
+    users = [i for i in request.session.items if "static_build" in getattr(i, "fixturenames", ())]
+    if any("site" in i.fixturenames for i in users):  # the static-edition tests: every lesson
+        wanted = lessons
+    else:
+        wanted = sorted({i.callspec.params["nb_path"] for i in users
+                         if "nb_path" in getattr(getattr(i, "callspec", None), "params", {})}
+                        ) or lessons
+    out = tmp_path_factory.mktemp("site")
+    proc = subprocess.run(
+        [sys.executable, "-m", "tools.build_site", "--out", str(out), "--executed",
+         str(out / "executed"), *map(str, wanted)],
+        cwd=ROOT, capture_output=True, text=True, timeout=3600,
+        env={**os.environ, "COURSE_STRICT_CHECKS": "0"},
+    )
+    return {"out": out, "executed": out / "executed", "returncode": proc.returncode,
+            "log": f"{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"}
 
 
 def pytest_collection_modifyitems(items):

@@ -1,15 +1,16 @@
 """The static edition: `python -m tools.build_site` builds pages and decks that work offline.
 
 The build runs once per session on the lessons in notebooks/ (or, while there are none,
-on the small stand-in notebook in tests/browser/fixtures/). The browser checks open the
-files in headless Chromium with every request that would leave the machine aborted.
+on the small stand-in notebook in tests/browser/fixtures/): the ``static_build`` fixture of
+tests/conftest.py, whose executed notebooks ``test_notebooks.py`` reads too. The browser
+checks open the files in headless Chromium with every request that would leave the machine
+aborted.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,17 +30,10 @@ LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb")) or sorted(FIXTURES.glob("
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("site")
-    proc = subprocess.run(
-        [sys.executable, "-m", "tools.build_site", "--out", str(out), *map(str, LESSONS)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    assert proc.returncode == 0, f"build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
-    return out
+def site(static_build) -> Path:
+    """Every lesson's page and deck (the session's one build: see ``static_build``)."""
+    assert static_build["returncode"] == 0, f"build failed:\n{static_build['log']}"
+    return static_build["out"]
 
 
 def source(stem: str):

@@ -316,20 +316,25 @@ def export(nb, name: str, out: Path) -> tuple[Path, Path]:
     return html_path, slides_path
 
 
-def build_lesson(path: Path, out: Path, timeout: int) -> LessonResult:
+def build_lesson(path: Path, out: Path, timeout: int,
+                 executed: Path | None = None) -> LessonResult:
     t0 = time.monotonic()
     nb = nbformat.read(path, as_version=4)
-    exercise_errors = execute(nb, cwd=path.parent, timeout=timeout)
+    try:
+        exercise_errors = execute(nb, cwd=path.parent, timeout=timeout)
+    finally:
+        if executed is not None:  # the run as it went (even a failed one), before make_static
+            nbformat.write(nb, executed / path.name)
     make_static(nb)
     nb.cells.insert(1 if nb.cells else 0, banner_cell(path.name))
     html_path, slides_path = export(nb, path.name, out)
     return LessonResult(path.name, html_path, slides_path, time.monotonic() - t0, exercise_errors)
 
 
-def _build_or_error(path: Path, out: Path, timeout: int):
+def _build_or_error(path: Path, out: Path, timeout: int, executed: Path | None = None):
     """build_lesson for a worker process: errors come back as text (they may not pickle)."""
     try:
-        return build_lesson(path, out, timeout), None
+        return build_lesson(path, out, timeout, executed), None
     except (CellExecutionError, RuntimeError) as exc:
         return None, str(exc)
 
@@ -352,14 +357,17 @@ def write_index(out: Path, results: list[LessonResult]) -> None:
     )
 
 
-def build(notebooks: list[Path], out: Path, timeout: int = 600, jobs: int = 1
-          ) -> list[LessonResult]:
+def build(notebooks: list[Path], out: Path, timeout: int = 600, jobs: int = 1,
+          executed: Path | None = None) -> list[LessonResult]:
     out.mkdir(parents=True, exist_ok=True)
+    if executed is not None:
+        executed.mkdir(parents=True, exist_ok=True)
     copy_vendor(out, ensure_node_modules())
     results, failures = [], []
     # each lesson runs in its own kernel; on a 2-core machine two at a time is the sweet spot
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {path: pool.submit(_build_or_error, path, out, timeout) for path in notebooks}
+        futures = {path: pool.submit(_build_or_error, path, out, timeout, executed)
+                   for path in notebooks}
     for path, future in futures.items():
         r, error = future.result()
         if error:
@@ -386,11 +394,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                         help="lessons run at the same time (default: 2, or 1 on one core)")
+    parser.add_argument("--executed", type=Path, default=None,
+                        help="also save each executed notebook (outputs as run) to this folder")
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
     if not notebooks:
         raise SystemExit("no notebooks to build")
-    build([p.resolve() for p in notebooks], args.out.resolve(), args.timeout, args.jobs)
+    build([p.resolve() for p in notebooks], args.out.resolve(), args.timeout, args.jobs,
+          args.executed.resolve() if args.executed else None)
     print(f"open {args.out / 'index.html'}")
 
 
