@@ -241,3 +241,9 @@ def test_relu_at_criticality_keeps_the_rms_gain_but_the_spectrum_spreads():
     assert np.all(r["spectral"] / r["rms"] > 6.0)
     with pytest.raises(ValueError, match="at least one seed"):
         over_seeds(3, 4, "relu", 1.0, seeds=())
+
+
+def test_a_sigmoid_chain_of_depth_100_loses_about_65_decades():
+    """Lesson 2 (under the explorer): w = 1, b = 0, a_0 = 0.5, depth 100."""
+    g = scalar_chain(np.ones(100), 0.0, "sigmoid", x0=0.5).grad[0]
+    assert round(-math.log10(g), 1) == 64.8

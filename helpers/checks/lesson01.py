@@ -27,10 +27,13 @@ FRACTION_CASES = [(1.0, 0.0), (2.0, 0.0), (5.0, 0.0), (0.5, 3.0), (-3.0, 1.0), (
 
 
 def derivative_functions(fn, activation: str) -> list:
-    """The course's ``phi'`` for ``activation`` and every name in ``fn``'s namespace bound to a
-    copy of it (``sigma_prime = derivative("sigmoid")`` in the lesson's setup cell)."""
+    """``derivative`` and every name in ``fn``'s namespace bound to the course's ``phi'`` for
+    ``activation`` (``sigma_prime = derivative("sigmoid")`` in the lesson's setup cell).
+
+    ``get_spec`` stays allowed: ``activation_fn`` calls it, and the sigmoid itself is fair to use.
+    """
     target, code = get_spec(activation).derivative, derivative(activation).__code__
-    found = [derivative, get_spec, target]
+    found = [derivative, target]
     for value in list(getattr(fn, "__globals__", {}).values()):
         cells = getattr(value, "__closure__", None) or ()
         if getattr(value, "__code__", None) is code and any(
