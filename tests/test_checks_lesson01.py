@@ -102,6 +102,88 @@ def test_remaining_failure_branches():
     r = check_saturated_fraction(lambda w, b: float(ndtr((lo - b) / w**2) + ndtr((b - hi) / w**2)))
     assert r.status == "failed" and "w^2 was used as the standard deviation" in r.hint
     # a tanh' that matches no known mistake: the generic mismatch message
-    r = check_tanh_prime(lambda z: 4 * derivative("sigmoid")(2 * z) + 1e-3)
+    sp = derivative("sigmoid")  # built before the check, as the lesson's sigma_prime is
+    r = check_tanh_prime(lambda z: 4 * sp(2 * z) + 1e-3)
     assert r.status == "failed" and "values differ" in r.message
     assert not r.message.startswith("your function equals")
+
+
+# --- no hidden reference: a solution that calls the course's answer fails -----------------
+
+def _lesson_namespace():
+    """The names the lesson's setup cell defines that compute an answer."""
+    from helpers.activations import get_spec
+    from helpers.topics.neuron import saturated_fraction, saturated_fraction_curve
+
+    return {"np": np, "derivative": derivative, "get_spec": get_spec,
+            "sigma_prime": derivative("sigmoid"), "tanh_prime": derivative("tanh"),
+            "saturated_fraction": saturated_fraction,
+            "saturated_fraction_curve": saturated_fraction_curve}
+
+
+def _define(ns, source):
+    exec(source, ns)
+    return ns["answer"]
+
+
+@pytest.mark.parametrize("body,name", [
+    ("return sigma_prime(z)", "sigma_prime"),
+    ("return derivative('sigmoid')(z)", "derivative"),
+])
+def test_sigmoid_prime_calling_the_reference_fails(body, name):
+    ns = _lesson_namespace()
+    r = check_sigmoid_prime(_define(ns, f"def answer(z):\n    {body}\n"))
+    assert r.status == "failed" and f"`{name}`" in r.message and "course's own" in r.message
+    assert ns["sigma_prime"](0.0) == 0.25  # restored afterwards
+    assert derivative("sigmoid")(0.0) == 0.25
+
+
+def test_the_solutions_pass_with_the_lesson_namespace():
+    ns = _lesson_namespace()
+    assert check_sigmoid_prime(_define(
+        ns, "def answer(z):\n    from scipy.special import expit\n"
+            "    return expit(z) * expit(-z)\n")).passed
+    # the course's sigmoid (not its derivative) is fair to use, even built inside the answer
+    from helpers.activations import activation_fn
+    ns["activation_fn"] = activation_fn
+    assert check_sigmoid_prime(_define(
+        ns, "def answer(z):\n    s = activation_fn('sigmoid')\n    return s(z) * s(-z)\n")).passed
+    ns["ndtr"], ns["z_sat"] = ndtr, Z_SAT
+    assert check_saturated_fraction(_define(
+        ns, "def answer(w, b):\n"
+            "    return float(ndtr((-z_sat - b) / abs(w)) + ndtr((b - z_sat) / abs(w)))\n")).passed
+    # 1.3 builds on the lesson's sigma_prime: that stays allowed
+    tanh_via_sigmoid = "def answer(z):\n    return 4 * sigma_prime(2 * z)\n"
+    assert check_tanh_prime(_define(ns, tanh_via_sigmoid)).passed
+
+
+@pytest.mark.parametrize("body,name", [
+    ("return saturated_fraction(w, b)", "saturated_fraction"),
+    ("return float(saturated_fraction_curve(np.array([abs(w)]), b=b)['exact']['sigmoid'][0])",
+     "saturated_fraction_curve"),
+])
+def test_saturated_fraction_calling_the_reference_fails(body, name):
+    r = check_saturated_fraction(_define(_lesson_namespace(), f"def answer(w, b):\n    {body}\n"))
+    assert r.status == "failed" and f"`{name}`" in r.message
+
+
+@pytest.mark.parametrize("body,name", [
+    ("return tanh_prime(z)", "<lambda>"),
+    ("return derivative('tanh')(z)", "derivative"),
+])
+def test_tanh_prime_calling_the_reference_fails(body, name):
+    r = check_tanh_prime(_define(_lesson_namespace(), f"def answer(z):\n    {body}\n"))
+    assert r.status == "failed" and "course's own" in r.message
+
+
+def test_hints_escalate_from_a_nudge_to_the_recipe(monkeypatch):
+    from helpers.checks import core
+
+    monkeypatch.setattr(core, "_ATTEMPTS", {})
+    wrong = lambda z: expit(z) * (1 - expit(z))  # noqa: E731 (the rounding mistake)
+    first = check_sigmoid_prime(wrong).hint
+    assert "further hint" in first and "expit" not in first
+    for _ in range(3):
+        last = check_sigmoid_prime(wrong).hint
+    assert "expit" in last and "further hint" not in last
+    assert check_sigmoid_prime(stub).hint == ""  # not done: no hint

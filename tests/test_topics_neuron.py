@@ -188,3 +188,18 @@ def test_curve_monte_carlo_uses_each_activation_and_the_seed():
     d = saturated_fraction_curve(np.array([1.0]))
     assert d["b"] == 0.0 and d["mc_w"].size == 0
     assert saturated_fraction_mc(2.0) == saturated_fraction_mc(2.0, 0.0, "sigmoid", 100_000, 0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_autograd_stores_the_sigmoid_output_and_computes_a_times_one_minus_a(dtype):
+    """Lesson 1: torch.sigmoid's backward node saves only the output a (``_saved_result``),
+    and the gradient it returns is a (1 - a), bit for bit."""
+    z = torch.linspace(-40, 40, 20_001, dtype=dtype, requires_grad=True)
+    a = torch.sigmoid(z)
+    node = a.grad_fn
+    assert type(node).__name__ == "SigmoidBackward0"
+    assert [n for n in dir(node) if n.startswith("_saved_")] == ["_saved_result"]
+    saved = node._saved_result.detach().clone()
+    assert torch.equal(saved, a.detach())
+    (grad,) = torch.autograd.grad(a.sum(), z)
+    assert torch.equal(grad, saved * (1 - saved))

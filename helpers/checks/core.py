@@ -141,6 +141,7 @@ def forbidden(fn: Callable, objects: Iterable) -> Iterator[None]:
             if id(value) in ids:
                 saved.append((ns, key, value))
                 name = getattr(value, "__name__", key)
+                name = key if name == "<lambda>" else name  # the name the student typed
                 ns[key] = _stand_in(name)
     cells = []  # names the student's function closes over (defined inside another function)
     for cell in getattr(fn, "__closure__", None) or ():

@@ -18,9 +18,14 @@ The Jacobian of layer k is ``diag(phi'(z_k)) W_k``; a gradient travels backwards
 its transpose ``W_k^T diag(phi'(z_k))``. The per-layer factor is therefore the weight
 matrix *and* the derivative, not ``phi'`` alone.
 
-Everything is computed in float64 with NumPy; ``autograd_chain_gradients`` and
-``autograd_input_jacobian`` compute the same gradients with PyTorch autograd, as the oracle
-the tests (and the lesson) compare with.
+``over_seeds`` repeats ``jacobian_norms`` for several seeds: one network realises the
+*typical* growth rate of ``log ||J_L||``, which lies below the mean-square rate
+``sqrt(chi_1)`` of mean-field theory, and the spectral norm can sit far above the RMS gain
+even where the RMS gain stays near 1.
+
+Everything is computed in float64 with NumPy; ``autograd_chain_gradients``,
+``autograd_input_jacobian`` and ``autograd_network_gradients`` compute the same gradients with
+PyTorch autograd, as the oracle the tests (and the lesson's checks) compare with.
 """
 
 from __future__ import annotations
@@ -210,6 +215,43 @@ def autograd_input_jacobian(depth: int, width: int = 64, activation: str = "sigm
         return h
 
     return torch.autograd.functional.jacobian(net, torch.from_numpy(x)).numpy()
+
+
+def over_seeds(depth: int, width: int = 64, activation: str = "sigmoid", sigma_w: float = 1.0,
+               seeds=range(5)) -> dict[str, np.ndarray]:
+    """``jacobian_norms`` of one network per seed; one entry per seed in each array.
+
+    Returns ``{"seeds", "rms_rate": ||J_L||_F/sqrt(width) ** (1/L), the geometric-mean RMS
+    gain per layer; "rms": the RMS gain at full depth; "spectral": ||J_L||_2 at full depth}``.
+    """
+    runs = [jacobian_norms(depth, width, activation, sigma_w=sigma_w, seed=s) for s in seeds]
+    if not runs:
+        raise ValueError("seeds must name at least one seed")
+    rms = np.array([r.rms[-1] for r in runs])
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        rate = rms ** (1.0 / runs[0].depth)
+    return {"seeds": np.array(list(seeds)), "rms_rate": rate, "rms": rms,
+            "spectral": np.array([r.spectral[-1] for r in runs])}
+
+
+def autograd_network_gradients(x, weights, biases, activation: str, grad_out):
+    """``(grad_h, grad_W)`` of ``loss = grad_out . h_L`` by PyTorch autograd (float64).
+
+    The network is ``h_k = phi(W_k h_{k-1} + b_k)``, ``h_0 = x``; ``grad_h[k]`` is
+    ``d loss / d h_k`` for k = 0..L (``grad_h[L] = grad_out``), ``grad_W[k-1]`` is
+    ``d loss / d W_k`` for k = 1..L. Lists of NumPy arrays; the widths may differ.
+    """
+    import torch
+
+    phi = get_spec(activation).module()
+    Ws = [torch.tensor(np.asarray(W, dtype=np.float64), requires_grad=True) for W in weights]
+    h = [torch.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)]
+    for W, b in zip(Ws, biases, strict=True):
+        h.append(phi(W @ h[-1] + torch.tensor(np.asarray(b, dtype=np.float64))))
+    for t in h[1:]:
+        t.retain_grad()
+    (h[-1] * torch.tensor(np.asarray(grad_out, dtype=np.float64))).sum().backward()
+    return [t.grad.numpy().copy() for t in h], [W.grad.numpy().copy() for W in Ws]
 
 
 def input_gradients(result: ChainResult) -> np.ndarray:
