@@ -10,8 +10,8 @@ import torch
 from helpers.activations import activation_fn, derivative
 from helpers.checks.core import CheckResult, compare, finish, run_student
 from helpers.data import lesson_data
-from helpers.models import MLPConfig
 from helpers.jacobians import input_output_jacobian, jacobian_layers
+from helpers.models import MLPConfig
 from helpers.topics.residual import (
     residual_block_reference,
     residual_stack_jacobian_autograd,
