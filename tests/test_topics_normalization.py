@@ -260,3 +260,15 @@ def test_adam_with_tiny_eps_still_stays_at_ln2():
     assert adam_final_loss(config, X, y, eps=1e-30) == pytest.approx(math.log(2), abs=1e-3)
     with pytest.raises(ValueError, match="steps"):
         adam_final_loss(config, X, y, steps=0)
+
+
+def test_batch_norm_backward_of_a_batch_constant_dy_is_zero():
+    """Lesson 6's prediction: the same dy for every example gives dx = 0 (the mean removes it)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(2.0, 3.0, (8, 4))
+    dy = np.tile([1.0, -2.0, 0.5, 3.0], (8, 1))
+    dx, _, _ = batch_norm_backward(dy, x, np.ones(4))
+    assert np.abs(dx).max() < 1e-12
+    t = torch.as_tensor(x).requires_grad_(True)
+    F.batch_norm(t, None, None, training=True).backward(torch.as_tensor(dy))
+    assert t.grad.abs().max() < 1e-12
