@@ -24,3 +24,18 @@ def layer_norm(x, gamma, beta, eps=1e-5):
     mean = x.mean(axis=1, keepdims=True)  # (batch, 1)
     var = x.var(axis=1, keepdims=True)  # biased, over the features of each example
     return gamma * (x - mean) / np.sqrt(var + eps) + beta
+
+# %% Exercise 6.4
+def batch_norm_backward(dy, x, gamma, eps=1e-5):
+    # Forward again, keeping what the backward pass needs.
+    mean = x.mean(axis=0)  # (features,)
+    s = np.sqrt(x.var(axis=0) + eps)  # (features,)
+    x_hat = (x - mean) / s  # (batch, features)
+    # y = gamma * x_hat + beta: the parameters' gradients sum over the batch.
+    dgamma = (dy * x_hat).sum(axis=0)
+    dbeta = dy.sum(axis=0)
+    # dx: the direct path, minus the path through the batch mean, minus the path through
+    # the batch variance (both statistics depend on every example).
+    dx_hat = dy * gamma  # (batch, features)
+    dx = (dx_hat - dx_hat.mean(axis=0) - x_hat * (dx_hat * x_hat).mean(axis=0)) / s
+    return dx, dgamma, dbeta

@@ -1,10 +1,32 @@
-"""helpers.checks.lesson06: correct answers pass, wrong ones fail with a hint, stubs are TODO."""
+"""helpers.checks.lesson06: correct answers pass, wrong ones fail with a hint, stubs are TODO,
+and a solution that calls the course's own function fails."""
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from helpers.checks.lesson06 import check_batch_norm_step, check_batch_norm_train, check_layer_norm
-from helpers.topics.normalization import batch_norm_step, batch_norm_train, layer_norm
+from helpers.checks import core
+from helpers.checks.lesson06 import (
+    check_batch_norm_backward,
+    check_batch_norm_step,
+    check_batch_norm_train,
+    check_layer_norm,
+)
+from helpers.topics import normalization as course
+from tools.solutions import load_solutions
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLVED: dict = {"np": np}
+for _code in load_solutions(ROOT / "solutions" / "06_normalization.py").values():
+    exec(_code, SOLVED)
+batch_norm_step, batch_norm_train = SOLVED["batch_norm_step"], SOLVED["batch_norm_train"]
+layer_norm, batch_norm_backward = SOLVED["layer_norm"], SOLVED["batch_norm_backward"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_hints():
+    core._ATTEMPTS.clear()
 
 
 def _stub(*args, **kwargs):
@@ -171,3 +193,60 @@ def test_layer_norm_every_branch():
     assert check_layer_norm(torch_layer_norm).passed
     r = check_layer_norm(lambda x, g, b, eps=1e-5: torch_layer_norm(x, g, b) - b)
     assert r.status == "failed" and r.hint.startswith("normalise each example (row)")
+
+
+@pytest.mark.parametrize("check, course_fn", [
+    (check_batch_norm_train, lambda x, g, b, eps=1e-5: course.batch_norm_train(x, g, b, eps)),
+    (check_batch_norm_step, lambda *a: course.batch_norm_step(*a)),
+    (check_layer_norm, lambda x, g, b, eps=1e-5: course.layer_norm(x, g, b, eps)),
+    (check_batch_norm_backward, lambda dy, x, g, eps=1e-5: course.batch_norm_backward(dy, x, g)),
+])
+def test_calling_the_course_function_fails(check, course_fn):
+    r = check(course_fn)
+    assert r.status == "failed" and "course's own answer" in r.message
+
+
+def test_batch_norm_backward_check():
+    assert check_batch_norm_backward(batch_norm_backward).passed
+    assert check_batch_norm_backward(_stub).status == "not done"
+
+    def no_mean_term(dy, x, g, eps=1e-5):
+        dx, dg, db = batch_norm_backward(dy, x, g, eps)
+        return dx + g * dy.mean(0) / np.sqrt(x.var(0) + eps), dg, db
+
+    def no_variance_term(dy, x, g, eps=1e-5):
+        s = np.sqrt(x.var(0) + eps)
+        x_hat = (x - x.mean(0)) / s
+        return g / s * (dy - dy.mean(0)), (dy * x_hat).sum(0), dy.sum(0)
+
+    def unbiased(dy, x, g, eps=1e-5):
+        s = np.sqrt(x.var(0, ddof=1) + eps)
+        x_hat = (x - x.mean(0)) / s
+        dx = g / s * (dy - dy.mean(0) - x_hat * (dy * x_hat).mean(0))
+        return dx, (dy * x_hat).sum(0), dy.sum(0)
+
+    r = check_batch_norm_backward(no_mean_term)
+    assert r.status == "failed" and "batch mean is missing" in r.message
+    assert r.hint.startswith("y = gamma * x_hat + beta") and "dx = gamma" not in r.hint
+    r = check_batch_norm_backward(no_variance_term)
+    assert r.status == "failed" and "batch variance is missing" in r.message
+    assert "direct path gives" in r.hint  # the second wrong answer shows the second level
+    r = check_batch_norm_backward(unbiased)
+    assert r.status == "failed" and "dx differs from autograd" in r.message
+    assert "dx = gamma / s" in r.hint  # the third shows the recipe
+    r = check_batch_norm_backward(lambda dy, x, g, eps=1e-5: (*batch_norm_backward(dy, x, g)[:2],
+                                                             dy.mean(0)))
+    assert r.status == "failed" and "dbeta differs" in r.message
+    r = check_batch_norm_backward(lambda dy, x, g, eps=1e-5: batch_norm_backward(dy, x, g)[0])
+    assert r.status == "failed" and "tuple" in r.message
+
+
+def test_batch_norm_backward_oracle_is_autograd():
+    """The check's oracle agrees with the course's hand-written backward."""
+    from helpers.checks.lesson06 import autograd_batch_norm_backward
+
+    rng = np.random.default_rng(0)
+    x, dy, g = rng.normal(1, 2, (8, 3)), rng.normal(size=(8, 3)), rng.uniform(0.5, 2, 3)
+    for a, b in zip(autograd_batch_norm_backward(dy, x, g), course.batch_norm_backward(dy, x, g),
+                    strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

@@ -199,3 +199,76 @@ def test_batch_noise_defaults_and_seed():
                                       population=4096, seed=0)
     np.testing.assert_array_equal(d.spread, e.spread)
     assert d.n_batches == 200 and list(d.batch_sizes) == [4, 16, 64, 256]
+
+
+# --- the one-line estimate of the per-layer growth under a norm (lesson 6, section 7) -------
+
+def test_norm_growth_estimate_closed_forms():
+    from helpers.topics.normalization import norm_growth_estimate, relu_batchnorm_growth
+
+    # ReLU: E[phi'^2] = 1/2, E[phi^2] = 1/2, Var phi = 1/2 - 1/(2 pi): LN 1, BN sqrt(pi/(pi-1))
+    assert norm_growth_estimate("relu", "layer") == pytest.approx(1.0, abs=1e-9)
+    ratio = 0.5 / (0.5 - 1 / (2 * math.pi))
+    assert ratio == pytest.approx(math.pi / (math.pi - 1), rel=1e-14)
+    assert norm_growth_estimate("relu", "batch") == pytest.approx(math.sqrt(ratio), rel=1e-9)
+    assert norm_growth_estimate("relu", "batch") == pytest.approx(relu_batchnorm_growth())
+    assert norm_growth_estimate("sigmoid", "layer") == pytest.approx(0.3909, abs=1e-4)
+    assert norm_growth_estimate("sigmoid", "batch") == pytest.approx(1.0167, abs=1e-4)
+    # tanh is odd: E[phi] = 0, so LayerNorm and BatchNorm give the same estimate
+    assert norm_growth_estimate("tanh", "layer") == pytest.approx(1.0853, abs=1e-4)
+    assert norm_growth_estimate("tanh", "batch") == pytest.approx(1.0853, abs=1e-4)
+    with pytest.raises(ValueError, match="valid choices"):
+        norm_growth_estimate("relu", None)
+
+
+def test_norm_growth_estimate_matches_the_measured_growth():
+    """Depth 100, width 64, He init, float64: estimate within 3% of the fitted growth for every
+    activation and norm; tanh + LayerNorm grows toward the input, sigmoid + LayerNorm vanishes."""
+    from helpers.topics.normalization import norm_growth_table
+
+    table = norm_growth_table()
+    assert len(table) == 6
+    for (act, norm), (estimate, measured) in table.items():
+        assert measured == pytest.approx(estimate, rel=0.03), (act, norm, estimate, measured)
+    assert 1.06 < table["tanh", "layer"][1] < 1.10  # LayerNorm does not avoid the growth
+    assert 1.19 < table["relu", "batch"][1] < 1.22
+    assert 0.37 < table["sigmoid", "layer"][1] < 0.40
+
+
+def test_plain_sigmoid_forward_signal_collapses():
+    """Depth 20, default init: the spread across examples shrinks ~0.15x per layer; at layer 20
+    it is 2.6e-17 in float64 and exactly 0 in float32 (every example gives the same output)."""
+    from helpers.data import spirals
+    from helpers.topics.normalization import forward_spread
+
+    X, _ = spirals(256, noise=0.1, seed=0)
+    config = MLPConfig(depth=20, width=64, activation="sigmoid", dtype="float64", seed=0)
+    s64 = forward_spread(config, X)
+    assert s64.shape == (20,) and 0.05 < s64[0] < 0.2
+    assert 1e-17 < s64[-1] < 5e-17
+    assert 0.13 < (s64[-1] / s64[0]) ** (1 / 19) < 0.17
+    s32 = forward_spread(config.replace(dtype="float32"), X)
+    assert s32[-1] == 0.0 and s32[0] > 0.05
+
+
+def test_adam_with_tiny_eps_still_stays_at_ln2():
+    from helpers.data import spirals
+    from helpers.topics.normalization import adam_final_loss
+
+    X, y = spirals(256, noise=0.1, seed=0)
+    config = MLPConfig(depth=20, width=64, activation="sigmoid", dtype="float64", seed=0)
+    assert adam_final_loss(config, X, y, eps=1e-30) == pytest.approx(math.log(2), abs=1e-3)
+    with pytest.raises(ValueError, match="steps"):
+        adam_final_loss(config, X, y, steps=0)
+
+
+def test_batch_norm_backward_of_a_batch_constant_dy_is_zero():
+    """Lesson 6's prediction: the same dy for every example gives dx = 0 (the mean removes it)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(2.0, 3.0, (8, 4))
+    dy = np.tile([1.0, -2.0, 0.5, 3.0], (8, 1))
+    dx, _, _ = batch_norm_backward(dy, x, np.ones(4))
+    assert np.abs(dx).max() < 1e-12
+    t = torch.as_tensor(x).requires_grad_(True)
+    F.batch_norm(t, None, None, training=True).backward(torch.as_tensor(dy))
+    assert t.grad.abs().max() < 1e-12

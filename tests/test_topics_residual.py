@@ -151,3 +151,13 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="shape"):
         stream_profile(SMALL, X[:, :1].repeat(1, 3), y)  # wrong number of features
     assert math.isfinite(stream_profile(SMALL).loss)  # defaults to the lesson's data
+
+
+def test_lesson_8_trains_the_pre_ln_residual_net_with_the_default_init():
+    """Lesson 7's summary: lesson 8 trains five depth-20 nets, among them residual ReLU + pre-LN
+    with PyTorch's default init, on the spirals and the digits."""
+    from helpers.topics.training import CONFIGURATIONS, DATASETS, DEPTH
+
+    assert len(CONFIGURATIONS) == 5 and DEPTH == 20 and set(DATASETS) == {"spirals", "digits"}
+    pre_ln = CONFIGURATIONS["residual ReLU + pre-LN"]
+    assert pre_ln["residual"] and pre_ln["norm_position"] == "pre" and "init" not in pre_ln

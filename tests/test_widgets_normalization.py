@@ -15,10 +15,12 @@ def explorer():
 
 def _expected(w):
     v = w.values()
-    return norm_explorer_profile(v["depth"], v["activation"], norm_value(v["norm"]), v["batch"])
+    return norm_explorer_profile(v["depth"], v["activation"], norm_value(v["norm"]), v["batch"],
+                                 init=v["init"])
 
 
-@pytest.mark.parametrize("name,value", [("depth", 9), ("activation", "sigmoid"),
+@pytest.mark.parametrize("name,value", [("depth", 9), ("activation", "sigmoid"), ("init", "he"),
+                                        ("init", "orthogonal"),
                                         ("norm", None), ("norm", "layer"), ("batch", 128)])
 def test_each_control_updates_the_figure(explorer, name, value):
     before = np.array(explorer.figure.data[0].y, dtype=float)
@@ -32,6 +34,21 @@ def test_each_control_updates_the_figure(explorer, name, value):
     after = np.array(explorer.figure.data[0].y, dtype=float)
     assert before.shape != after.shape or not np.allclose(before, after)
     assert "first / last" in explorer.status.value
+
+
+def test_init_control_changes_the_data_and_the_title(explorer):
+    """ReLU without a norm: the init decides the gradient profile, and the title names it."""
+    explorer.norm.value = "none"
+    explorer.init.value = "default"
+    default = np.array(explorer.figure.data[0].y, dtype=float)
+    assert "default init" in explorer.figure.layout.title.text
+    explorer.init.value = "he"
+    he = np.array(explorer.figure.data[0].y, dtype=float)
+    assert "he init" in explorer.figure.layout.title.text
+    np.testing.assert_allclose(he, _expected(explorer).weight_grad_norm, rtol=1e-9)
+    assert not np.allclose(default, he)
+    with pytest.raises(ValueError, match="valid choices"):
+        make_normalization_explorer(init="mean_field")
 
 
 def test_controls_do_not_update_continuously(explorer):

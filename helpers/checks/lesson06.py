@@ -1,10 +1,12 @@
-"""Checks for lesson 6 (normalization): BatchNorm forward, running statistics, LayerNorm."""
+"""Checks for lesson 6 (normalization): BatchNorm forward, running statistics, LayerNorm,
+BatchNorm backward (against autograd)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from helpers.checks.core import CheckResult, compare, finish, run_student
+from helpers.topics import normalization as _norm
 from helpers.topics.normalization import (
     EPS,
     MOMENTUM,
@@ -12,6 +14,12 @@ from helpers.topics.normalization import (
     random_batches,
     torch_batch_norm_run,
 )
+
+# Course functions that compute an exercise's answer: calling one fails the check.
+FORBID_FORWARD = (_norm.batch_norm_train, _norm.batch_norm_step, _norm.batch_norm_eval,
+                  _norm.update_running_stats, _norm.layer_norm, _norm.torch_batch_norm_run,
+                  _norm.reference_run)
+FORBID_BACKWARD = (_norm.batch_norm_backward, _norm.backward_vs_autograd, *FORBID_FORWARD)
 
 
 def _inputs(seed: int = 0):
@@ -50,7 +58,7 @@ def _diagnose_bn(got, x, gamma, beta) -> str:
 def check_batch_norm_train(fn) -> CheckResult:
     """Exercise 6.1: ``fn(x, gamma, beta, eps=1e-5)`` equals BatchNorm's train-mode output."""
     for x, gamma, beta in _inputs():
-        got, problem = run_student("6.1", fn, x, gamma, beta)
+        got, problem = run_student("6.1", fn, x, gamma, beta, forbid=FORBID_FORWARD)
         if problem is not None:
             return finish(problem)
         diff = compare(got, batch_norm_train(x, gamma, beta), 1e-6, 1e-9)
@@ -68,7 +76,8 @@ def check_batch_norm_step(fn) -> CheckResult:
     theirs = torch_batch_norm_run(batches, gamma, beta)
     rm, rv = np.zeros(3), np.ones(3)
     for i, x in enumerate(batches):
-        got, problem = run_student("6.2", fn, x, gamma, beta, rm, rv, True, MOMENTUM, EPS)
+        got, problem = run_student("6.2", fn, x, gamma, beta, rm, rv, True, MOMENTUM, EPS,
+                                    forbid=FORBID_FORWARD)
         if problem is not None:
             return finish(problem)
         if not isinstance(got, tuple) or len(got) != 3:
@@ -85,7 +94,8 @@ def check_batch_norm_step(fn) -> CheckResult:
                                            _step_hint(key, value, x, rm, rv)))
         rm, rv = np.asarray(new_rm, dtype=float), np.asarray(new_rv, dtype=float)
     for i, x in enumerate(batches):
-        got, problem = run_student("6.2", fn, x, gamma, beta, rm, rv, False, MOMENTUM, EPS)
+        got, problem = run_student("6.2", fn, x, gamma, beta, rm, rv, False, MOMENTUM, EPS,
+                                    forbid=FORBID_FORWARD)
         if problem is not None:
             return finish(problem)
         diff = compare(got[0], theirs["eval_out"][i], 1e-6, 1e-9)
@@ -129,7 +139,7 @@ def check_layer_norm(fn) -> CheckResult:
                             EPS).numpy()
 
     for x, gamma, beta in _inputs(seed=2):
-        got, problem = run_student("6.3", fn, x, gamma, beta)
+        got, problem = run_student("6.3", fn, x, gamma, beta, forbid=FORBID_FORWARD)
         if problem is not None:
             return finish(problem)
         diff = compare(got, reference(x, gamma, beta), 1e-6, 1e-9)
@@ -143,3 +153,69 @@ def check_layer_norm(fn) -> CheckResult:
     return finish(CheckResult("6.3", "passed", "correct: your LayerNorm matches "
                                "torch.nn.functional.layer_norm on 4 batches."))
 
+
+
+BACKWARD_HINT = (
+    "y = gamma * x_hat + beta with x_hat = (x - mean) / s, s = sqrt(var + eps): the batch mean "
+    "and variance depend on every example, so dx has a path through each of them besides the "
+    "direct one.",
+    "per feature, the direct path gives gamma / s * dy, the mean's path subtracts the batch "
+    "mean of dy, the variance's path subtracts x_hat times the batch mean of dy * x_hat.",
+    "dx = gamma / s * (dy - dy.mean(0) - x_hat * (dy * x_hat).mean(0)), "
+    "dgamma = (dy * x_hat).sum(0), dbeta = dy.sum(0).",
+)
+
+
+def autograd_batch_norm_backward(dy, x, gamma, eps: float = EPS):
+    """``(dx, dgamma, dbeta)`` of train-mode BatchNorm by PyTorch autograd (float64)."""
+    import torch
+    import torch.nn.functional as F
+
+    xt = torch.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
+    g = torch.tensor(np.asarray(gamma, dtype=np.float64), requires_grad=True)
+    b = torch.zeros_like(g, requires_grad=True)
+    y = F.batch_norm(xt, None, None, g, b, training=True, eps=eps)  # (batch, features)
+    y.backward(torch.as_tensor(np.asarray(dy, dtype=np.float64)))
+    return xt.grad.numpy(), g.grad.numpy(), b.grad.numpy()
+
+
+def _diagnose_backward(dx, dy, x, gamma) -> str:
+    """A sentence naming a likely mistake in dx, or ""."""
+    s = np.sqrt(x.var(0) + EPS)
+    x_hat = (x - x.mean(0)) / s
+    mean_term, var_term = dy.mean(0), x_hat * (dy * x_hat).mean(0)
+    if _matches(dx, gamma / s * (dy - var_term)):
+        return "the path through the batch mean is missing (the mean of dy). "
+    if _matches(dx, gamma / s * (dy - mean_term)):
+        return "the path through the batch variance is missing (the x_hat term). "
+    if _matches(dx, gamma / s * dy):
+        return "only the direct path: the batch statistics depend on x too. "
+    if _matches(dx, (dy - mean_term - var_term) / s):
+        return "gamma is missing from dx. "
+    return ""
+
+
+def check_batch_norm_backward(fn) -> CheckResult:
+    """Exercise 6.4: ``fn(dy, x, gamma, eps=1e-5)`` returns ``(dx, dgamma, dbeta)`` of
+    train-mode BatchNorm, compared with PyTorch autograd on 4 batches."""
+    ex = "6.4"
+    rng = np.random.default_rng(5)
+    for x, gamma, _ in _inputs(seed=4):
+        dy = rng.standard_normal(x.shape)  # (batch, features)
+        got, problem = run_student(ex, fn, dy.copy(), x.copy(), gamma.copy(), hint=BACKWARD_HINT,
+                                   forbid=FORBID_BACKWARD)
+        if problem is not None:
+            return finish(problem)
+        if not isinstance(got, tuple) or len(got) != 3:
+            return finish(CheckResult(ex, "failed", "return a tuple (dx, dgamma, dbeta).",
+                                      BACKWARD_HINT))
+        for name, value, expected in zip(("dx", "dgamma", "dbeta"), got,
+                                         autograd_batch_norm_backward(dy, x, gamma), strict=True):
+            diff = compare(value, expected, 1e-6, 1e-9)
+            if diff is not None:
+                specific = (_diagnose_backward(np.asarray(value, dtype=float), dy, x, gamma)
+                            if name == "dx" and np.shape(value) == x.shape else "")
+                return finish(CheckResult(ex, "failed", f"{specific}{name} differs from "
+                                          f"autograd: {diff}.", BACKWARD_HINT))
+    return finish(CheckResult(ex, "passed", "correct: dx, dgamma and dbeta match PyTorch "
+                              "autograd on 4 batches, including a nearly constant feature."))

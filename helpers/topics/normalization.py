@@ -20,10 +20,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.capture import GradientProfile, gradient_profile
+from helpers.activations import activation_fn, derivative
+from helpers.capture import GradientProfile, compute_loss, gradient_profile
 from helpers.data import lesson_data
-from helpers.models import MLPConfig, build_mlp, preserved_buffers
-from helpers.validation import check_float
+from helpers.growth import growth_per_layer
+from helpers.models import MLPConfig, build_mlp, preserved_buffers, trace_layers
+from helpers.theory import gaussian_expectation
+from helpers.validation import check_choice, check_float, check_int
 
 EPS = 1e-5  # PyTorch's default epsilon for BatchNorm1d and LayerNorm
 MOMENTUM = 0.1  # PyTorch's default momentum for the running statistics
@@ -193,6 +196,58 @@ def relu_batchnorm_growth() -> float:
     BatchNorm and large batches, ``sqrt(pi / (pi - 1))`` (the squared norm grows by
     ``pi / (pi - 1)``)."""
     return math.sqrt(math.pi / (math.pi - 1.0))
+
+
+def norm_growth_estimate(activation: str, norm: str) -> float:
+    """One-line estimate of the per-layer growth of the gradient *norm* toward the input in a
+    deep plain net with a norm before every activation: ``sqrt(E[phi'(z)^2] / D)``, z ~ N(0, 1),
+    with ``D = E[phi(z)^2]`` for LayerNorm and ``D = Var phi(z)`` for BatchNorm (the squared
+    norm grows by the ratio itself). For ReLU + BatchNorm it is ``sqrt(pi / (pi - 1))``."""
+    check_choice("norm", norm, ("batch", "layer"))
+    phi, dphi = activation_fn(activation), derivative(activation)
+    second = float(gaussian_expectation(lambda z: phi(z) ** 2))
+    spread = second - float(gaussian_expectation(phi)) ** 2 if norm == "batch" else second
+    return math.sqrt(float(gaussian_expectation(lambda z: dphi(z) ** 2)) / spread)
+
+
+def norm_growth_table(activations=("relu", "tanh", "sigmoid"), norms=("batch", "layer"), *,
+                      depth: int = 100, init: str = "he", seed: int = 0) -> dict:
+    """``{(activation, norm): (estimate, measured)}``: ``norm_growth_estimate`` against the
+    log-fitted growth per layer of ``||dL/dW||`` (first layer and read-out left out) of a
+    float64 net of width 64 on 256 spiral points, at initialization."""
+    out = {}
+    for act in activations:
+        profiles = norm_profiles(tuple(norms), depth=depth, activation=act, init=init, seed=seed)
+        for norm, p in profiles.items():
+            measured = growth_per_layer(p.weight_grad_norm, estimator="log_fit", skip=1)
+            out[act, norm] = (norm_growth_estimate(act, norm), measured)
+    return out
+
+
+def forward_spread(config: MLPConfig, X=None) -> np.ndarray:
+    """(depth,) spread across examples of each block's output: the std over the batch of
+    every unit, averaged over units. 0 means every example gives the same output."""
+    X = lesson_data()[0] if X is None else X
+    model = build_mlp(config).train()
+    with torch.no_grad(), preserved_buffers(model):
+        trace = trace_layers(model, torch.as_tensor(X).to(next(model.parameters()).dtype))
+    return np.array([float(h.std(0, unbiased=False).mean()) for h in trace.block_out])
+
+
+def adam_final_loss(config: MLPConfig, X, y, *, steps: int = 300, lr: float = 0.01,
+                    eps: float = 1e-8) -> float:
+    """Full-batch Adam with the given ``eps`` (PyTorch's default is 1e-8): final loss."""
+    steps, eps = check_int("steps", steps, 1), check_float("eps", eps, 0.0, 1.0)
+    model = build_mlp(config).train()
+    X = torch.as_tensor(X).to(next(model.parameters()).dtype)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, eps=eps)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = compute_loss(model(X), y, "cross_entropy")
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        return float(compute_loss(model(X), y, "cross_entropy"))
 
 
 @dataclass(frozen=True)

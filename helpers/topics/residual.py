@@ -154,3 +154,27 @@ def scalar_residual_chain_autograd(weights, x0: float, activation: str) -> float
         h = h + float(wk) * phi(h)
     (g,) = torch.autograd.grad(h, x)
     return float(g)
+
+
+def residual_stack_jacobian_autograd(x, weights, biases, activation: str) -> np.ndarray:
+    """``d x_L / d x_0`` (n, n) of ``x_{k+1} = x_k + phi(W_k x_k + b_k)`` for one example
+    ``x`` (n,), by ``torch.autograd.functional.jacobian`` through the course's ``Block``s."""
+    from helpers.models import Block
+
+    x = torch.as_tensor(np.asarray(x, dtype=np.float64))
+    n = x.shape[0]
+    blocks = []
+    for W, b in zip(weights, biases, strict=True):
+        block = Block(n, n, activation, None, residual=True).double()
+        with torch.no_grad():
+            block.linear.weight.copy_(torch.as_tensor(np.asarray(W, dtype=np.float64)))
+            block.linear.bias.copy_(torch.as_tensor(np.asarray(b, dtype=np.float64)))
+        blocks.append(block)
+
+    def forward(v):  # (n,) -> (n,)
+        h = v[None]  # (1, n)
+        for block in blocks:
+            h = block(h)
+        return h[0]
+
+    return torch.autograd.functional.jacobian(forward, x).numpy()

@@ -1,4 +1,5 @@
-"""The normalization explorer: depth, activation, norm and batch size against gradient flow."""
+"""The normalization explorer: depth, activation, init, norm and batch size against gradient
+flow."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from helpers.topics.normalization import norm_explorer_profile
 from helpers.validation import check_choice, check_int, check_seed
 from helpers.widgets.base import LiveFigure, activation_dropdown, norm_dropdown, norm_value
 from helpers.widgets.gradient_flow import ratio_sentence
+from helpers.widgets.residual import RESIDUAL_INITS as EXPLORER_INITS
 
 # The identity is left out: on 2-D inputs a linear net keeps every layer in a 2-D subspace,
 # a degenerate case for BatchNorm that says little about real networks.
@@ -23,13 +25,14 @@ BATCH_SIZES = (4, 8, 16, 32, 64, 128, 256, 512)
 
 
 class NormalizationExplorer(LiveFigure):
-    """Sliders for depth and batch size, drop-downs for activation and norm; charts of the
+    """Sliders for depth and batch size, drop-downs for activation, init and norm; charts of the
     per-layer weight-gradient norm (log) and of saturation % and activation std, measured
     at initialization in float64 on spiral data (train mode, one seed for every setting)."""
 
-    def __init__(self, *, depth: int = 50, activation: str = "relu", norm: str | None = "batch",
-                 batch: int = 256, width: int = 64, seed: int = 0):
+    def __init__(self, *, depth: int = 50, activation: str = "relu", init: str = "default",
+                 norm: str | None = "batch", batch: int = 256, width: int = 64, seed: int = 0):
         check_choice("activation", activation, EXPLORER_ACTIVATIONS)
+        check_choice("init", init, EXPLORER_INITS)
         check_choice("batch", batch, BATCH_SIZES)
         check_choice("norm", norm, (None, "batch", "layer"))
         depth = check_int("depth", depth, 2, 100)
@@ -41,6 +44,8 @@ class NormalizationExplorer(LiveFigure):
             "depth": widgets.IntSlider(depth, min=2, max=100, description="depth",
                                        continuous_update=False, style=style, layout=wide),
             "activation": activation_dropdown(activation, EXPLORER_ACTIVATIONS, layout=wide),
+            "init": widgets.Dropdown(options=list(EXPLORER_INITS), value=init, description="init",
+                                     style=style, layout=wide),
             "norm": norm_dropdown(norm, layout=wide),
             "batch": widgets.SelectionSlider(options=list(BATCH_SIZES), value=batch,
                                              description="batch size", continuous_update=False,
@@ -52,9 +57,11 @@ class NormalizationExplorer(LiveFigure):
     def _update(self) -> str:
         v = self.values()
         self.profile = p = norm_explorer_profile(v["depth"], v["activation"], norm_value(v["norm"]),
-                                                 v["batch"], width=self.width, seed=self.seed)
-        title = (f"{ACTIVATIONS[v['activation']].label}, depth {v['depth']}, width {self.width}, "
-                 f"{norm_label(v['norm'])}, batch {v['batch']}, float64, at initialization")
+                                                 v["batch"], width=self.width, init=v["init"],
+                                                 seed=self.seed)
+        title = (f"{ACTIVATIONS[v['activation']].label}, {v['init']} init, depth {v['depth']}, "
+                 f"width {self.width}, {norm_label(v['norm'])}, batch {v['batch']}, float64, "
+                 "at initialization")
         update_norm_explorer_figure(self.figure, p, title=title)
         growth = growth_per_layer(p.weight_grad_norm, estimator="log_fit", skip=1)
         return (f"{ratio_sentence(p.weight_grad_norm)}; fitted growth per layer toward the "
