@@ -16,6 +16,8 @@ Reusable core (any lesson, any model):
     recorder            ``capture_pass``: one pass of any model, keeping each weight's tensors
     layer_stats         statistics of a captured pass (norms, saturation, histograms)
     model_io            model inputs (tensor, tuple, dict) and losses
+    norm_layers         BatchNorm and LayerNorm from scratch, forward and backward, as
+                        PyTorch computes them (NumPy only)
     norms               L2 norms that never under- or overflow (scaled as LAPACK's nrm2)
     monitor             ``GradientMonitor``: statistics recorded during training
     monitor_history     ``MonitorHistory``: what the monitor recorded (NumPy only)

@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from helpers.activations import activation_fn, derivative, get_spec
-from helpers.validation import check_float, check_int, check_seed
+from helpers.validation import check_choice, check_float, check_int, check_seed
 
 _HALF_WIDTH = 12.0
 _NODES = 160
@@ -226,3 +226,22 @@ def length_map_iterates(activation: str, sigma_w2: float, sigma_b2: float, q0s,
         q = np.asarray(length_map(activation, q, sigma_w2, sigma_b2), dtype=np.float64)
         out.append(q)
     return np.stack(out, axis=1)
+
+
+def relu_batchnorm_growth() -> float:
+    """Yang et al. (2019): per-layer growth of the gradient *norm* in a wide ReLU net with
+    BatchNorm and large batches, ``sqrt(pi / (pi - 1))`` (the squared norm grows by
+    ``pi / (pi - 1)``)."""
+    return math.sqrt(math.pi / (math.pi - 1.0))
+
+
+def norm_growth_estimate(activation: str, norm: str) -> float:
+    """One-line estimate of the per-layer growth of the gradient *norm* toward the input in a
+    deep plain net with a norm before every activation: ``sqrt(E[phi'(z)^2] / D)``, z ~ N(0, 1),
+    with ``D = E[phi(z)^2]`` for LayerNorm and ``D = Var phi(z)`` for BatchNorm (the squared
+    norm grows by the ratio itself). For ReLU + BatchNorm it is ``sqrt(pi / (pi - 1))``."""
+    check_choice("norm", norm, ("batch", "layer"))
+    phi, dphi = activation_fn(activation), derivative(activation)
+    second = float(gaussian_expectation(lambda z: phi(z) ** 2))
+    spread = second - float(gaussian_expectation(phi)) ** 2 if norm == "batch" else second
+    return math.sqrt(float(gaussian_expectation(lambda z: dphi(z) ** 2)) / spread)

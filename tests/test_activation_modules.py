@@ -12,7 +12,8 @@ from helpers.activations import ACTIVATIONS, get_spec
 
 def test_theory_and_activations_load_without_torch():
     code = ("import sys; sys.modules['torch'] = None; import helpers.theory, helpers.activations,"
-            " helpers.topics.neuron, helpers.figures.neuron, helpers.figures.curves")
+            " helpers.topics.neuron, helpers.figures.neuron, helpers.figures.curves,"
+            " helpers.norm_layers, helpers.monitor_history, helpers.jacobians, helpers.growth")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

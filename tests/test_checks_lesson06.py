@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import norm_layers as course
 from helpers.checks import core
 from helpers.checks.lesson06 import (
     check_batch_norm_backward,
@@ -13,7 +14,6 @@ from helpers.checks.lesson06 import (
     check_batch_norm_train,
     check_layer_norm,
 )
-from helpers.topics import normalization as course
 from tools.solutions import load_solutions
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,23 +11,25 @@ from torch import nn
 
 from helpers.growth import growth_per_layer
 from helpers.models import MLPConfig, build_mlp
-from helpers.topics.normalization import (
-    backward_vs_autograd,
-    batch_noise,
+from helpers.norm_layers import (
     batch_norm_backward,
     batch_norm_eval,
     batch_norm_step,
     batch_norm_train,
-    compare_with_torch,
     layer_norm,
+    update_running_stats,
+)
+from helpers.theory import relu_batchnorm_growth
+from helpers.topics.normalization import (
+    backward_vs_autograd,
+    batch_noise,
+    compare_with_torch,
     mode_accuracies,
     norm_explorer_profile,
     norm_profiles,
     random_batches,
     reference_run,
-    relu_batchnorm_growth,
     torch_batch_norm_run,
-    update_running_stats,
 )
 
 
@@ -177,7 +179,7 @@ def test_batch_norm_train_accepts_a_batch_of_two():
     """B = 2 is the smallest batch BatchNorm normalises (torch agrees)."""
     import torch.nn.functional as F
 
-    from helpers.topics.normalization import batch_norm_train
+    from helpers.norm_layers import batch_norm_train
 
     x = np.array([[1.0, -2.0, 0.5], [3.0, 4.0, 0.25]])
     g, b = np.array([1.0, 2.0, 0.5]), np.array([0.0, -1.0, 1.0])
@@ -204,7 +206,7 @@ def test_batch_noise_defaults_and_seed():
 # --- the one-line estimate of the per-layer growth under a norm (lesson 6, section 7) -------
 
 def test_norm_growth_estimate_closed_forms():
-    from helpers.topics.normalization import norm_growth_estimate, relu_batchnorm_growth
+    from helpers.theory import norm_growth_estimate, relu_batchnorm_growth
 
     # ReLU: E[phi'^2] = 1/2, E[phi^2] = 1/2, Var phi = 1/2 - 1/(2 pi): LN 1, BN sqrt(pi/(pi-1))
     assert norm_growth_estimate("relu", "layer") == pytest.approx(1.0, abs=1e-9)

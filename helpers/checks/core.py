@@ -119,18 +119,18 @@ def _stand_in(name: str) -> Callable:
 @contextlib.contextmanager
 def forbidden(fn: Callable, objects: Iterable) -> Iterator[None]:
     """While inside, names bound to ``objects`` in ``fn``'s globals (the notebook's namespace),
-    in its closure and in the modules that define them raise :class:`ReferenceCalled` when
-    called."""
+    in its closure and in every loaded course module (never a library's, never the checks')
+    raise :class:`ReferenceCalled` when called."""
     objects = [o for o in objects if o is not None]
     if not objects:
         yield
         return
     ids = {id(o) for o in objects}
     namespaces = [getattr(fn, "__globals__", None)]
-    for o in objects:  # the course's own modules only: never patch a library
-        module = sys.modules.get(getattr(o, "__module__", "") or "")
-        if module is not None and _course_function(o):
-            namespaces.append(vars(module))
+    if any(_course_function(o) for o in objects):  # every course module that holds one
+        namespaces += [vars(m) for name, m in list(sys.modules.items())
+                       if m is not None and (name == "helpers" or name.startswith("helpers."))
+                       and not name.startswith("helpers.checks")]
     saved: list[tuple[dict, str, object]] = []
     seen: set[int] = set()
     for ns in namespaces:

@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers import norm_layers as _layers
 from helpers.checks.core import CheckResult, compare, finish, run_student
+from helpers.norm_layers import EPS, MOMENTUM, batch_norm_train
 from helpers.topics import normalization as _norm
-from helpers.topics.normalization import (
-    EPS,
-    MOMENTUM,
-    batch_norm_train,
-    random_batches,
-    torch_batch_norm_run,
-)
+from helpers.topics.normalization import random_batches, torch_batch_norm_run
 
 # Course functions that compute an exercise's answer: calling one fails the check.
-FORBID_FORWARD = (_norm.batch_norm_train, _norm.batch_norm_step, _norm.batch_norm_eval,
-                  _norm.update_running_stats, _norm.layer_norm, _norm.torch_batch_norm_run,
+FORBID_FORWARD = (_layers.batch_norm_train, _layers.batch_norm_step, _layers.batch_norm_eval,
+                  _layers.update_running_stats, _layers.layer_norm, _norm.torch_batch_norm_run,
                   _norm.reference_run)
-FORBID_BACKWARD = (_norm.batch_norm_backward, _norm.backward_vs_autograd, *FORBID_FORWARD)
+FORBID_BACKWARD = (_layers.batch_norm_backward, _norm.backward_vs_autograd, *FORBID_FORWARD)
 
 
 def _inputs(seed: int = 0):

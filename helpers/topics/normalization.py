@@ -1,103 +1,29 @@
-"""Batch and layer normalization from scratch (NumPy), and the measurements of lesson 6.
-
-The reference functions follow PyTorch's conventions exactly, so that they can be checked
-against ``nn.BatchNorm1d`` and ``nn.LayerNorm``:
-
-* train mode normalises each feature with the batch mean and the *biased* batch variance
-  (divide by ``B``), then applies ``gamma * x_hat + beta``;
-* the running statistics are updated with the *unbiased* batch variance (divide by
-  ``B - 1``): ``running = (1 - momentum) * running + momentum * batch_statistic``;
-* eval mode normalises with the running statistics, so an example's output no longer
-  depends on the other examples in its batch.
+"""The measurements of lesson 6: the from-scratch layers (``helpers.norm_layers``) against
+PyTorch, gradient profiles with and without a norm, the per-layer growth against its
+estimate (``helpers.theory.norm_growth_estimate``), the forward collapse of the plain net,
+batch noise, and train- vs eval-mode accuracy.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
-from helpers.activations import activation_fn, derivative
 from helpers.capture import GradientProfile, compute_loss, gradient_profile
 from helpers.data import lesson_data
 from helpers.growth import growth_per_layer
 from helpers.models import MLPConfig, build_mlp, preserved_buffers, trace_layers
-from helpers.theory import gaussian_expectation
-from helpers.validation import check_choice, check_float, check_int
-
-EPS = 1e-5  # PyTorch's default epsilon for BatchNorm1d and LayerNorm
-MOMENTUM = 0.1  # PyTorch's default momentum for the running statistics
-
-
-def _as_2d(x, name: str = "x") -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2:
-        raise ValueError(f"{name} must have shape (batch, features), got {x.shape}")
-    return x
-
-
-def batch_norm_train(x, gamma, beta, eps: float = EPS) -> np.ndarray:
-    """BatchNorm's train-mode forward: normalise each feature over the batch (biased var)."""
-    x = _as_2d(x)  # (batch, features)
-    if x.shape[0] < 2:
-        raise ValueError("train-mode BatchNorm needs at least 2 examples per batch "
-                         f"(got {x.shape[0]}): one example has no variance")
-    mean = x.mean(axis=0)  # (features,)
-    var = x.var(axis=0)  # biased: divides by B, as the normalisation does
-    return gamma * (x - mean) / np.sqrt(var + eps) + beta
-
-
-def update_running_stats(running_mean, running_var, x, momentum: float = MOMENTUM):
-    """New ``(running_mean, running_var)`` after one train-mode batch (unbiased variance)."""
-    x = _as_2d(x)
-    momentum = check_float("momentum", momentum, 0.0, 1.0)
-    new_mean = (1 - momentum) * np.asarray(running_mean) + momentum * x.mean(axis=0)
-    new_var = (1 - momentum) * np.asarray(running_var) + momentum * x.var(axis=0, ddof=1)
-    return new_mean, new_var
-
-
-def batch_norm_eval(x, gamma, beta, running_mean, running_var, eps: float = EPS) -> np.ndarray:
-    """BatchNorm's eval-mode forward: normalise with the running statistics."""
-    x = _as_2d(x)
-    return gamma * (x - running_mean) / np.sqrt(np.asarray(running_var) + eps) + beta
-
-
-def batch_norm_step(x, gamma, beta, running_mean, running_var, training: bool,
-                    momentum: float = MOMENTUM, eps: float = EPS):
-    """One call of a BatchNorm layer: returns ``(y, new_running_mean, new_running_var)``."""
-    if training:
-        y = batch_norm_train(x, gamma, beta, eps)
-        new_mean, new_var = update_running_stats(running_mean, running_var, x, momentum)
-        return y, new_mean, new_var
-    y = batch_norm_eval(x, gamma, beta, running_mean, running_var, eps)
-    return y, np.asarray(running_mean, dtype=np.float64), np.asarray(running_var, np.float64)
-
-
-def batch_norm_backward(dy, x, gamma, eps: float = EPS):
-    """Gradients ``(dx, dgamma, dbeta)`` of train-mode BatchNorm, given ``dy = dL/dy``.
-
-    With ``x_hat = (x - mean) / s``, ``s = sqrt(var + eps)``, the batch statistics depend on
-    every example, which gives ``dx = gamma / s * (dy - mean(dy) - x_hat * mean(dy * x_hat))``
-    (means over the batch, per feature).
-    """
-    x, dy = _as_2d(x), _as_2d(dy, "dy")
-    s = np.sqrt(x.var(axis=0) + eps)  # (features,)
-    x_hat = (x - x.mean(axis=0)) / s  # (batch, features)
-    dgamma = (dy * x_hat).sum(axis=0)
-    dbeta = dy.sum(axis=0)
-    dx = gamma / s * (dy - dy.mean(axis=0) - x_hat * (dy * x_hat).mean(axis=0))
-    return dx, dgamma, dbeta
-
-
-def layer_norm(x, gamma, beta, eps: float = EPS) -> np.ndarray:
-    """LayerNorm: normalise each example over its own features (no batch statistics)."""
-    x = _as_2d(x)
-    mean = x.mean(axis=1, keepdims=True)  # (batch, 1)
-    var = x.var(axis=1, keepdims=True)  # biased, as in nn.LayerNorm
-    return gamma * (x - mean) / np.sqrt(var + eps) + beta
+from helpers.norm_layers import (
+    EPS,
+    MOMENTUM,
+    batch_norm_backward,
+    batch_norm_step,
+)
+from helpers.theory import norm_growth_estimate
+from helpers.validation import check_float, check_int
 
 
 def random_batches(n_batches: int = 4, batch: int = 16, features: int = 5, seed: int = 0):
@@ -189,25 +115,6 @@ def norm_profiles(norms=(None, "batch", "layer"), *, depth: int = 20, width: int
         model = build_mlp(config).train()
         out[norm] = gradient_profile(model, X, y)
     return out
-
-
-def relu_batchnorm_growth() -> float:
-    """Yang et al. (2019): per-layer growth of the gradient *norm* in a wide ReLU net with
-    BatchNorm and large batches, ``sqrt(pi / (pi - 1))`` (the squared norm grows by
-    ``pi / (pi - 1)``)."""
-    return math.sqrt(math.pi / (math.pi - 1.0))
-
-
-def norm_growth_estimate(activation: str, norm: str) -> float:
-    """One-line estimate of the per-layer growth of the gradient *norm* toward the input in a
-    deep plain net with a norm before every activation: ``sqrt(E[phi'(z)^2] / D)``, z ~ N(0, 1),
-    with ``D = E[phi(z)^2]`` for LayerNorm and ``D = Var phi(z)`` for BatchNorm (the squared
-    norm grows by the ratio itself). For ReLU + BatchNorm it is ``sqrt(pi / (pi - 1))``."""
-    check_choice("norm", norm, ("batch", "layer"))
-    phi, dphi = activation_fn(activation), derivative(activation)
-    second = float(gaussian_expectation(lambda z: phi(z) ** 2))
-    spread = second - float(gaussian_expectation(phi)) ** 2 if norm == "batch" else second
-    return math.sqrt(float(gaussian_expectation(lambda z: dphi(z) ** 2)) / spread)
 
 
 def norm_growth_table(activations=("relu", "tanh", "sigmoid"), norms=("batch", "layer"), *,
