@@ -104,3 +104,21 @@ def test_variance_profile_tells_norm_positions_apart():
     inside = variance_profile(base, batch=16)
     pre = variance_profile(base.replace(norm_position="pre"), batch=16)
     assert not np.allclose(inside.grad_sq_norm, pre.grad_sq_norm)
+
+
+def test_flow_summary_reads_the_first_and_last_hidden_layers():
+    from types import SimpleNamespace
+
+    from helpers.topics.gradient_flow import flow_summary
+
+    p = SimpleNamespace(weight_grad_norm=np.array([2.0, 5.0, 4.0, 9.0]),
+                        activation_grad_norm=np.array([1e-6, 1.0, 1e-2, 3.0]))
+    s = flow_summary(p)
+    assert (s.weight_ratio, s.largest_weight_grad) == (0.5, 9.0)
+    assert s.activation_ratio == pytest.approx(1e-4, rel=1e-12)
+    assert s.activation_orders == pytest.approx(-4.0)
+    p.weight_grad_norm = np.array([0.0, np.inf, 1.0, 1.0])
+    p.activation_grad_norm = np.array([0.0, 1.0, 0.0, 1.0])
+    s = flow_summary(p)
+    assert s.weight_ratio == 0.0 and s.largest_weight_grad == np.inf
+    assert np.isnan(s.activation_ratio) and np.isnan(s.activation_orders)
