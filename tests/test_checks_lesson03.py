@@ -81,18 +81,45 @@ def test_grad_data_ratio_right_wrong_and_stub():
 
 
 # -- 3.3 ------------------------------------------------------------------------------------
-def test_balanced_config_passes_and_reports_ratio():
+def test_balanced_config_passes_and_reports_the_activation_gradient_ratio():
     r = L.check_balanced_config(lambda: MLPConfig(depth=20, activation="tanh", init="xavier",
                                                   dtype="float64"))
-    assert r.passed and "first/last ratio" in r.message
+    assert r.passed and "||dL/da_1|| / ||dL/da_20||" in r.message
+    assert "largest ||dL/dW||" in r.message
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_lessons_healthy_example_relu_he_passes_on_every_seed(dtype):
+    for seed in range(10):
+        config = MLPConfig(depth=20, width=64, activation="relu", init="he", dtype=dtype,
+                           seed=seed)
+        ok, text = L.balanced_verdict(config)
+        assert ok, (seed, text)
+
+
+def test_balanced_config_fails_the_net_the_weight_ratio_calls_healthy():
+    config = MLPConfig(depth=20, width=64, activation="tanh", init="normal", weight_std=0.01,
+                       dtype="float64")
+    p = L.measure_config(config)
+    assert 0.1 <= p.first_to_last_ratio <= 10  # the weight-gradient ratio is fooled ...
+    s = L.flow_summary(p)
+    assert s.activation_ratio < 1e-20 and s.largest_weight_grad < 1e-22
+    from helpers.checks import core
+
+    core._ATTEMPTS.pop("3.3", None)  # a first wrong answer
+    r = L.check_balanced_config(lambda: config)
+    assert r.status == "failed" and f"{s.activation_ratio:.3g}" in r.message  # ... this is not
+    assert r.hint and "W^T diag" not in r.hint  # the first wrong answer shows the nudge only
 
 
 def test_balanced_config_measures_the_students_network():
     config = MLPConfig(depth=20, activation="sigmoid", dtype="float64")
-    ratio = L.measure_config(config).first_to_last_ratio
+    ratio = L.flow_summary(L.measure_config(config)).activation_ratio
     assert ratio < 1e-10  # this network vanishes ...
     r = L.check_balanced_config(lambda: config)
     assert r.status == "failed" and f"{ratio:.3g}" in r.message  # ... so the check fails
+    exploding = MLPConfig(depth=20, activation="tanh", init="normal", weight_std=0.2)
+    assert L.check_balanced_config(lambda: exploding).status == "failed"
 
 
 @pytest.mark.parametrize("answer, words", [
