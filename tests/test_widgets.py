@@ -233,7 +233,7 @@ def test_explorer_rejects_bad_settings(data):
 def test_explorer_mimebundle(explorer):
     bundle = explorer._repr_mimebundle_()
     assert WIDGET_VIEW in bundle
-    assert "first / last hidden-layer gradient norm" in bundle["text/html"]
+    assert "||dL/da|| first / last hidden layer" in bundle["text/html"]
     assert "static snapshot" in bundle["text/html"]
     assert bundle["text/plain"].startswith("GradientFlowExplorer(")
 
