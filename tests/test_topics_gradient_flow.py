@@ -131,11 +131,11 @@ def test_example_similarity_matches_numpy_and_rises_with_depth_under_he():
     config = MLPConfig(depth=3, width=8, activation="tanh", dtype="float64", seed=1)
     got = example_similarity(config, X)
     h = trace_layers(build_mlp(config), X.double()).block_out
-    for l, layer in enumerate(h):
+    for k, layer in enumerate(h):
         a = layer.detach().numpy()
         u = a / np.linalg.norm(a, axis=1, keepdims=True)
         cos = u @ u.T
-        assert got[l] == pytest.approx((cos.sum() - np.trace(cos)) / (16 * 15), rel=1e-12)
+        assert got[k] == pytest.approx((cos.sum() - np.trace(cos)) / (16 * 15), rel=1e-12)
     # the lesson's claim: with zero biases, ReLU + He makes examples ever more alike with
     # depth, so a unit that is off for one example is off for all of them (dead units)
     he = MLPConfig(depth=20, width=64, activation="relu", init="he", dtype="float64")

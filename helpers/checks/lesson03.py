@@ -11,12 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import lru_cache
+from types import SimpleNamespace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-
-from types import SimpleNamespace
 
 from helpers.capture import GradientMonitor, capture_pass, gradient_profile
 from helpers.checks.core import CheckResult, check_true, compare, finish, run_student
