@@ -166,3 +166,15 @@ def test_underflow_trace_float32_zeros_come_from_the_backward_signal():
     d1, w1 = torch.autograd.grad(torch.nn.functional.cross_entropy(t.output, y),
                                  [t.preact[0], model.blocks[0].linear.weight])
     torch.testing.assert_close(w1, d1.T @ X.double(), rtol=1e-10, atol=0)
+
+
+def test_tanh_activation_gradient_ratio_crosses_1_near_one_over_sqrt_width():
+    from helpers.topics.gradient_flow import flow_summary
+
+    def ratio(std):
+        config = MLPConfig(depth=20, width=64, activation="tanh", init="normal",
+                           weight_std=std, dtype="float64")
+        return flow_summary(measure_config(config)).activation_ratio
+
+    assert ratio(0.01) < 1e-20 and ratio(0.1259) < 1.0 < ratio(0.13)  # 1/sqrt(64) = 0.125
+    assert ratio(0.1585) > 5.0
