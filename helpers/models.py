@@ -221,21 +221,23 @@ def init_weights(model: MLP, config: MLPConfig | None = None) -> MLP:
     """(Re-)initialise ``model``'s parameters in place as ``config`` says; returns ``model``.
 
     Re-initialising in place is much cheaper than building a new model, which matters
-    when a slider moves. The result is identical to ``build_mlp(config)``.
+    when a slider moves. The result is identical to ``build_mlp(config)``. Every draw is
+    made in float64 from the seed and then cast to the model's dtype, so a float32 and a
+    float64 network of the same config hold the same weights (up to float32 rounding).
     """
     c = config or model.config
     gen = torch.Generator().manual_seed(c.seed)
     spec = ACTIVATIONS[c.activation]
     for _, lin in linear_layers(model):
-        w, b = lin.weight, lin.bias  # w: (out, in)
+        w = torch.empty(lin.weight.shape, dtype=torch.float64)  # (out, in): drawn in float64
+        b = torch.zeros(lin.bias.shape, dtype=torch.float64)  # (out,)
         fan_out, fan_in = w.shape
         if c.init == "default":
             # PyTorch's nn.Linear default: kaiming_uniform_(a=sqrt(5)) = U(+-1/sqrt(fan_in)).
             bound = 1.0 / math.sqrt(fan_in)
             w.uniform_(-bound, bound, generator=gen)
             b.uniform_(-bound, bound, generator=gen)
-            continue
-        if c.init == "xavier":  # Glorot & Bengio (2010): Var W = 2 / (fan_in + fan_out)
+        elif c.init == "xavier":  # Glorot & Bengio (2010): Var W = 2 / (fan_in + fan_out)
             w.normal_(0.0, math.sqrt(2.0 / (fan_in + fan_out)), generator=gen)
         elif c.init == "he":  # He et al. (2015): Var W = gain^2 / fan_in, gain^2 = 2/(1+a^2)
             a = LEAKY_SLOPE if c.activation == "leaky_relu" else 0.0
@@ -246,10 +248,10 @@ def init_weights(model: MLP, config: MLPConfig | None = None) -> MLP:
             w.normal_(0.0, c.weight_std, generator=gen)
         elif c.init == "mean_field":  # Poole et al. (2016); Schoenholz et al. (2017)
             w.normal_(0.0, math.sqrt(c.sigma_w2 / fan_in), generator=gen)
-        if c.init == "mean_field" and c.sigma_b2 > 0:
-            b.normal_(0.0, math.sqrt(c.sigma_b2), generator=gen)
-        else:
-            b.zero_()
+            if c.sigma_b2 > 0:
+                b.normal_(0.0, math.sqrt(c.sigma_b2), generator=gen)
+        lin.weight.copy_(w)  # cast to the model's dtype
+        lin.bias.copy_(b)
     for m in model.modules():  # norms start as the identity map
         if isinstance(m, (nn.BatchNorm1d, nn.LayerNorm)):
             m.reset_parameters()

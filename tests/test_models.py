@@ -48,6 +48,17 @@ def test_init_weights_in_place_equals_build_mlp(init):
     assert params_equal(model, build_mlp(cfg))  # includes BatchNorm buffers
 
 
+@pytest.mark.parametrize("init", INITS)
+def test_float32_weights_are_the_float64_weights_cast(init):
+    # every draw is made in float64 from the seed: the dtype never changes the network
+    cfg = MLPConfig(depth=3, width=8, init=init, norm="layer", sigma_b2=0.2, seed=4,
+                    dtype="float64")
+    m64, m32 = build_mlp(cfg), build_mlp(cfg.replace(dtype="float32"))
+    for p64, p32 in zip(m64.parameters(), m32.parameters(), strict=True):
+        assert p32.dtype == torch.float32 and p64.dtype == torch.float64
+        assert torch.equal(p32, p64.to(torch.float32))
+
+
 def test_init_weights_uses_models_own_config_by_default():
     cfg = MLPConfig(depth=2, width=8, init="he", seed=5)
     model = build_mlp(cfg)

@@ -104,3 +104,77 @@ def test_variance_profile_tells_norm_positions_apart():
     inside = variance_profile(base, batch=16)
     pre = variance_profile(base.replace(norm_position="pre"), batch=16)
     assert not np.allclose(inside.grad_sq_norm, pre.grad_sq_norm)
+
+
+def test_flow_summary_reads_the_first_and_last_hidden_layers():
+    from types import SimpleNamespace
+
+    from helpers.topics.gradient_flow import flow_summary
+
+    p = SimpleNamespace(weight_grad_norm=np.array([2.0, 5.0, 4.0, 9.0]),
+                        activation_grad_norm=np.array([1e-6, 1.0, 1e-2, 3.0]))
+    s = flow_summary(p)
+    assert (s.weight_ratio, s.largest_weight_grad) == (0.5, 9.0)
+    assert s.activation_ratio == pytest.approx(1e-4, rel=1e-12)
+    assert s.activation_orders == pytest.approx(-4.0)
+    p.weight_grad_norm = np.array([0.0, np.inf, 1.0, 1.0])
+    p.activation_grad_norm = np.array([0.0, 1.0, 0.0, 1.0])
+    s = flow_summary(p)
+    assert s.weight_ratio == 0.0 and s.largest_weight_grad == np.inf
+    assert np.isnan(s.activation_ratio) and np.isnan(s.activation_orders)
+
+
+def test_example_similarity_matches_numpy_and_rises_with_depth_under_he():
+    from helpers.topics.gradient_flow import example_similarity
+
+    X, _ = spirals(16, seed=2)
+    config = MLPConfig(depth=3, width=8, activation="tanh", dtype="float64", seed=1)
+    got = example_similarity(config, X)
+    h = trace_layers(build_mlp(config), X.double()).block_out
+    for k, layer in enumerate(h):
+        a = layer.detach().numpy()
+        u = a / np.linalg.norm(a, axis=1, keepdims=True)
+        cos = u @ u.T
+        assert got[k] == pytest.approx((cos.sum() - np.trace(cos)) / (16 * 15), rel=1e-12)
+    # the lesson's claim: with zero biases, ReLU + He makes examples ever more alike with
+    # depth, so a unit that is off for one example is off for all of them (dead units)
+    he = MLPConfig(depth=20, width=64, activation="relu", init="he", dtype="float64")
+    s = example_similarity(he)
+    assert s[0] < 0.45 and s[-1] > 0.97
+    dead = measure_config(he).dead_fraction[:-1]
+    assert dead.max() == pytest.approx(0.406, abs=1e-3) and dead[0] == 0.0
+    assert dead[10:].mean() > 2 * dead[1:5].mean()
+
+
+def test_underflow_trace_float32_zeros_come_from_the_backward_signal():
+    from helpers.topics.gradient_flow import underflow_trace
+
+    config = MLPConfig(depth=50, width=64, activation="sigmoid", dtype="float64")
+    f64, f32 = underflow_trace(config), underflow_trace(config.replace(dtype="float32"))
+    sub, tiny = float(np.finfo(np.float32).smallest_subnormal), float(np.finfo(np.float32).tiny)
+    # layer 1's float64 weight-gradient entries would fit as float32 subnormals ...
+    assert sub < f64["dW_median"][0] < tiny
+    assert f64["dW_median"][0] == pytest.approx(2.3e-45, rel=0.02)
+    # ... but the backward signal delta_1 they are made of is below half the smallest one
+    assert f64["delta_median"][0] < sub / 2
+    assert f32["delta_zero"][0] == 1.0 and f32["dW_zero"][0] == 1.0
+    assert 0 < f32["dW_zero"][1] < 1 and (f64["dW_zero"] == 0).all()
+    # autograd check of one entry: dL/dW_1 = delta_1^T x in float64
+    X, y = lesson_data()
+    model = build_mlp(config)
+    t = trace_layers(model, X.double())
+    d1, w1 = torch.autograd.grad(torch.nn.functional.cross_entropy(t.output, y),
+                                 [t.preact[0], model.blocks[0].linear.weight])
+    torch.testing.assert_close(w1, d1.T @ X.double(), rtol=1e-10, atol=0)
+
+
+def test_tanh_activation_gradient_ratio_crosses_1_near_one_over_sqrt_width():
+    from helpers.topics.gradient_flow import flow_summary
+
+    def ratio(std):
+        config = MLPConfig(depth=20, width=64, activation="tanh", init="normal",
+                           weight_std=std, dtype="float64")
+        return flow_summary(measure_config(config)).activation_ratio
+
+    assert ratio(0.01) < 1e-20 and ratio(0.1259) < 1.0 < ratio(0.13)  # 1/sqrt(64) = 0.125
+    assert ratio(0.1585) > 5.0

@@ -276,3 +276,54 @@ def test_documented_defaults_flags_and_smallest_batch(data):
     assert h.stopped_early is False and h.diverged is False
     np.testing.assert_array_equal(h.steps, [0, 1, 2])
     assert "ok" in repr(h)
+
+
+def test_adam_update_data_does_not_see_the_gradient_scale_but_sgd_does():
+    """Lesson 3: under Adam update:data is set by lr (first step: lr / rms(W)), not by the
+    gradient's size; under SGD it is lr x grad:data."""
+    import torch.nn.functional as F
+
+    from helpers.data import spirals
+    from helpers.models import MLPConfig, build_mlp, linear_layers
+
+    X, y = spirals(64, noise=0.1, seed=2)
+    config = MLPConfig(depth=3, width=16, activation="tanh", init="xavier", dtype="float64")
+    runs = {}
+    for scale in (1.0, 1e-3):
+        for opt in ("adam", "sgd"):
+            runs[opt, scale] = train(build_mlp(config), X, y, steps=5, lr=1e-3, optimizer=opt,
+                                     record_every=1,
+                                     loss=lambda out, t, s=scale: s * F.cross_entropy(out, t))
+    # gradients 1000x smaller, the same Adam steps (to 2%: a few entries come near eps)
+    np.testing.assert_allclose(runs["adam", 1e-3].grad_norm, 1e-3 * runs["adam", 1.0].grad_norm,
+                               rtol=1e-3)
+    np.testing.assert_allclose(runs["adam", 1e-3].update_ratio, runs["adam", 1.0].update_ratio,
+                               rtol=0.02)
+    np.testing.assert_allclose(runs["sgd", 1e-3].update_ratio[0],  # SGD sees the scale
+                               1e-3 * runs["sgd", 1.0].update_ratio[0], rtol=1e-9)
+    model = build_mlp(config)
+    rms = np.array([float(lin.weight.detach().pow(2).mean().sqrt())
+                    for _, lin in linear_layers(model)])
+    np.testing.assert_allclose(runs["adam", 1.0].update_ratio[0], 1e-3 / rms, rtol=1e-3)
+    norms = np.array([float(lin.weight.detach().norm()) for _, lin in linear_layers(model)])
+    np.testing.assert_allclose(runs["sgd", 1.0].update_ratio[0],
+                               1e-3 * runs["sgd", 1.0].grad_norm[0] / norms, rtol=1e-9)
+
+
+def test_lesson3_update_data_under_adam_and_sgd():
+    """Lesson 3: under Adam the stalled sigmoid net's top layers sit near 1e-3 at chance;
+    under SGD (lr 0.1) ReLU + He sits near 1e-3 and the sigmoid net's first layer not at all."""
+    from helpers.data import lesson_data
+    from helpers.models import MLPConfig, build_mlp
+
+    X, y = lesson_data()
+    sig = MLPConfig(depth=20, width=64, activation="sigmoid", dtype="float64")
+    he = sig.replace(activation="relu", init="he")
+    adam = train(build_mlp(sig), X, y, steps=60, lr=1e-3, optimizer="adam", record_every=5)
+    u = np.median(adam.update_ratio[1:], axis=0)
+    assert adam.final_accuracy == 0.5 and 5e-4 < u[-2] < 2e-3 and u[0] < 1e-12
+    sgd_sig = train(build_mlp(sig), X, y, steps=60, lr=0.1, optimizer="sgd", record_every=5)
+    sgd_he = train(build_mlp(he), X, y, steps=60, lr=0.1, optimizer="sgd", record_every=5)
+    assert 5e-4 < np.median(np.median(sgd_he.update_ratio[1:], axis=0)[:-1]) < 3e-3
+    s = np.median(sgd_sig.update_ratio[1:], axis=0)
+    assert s[0] == 0.0 and s[-2] < 1e-18  # too small to change a float64 weight at all

@@ -48,3 +48,50 @@ def test_gradient_flow_explorer_accepts_numpy_integers():
 def test_other_widgets_refuse_values_their_sliders_would_clamp(make, words):
     with pytest.raises(ValueError, match=words):
         make()
+
+
+def _autograd_flow(config, X, y):
+    """First/last hidden-layer ||dL/da|| and ||dL/dW||, and the largest ||dL/dW||, from
+    torch.autograd.grad on a fresh network (not through helpers.capture)."""
+    import torch
+    import torch.nn.functional as F
+
+    from helpers.models import build_mlp, linear_layers, trace_layers
+
+    model = build_mlp(config)
+    trace = trace_layers(model, X.to(torch.float64))
+    weights = [lin.weight for _, lin in linear_layers(model)]
+    loss = F.cross_entropy(trace.output, y)
+    grads = torch.autograd.grad(loss, [trace.act_out[0], trace.act_out[-1], *weights])
+    a1, a_last, *gw = (float(g.norm()) for g in grads)
+    return a1 / a_last, gw[0] / gw[-2], max(gw)
+
+
+def test_status_line_exposes_the_tanh_std_001_net_that_the_weight_ratio_calls_healthy():
+    import re
+
+    from helpers.models import MLPConfig
+
+    settings = dict(depth=20, width=64, activation="tanh", init="normal", weight_std=0.01,
+                    dtype="float64", seed=0)
+    w = make_gradient_flow_explorer(**settings)
+    numbers = [float(x) for x in re.findall(r": ([-+0-9.e]+)", w.status.value)]
+    act_ratio, weight_ratio, largest = numbers
+    want = _autograd_flow(MLPConfig(**settings), w.X, w.y)
+    np.testing.assert_allclose([act_ratio, weight_ratio, largest], want, rtol=5e-3)
+    # the weight-gradient ratio reads "balanced" while the gradient has vanished
+    assert 1.0 < weight_ratio < 2.0
+    assert act_ratio < 1e-20 and largest < 1e-22
+    assert "20.8 orders of magnitude smaller" in w.status.value
+    assert "largest ||dL/dW|| of any layer" in w.status.value
+
+
+def test_status_line_shows_the_switch_from_vanishing_to_exploding_as_std_grows():
+    w = make_gradient_flow_explorer(depth=20, width=64, activation="tanh", init="normal",
+                                    weight_std=0.01)
+    ratios = {}
+    for std in (0.01, 0.1, 0.2, 1.0):
+        w.controls["weight_std"].value = std
+        ratios[std] = float(w.status.value.split("</b>")[0].split(": ")[-1])
+    assert ratios[0.01] < 1e-20 < ratios[0.1] < 0.1  # vanishing
+    assert 10 < ratios[0.2] < 1e3 < ratios[1.0]  # exploding

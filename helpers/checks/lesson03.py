@@ -1,7 +1,9 @@
 """Checks for lesson 3 (gradients in deep networks).
 
-Every reference gradient here is taken with ``torch.autograd.grad`` directly, not with
-the package's capture tools, so a check compares the student's answer with PyTorch itself.
+Exercises 3.2 and 3.3 take their reference gradients with ``torch.autograd.grad`` directly;
+exercise 3.4, where the student writes a hook-based capture, is compared with the course's own
+``helpers.capture.gradient_profile`` (itself tested against autograd). Every check forbids the
+course functions that compute its answer.
 """
 
 from __future__ import annotations
@@ -9,18 +11,20 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import lru_cache
+from types import SimpleNamespace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from helpers.capture import gradient_profile
+from helpers.capture import GradientMonitor, capture_pass, gradient_profile
 from helpers.checks.core import CheckResult, check_true, compare, finish, run_student
 from helpers.data import spirals
-from helpers.models import MLPConfig, build_mlp, linear_layers
-from helpers.topics.gradient_flow import measure_config
+from helpers.models import MLPConfig, build_mlp, linear_layers, trace_layers
+from helpers.topics.gradient_flow import flow_summary, measure_config
 
-BALANCED_FACTOR = 10.0  # exercise 3.3: first/last ratio within this factor of 1
+BALANCED_FACTOR = 10.0  # exercise 3.3: first/last ||dL/da|| ratio within this factor of 1
+MIN_GRADIENT = 1e-3  # exercise 3.3: the largest ||dL/dW|| of any layer is at least this
 BALANCED_DEPTH = 20
 
 
@@ -41,10 +45,15 @@ def _sample_profiles() -> tuple:
 
 def check_first_last_ratio(fn: Callable) -> CheckResult:
     """Exercise 3.1: ``fn(profile)`` returns the first/last hidden-layer gradient ratio."""
-    hint = ("weight_grad_norm has one entry per Linear layer; the LAST entry is the output "
-            "layer, so the last hidden layer is at index -2. Divide first by last.")
+    hint = ("weight_grad_norm has one entry per Linear layer, input layer first.",
+            "the LAST entry is the output layer, so the last hidden layer is at index -2; "
+            "divide the first entry by that one.")
     for profile in _sample_profiles():
-        got, problem = run_student("3.1", fn, profile, hint=hint)
+        # the student gets the arrays only: the profile's own ratio property is the answer
+        view = SimpleNamespace(layer_names=profile.layer_names,
+                               weight_grad_norm=profile.weight_grad_norm.copy(),
+                               activation_grad_norm=profile.activation_grad_norm.copy())
+        got, problem = run_student("3.1", fn, view, hint=hint, forbid=(flow_summary,))
         if problem is not None:
             return finish(problem)
         g = profile.weight_grad_norm
@@ -83,15 +92,17 @@ def _grad_checks_cases():
 
 def check_grad_data_ratio(fn: Callable) -> CheckResult:
     """Exercise 3.2: ``fn(model)`` returns ||grad W|| / ||W|| per Linear after ``backward()``."""
-    hint = ("after loss.backward() each layer's weight has a .grad; for every (name, layer) in "
-            "linear_layers(model) take layer.weight.grad.norm() / layer.weight.norm(), and "
-            "return one number per Linear layer (output layer included).")
+    hint = ("after loss.backward() each layer's weight has a .grad, and linear_layers(model) "
+            "lists the layers.",
+            "for every (name, layer) in linear_layers(model) take layer.weight.grad.norm() / "
+            "layer.weight.norm(), and return one number per Linear layer (output included).")
     for config, X, y in _grad_checks_cases():
         model = build_mlp(config)
         expected = reference_grad_data_ratio(model, X, y)
         model.zero_grad(set_to_none=True)
         F.cross_entropy(model(X.to(torch.float64)), y).backward()
-        got, problem = run_student("3.2", fn, model, hint=hint)
+        got, problem = run_student("3.2", fn, model, hint=hint,
+                                   forbid=(gradient_profile, capture_pass))
         if problem is not None:
             return finish(problem)
         diff = compare(got, expected, rtol=1e-6, atol=0.0)
@@ -116,11 +127,33 @@ def check_grad_data_ratio(fn: Callable) -> CheckResult:
 
 
 # -- Exercise 3.3 ---------------------------------------------------------------------------
+def balanced_verdict(config: MLPConfig) -> tuple[bool, str]:
+    """Whether ``config``'s network passes exercise 3.3, and a sentence with its numbers.
+
+    Healthy means: the first/last hidden-layer *activation*-gradient ratio within a factor
+    ``BALANCED_FACTOR`` of 1, and the largest ``||dL/dW||`` of any layer at least
+    ``MIN_GRADIENT`` (finite). The weight-gradient ratio is not used: it also carries each
+    layer's input scale and can read 1.5 for a net whose every gradient is 1e-23.
+    """
+    s = flow_summary(measure_config(config))
+    ratio, largest = s.activation_ratio, s.largest_weight_grad
+    balanced = math.isfinite(ratio) and 1.0 / BALANCED_FACTOR <= ratio <= BALANCED_FACTOR
+    alive = math.isfinite(largest) and largest >= MIN_GRADIENT
+    orders = f"{s.activation_orders:+.1f}" if math.isfinite(s.activation_orders) else "undefined"
+    text = (f"||dL/da_1|| / ||dL/da_{config.depth}|| = {ratio:.3g} (log10 {orders}, needs a "
+            f"factor {BALANCED_FACTOR:g} of 1) and the largest ||dL/dW|| is {largest:.3g} "
+            f"(needs at least {MIN_GRADIENT:g})")
+    return balanced and alive, text
+
+
 def check_balanced_config(fn: Callable) -> CheckResult:
-    """Exercise 3.3: ``fn()`` returns a depth-20 ``MLPConfig`` whose first/last ratio is
-    within a factor ``BALANCED_FACTOR`` of 1 on the explorer's data."""
+    """Exercise 3.3: ``fn()`` returns a depth-20 ``MLPConfig`` whose gradient neither vanishes
+    nor explodes on the explorer's data (see :func:`balanced_verdict`)."""
     hint = ("open the explorer at depth 20 and look for a setting where the activation std "
-            "stays roughly constant from layer to layer; the status line shows the ratio.")
+            "stays roughly constant from layer to layer and the status line's ||dL/da|| ratio "
+            "is near 1.",
+            "the per-layer factor is W^T diag(phi'): pick the init whose weight variance "
+            "makes n Var(W) E[phi'(z)^2] close to 1 for your activation.")
     config, problem = run_student("3.3", fn, hint=hint)
     if problem is not None:
         return finish(problem)
@@ -133,12 +166,66 @@ def check_balanced_config(fn: Callable) -> CheckResult:
     if (config.in_features, config.out_features) != (2, 2):
         return check_true("3.3", False, "", "the spirals have 2 input features and 2 classes",
                           "leave in_features and out_features at their defaults (2).")
-    ratio = measure_config(config).first_to_last_ratio
-    ok = math.isfinite(ratio) and 1.0 / BALANCED_FACTOR <= ratio <= BALANCED_FACTOR
-    orders = f"{math.log10(ratio):+.1f}" if ratio > 0 and math.isfinite(ratio) else "undefined"
-    return check_true(
-        "3.3", ok,
-        f"your configuration's first/last ratio is {ratio:.3g} (log10 {orders}): within a "
-        f"factor {BALANCED_FACTOR:g} of 1.",
-        f"your configuration's first/last ratio is {ratio:.3g} (log10 {orders}), not within "
-        f"a factor {BALANCED_FACTOR:g} of 1.", hint)
+    ok, text = balanced_verdict(config)
+    return check_true("3.3", ok, f"healthy: {text}.", f"not healthy: {text}.", hint)
+
+
+# -- Exercise 3.4 ---------------------------------------------------------------------------
+CAPTURE_FORBID = (gradient_profile, capture_pass, trace_layers, GradientMonitor, flow_summary,
+                  measure_config)
+
+
+def _capture_cases():
+    X, y = spirals(64, noise=0.1, seed=6)
+    return [(MLPConfig(depth=6, width=16, activation="sigmoid", dtype="float64", seed=1), X, y),
+            (MLPConfig(depth=4, width=12, activation="relu", init="he", dtype="float64",
+                       seed=2), X, y)]
+
+
+def _hook_count(model) -> int:
+    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks)
+               for m in model.modules())
+
+
+def check_activation_grad_capture(fn: Callable) -> CheckResult:
+    """Exercise 3.4: ``fn(model, X, y)`` returns ||dL/da_l|| for every hidden layer, captured
+    with hooks, and leaves no hook behind; compared with ``gradient_profile``."""
+    hint = ("a forward hook on layer l's activation module sees its output a_l; a hook "
+            "registered on that output tensor receives dL/da_l during backward().",
+            "keep the handles that register_forward_hook returns and call .remove() on each "
+            "in a finally: block; return one norm per hidden layer, first layer first.",
+            "recipe: for each block, handle = block.act.register_forward_hook(hook) where "
+            "hook(module, inputs, out) calls out.register_hook(lambda g: norms.append("
+            "g.norm().item())); then loss = F.cross_entropy(model(X), y); loss.backward(). "
+            "Gradients arrive last layer first: reverse the list.")
+    for config, X, y in _capture_cases():
+        model = build_mlp(config)
+        expected = gradient_profile(model, X, y).activation_grad_norm[:-1]  # hidden layers
+        before = _hook_count(model)
+        model.zero_grad(set_to_none=True)
+        got, problem = run_student("3.4", fn, model, X.to(torch.float64), y, hint=hint,
+                                   forbid=CAPTURE_FORBID)
+        if problem is not None:
+            return finish(problem)
+        if _hook_count(model) != before:
+            return finish(CheckResult(
+                "3.4", "failed", f"{_hook_count(model) - before} hook(s) are still registered "
+                "on the model after your function returned: remove every hook you add.", hint))
+        diff = compare(got, expected, rtol=1e-6, atol=0.0)
+        if diff is None:
+            continue
+        specific = hint
+        with torch.no_grad():
+            weight_norms = np.array([float(lin.weight.grad.norm()) if lin.weight.grad is not None
+                                     else np.nan for _, lin in linear_layers(model)])
+        if compare(got, weight_norms[:-1], 1e-6, 0.0) is None or compare(
+                got, weight_norms, 1e-6, 0.0) is None:
+            specific = ("these are the weight gradients ||dL/dW||; the exercise asks for the "
+                        "gradient with respect to each layer's activation output a_l.")
+        elif compare(got, expected[::-1], 1e-6, 0.0) is None:
+            specific = ("right numbers, wrong order: backward() visits the last layer first; "
+                        "return the first hidden layer first.")
+        return finish(CheckResult("3.4", "failed", f"{diff}.", specific))
+    return finish(CheckResult("3.4", "passed", "correct: your hooks capture the same "
+                              "||dL/da|| as gradient_profile on two networks, and leave none "
+                              "behind."))

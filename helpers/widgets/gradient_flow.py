@@ -11,7 +11,7 @@ from helpers.data import lesson_data
 from helpers.figures.gradient_flow import explorer_figure, update_explorer_figure
 from helpers.model_cache import ModelCache
 from helpers.models import MLPConfig
-from helpers.topics.gradient_flow import EXPLORER_INITS, config_title
+from helpers.topics.gradient_flow import EXPLORER_INITS, config_title, flow_summary
 from helpers.validation import check_choice, check_float, check_int
 from helpers.widgets.base import LiveFigure, activation_dropdown, norm_dropdown, norm_value
 
@@ -23,7 +23,8 @@ MAX_SEED = 10**6
 class GradientFlowExplorer(LiveFigure):
     """Controls for depth, width, activation, init (and weight std), norm, residual, seed
     and float precision; one dashboard of per-layer gradient norm, activation std,
-    saturated/dead units and activation histograms; a line with the first/last ratio.
+    saturated/dead units and activation histograms; a status line with the first/last
+    activation-gradient ratio, the weight-gradient ratio and the largest weight gradient.
 
     Models are cached by architecture and re-initialised in place when only the init or
     the seed changes, so an update costs one forward and backward pass plus statistics.
@@ -91,7 +92,24 @@ class GradientFlowExplorer(LiveFigure):
         model = self._models(config)  # built once per architecture, in train mode
         self.profile = p = gradient_profile(model, self.X, self.y)
         update_explorer_figure(self.figure, p, title=config_title(config))
-        return ratio_sentence(p.weight_grad_norm)
+        return status_sentence(p)
+
+
+def _orders(ratio: float) -> str:
+    """'(20.8 orders of magnitude smaller)' for a ratio, or '' when it has no logarithm."""
+    if not (math.isfinite(ratio) and ratio > 0):
+        return ""
+    orders = math.log10(ratio)
+    return f" ({abs(orders):.1f} orders of magnitude {'smaller' if orders < 0 else 'larger'})"
+
+
+def status_sentence(profile) -> str:
+    """The explorer's status line (HTML): first/last hidden-layer ratio of ||dL/da|| (the
+    headline), of ||dL/dW||, and the largest ||dL/dW|| of any layer (the absolute scale)."""
+    s = flow_summary(profile)
+    return (f"<b>||dL/da|| first / last hidden layer: {s.activation_ratio:.3g}</b>"
+            f"{_orders(s.activation_ratio)}; ||dL/dW|| first / last: {s.weight_ratio:.3g}; "
+            f"largest ||dL/dW|| of any layer: {s.largest_weight_grad:.3g}")
 
 
 def ratio_sentence(grad_norms) -> str:
