@@ -127,3 +127,31 @@ def test_moments_of_non_finite_tensors():
     mean, std = moments([torch.tensor([1.0, float("nan")]), torch.tensor([1.0, float("inf")])])
     assert math.isnan(mean[0]) and math.isnan(std[0])
     assert mean[1] == math.inf and math.isnan(std[1])
+
+
+def test_the_slow_scaled_pass_runs_only_where_the_fast_one_can_be_wrong(monkeypatch):
+    """The documented cost model: one batched pass for ordinary tensors, the scaled (or
+    two-pass) computation only for the tensors whose fast result may be off."""
+    import helpers.norms as mod
+
+    calls = []
+    real = mod.scaled_norm
+    monkeypatch.setattr(mod, "scaled_norm", lambda t: calls.append(t.numel()) or real(t))
+    ordinary = [randn(40) + 0.5, randn(6, 7, dtype=torch.float32) - 2.0, randn(3) * 1e-5,
+                randn(8, scale=1e100), randn(5, scale=1e-100)]
+    mod.norms(ordinary)
+    mod.norms([t.float() for t in ordinary[:3]], fast=True)
+    mod.row_norms(randn(4, 9))
+    mod.moments(ordinary[:4])
+    assert calls == []
+    mod.norms([randn(11, scale=1e-200), randn(5), randn(13, scale=1e200)])
+    assert calls == [11, 13]
+    calls.clear()
+    mod.row_norms(torch.stack([randn(3), randn(3, scale=1e-200)]))
+    assert calls == [3]
+    calls.clear()
+    mod.moments([randn(17) + 1e9, randn(19)])  # |mean| >> std: E[x^2] - mean^2 cancels
+    assert calls == [17]
+    calls.clear()
+    mod.moments([torch.full((23,), 2.0, dtype=torch.float64)])  # var 0 exactly: checked again
+    assert calls == [23]

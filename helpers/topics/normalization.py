@@ -141,6 +141,20 @@ def forward_spread(config: MLPConfig, X=None) -> np.ndarray:
     return np.array([float(h.std(0, unbiased=False).mean()) for h in trace.block_out])
 
 
+def last_layer_identity(config: MLPConfig, X=None) -> dict[str, int]:
+    """How alike the examples are at the last block's output: the number of distinct output
+    vectors over the batch, and of units whose value is the same, to the last bit, for every
+    example (out of ``width``)."""
+    X = lesson_data()[0] if X is None else X
+    model = build_mlp(config).train()
+    with torch.no_grad(), preserved_buffers(model):
+        X = torch.as_tensor(X).to(next(model.parameters()).dtype)
+        h = trace_layers(model, X).block_out[-1]  # (examples, width)
+    return {"distinct": len(torch.unique(h, dim=0)),
+            "constant_units": int((h == h[0]).all(0).sum()),
+            "examples": int(h.shape[0]), "width": int(h.shape[1])}
+
+
 def adam_final_loss(config: MLPConfig, X, y, *, steps: int = 300, lr: float = 0.01,
                     eps: float = 1e-8) -> float:
     """Full-batch Adam with the given ``eps`` (PyTorch's default is 1e-8): final loss."""
