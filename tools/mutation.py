@@ -3,7 +3,7 @@
 Usage::
 
     python -m tools.mutation theory                         # tests/test_theory.py
-    python -m tools.mutation normalization tests/test_normalization.py tests/test_checks_lesson06.py
+    python -m tools.mutation topics.normalization tests/test_topics_normalization.py tests/test_checks_lesson06.py
     python -m tools.mutation theory --timeout 900 --show-survivors
     python -m tools.mutation theory --only 'helpers.theory.x_chi1*'   # some mutants only
 
@@ -69,14 +69,14 @@ def summary(workdir: Path) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("module", help="module under helpers/, e.g. theory or figures.chain")
-    parser.add_argument("tests", nargs="*", help="test files (default tests/test_<module>.py)")
+    parser.add_argument("tests", nargs="*", help="test files (default tests/test_<module>.py, dots as underscores)")
     parser.add_argument("--timeout", type=int, default=900, help="wall-clock bound, seconds")
     parser.add_argument("--only", nargs="+", default=[], metavar="NAME",
                         help="mutant names or globs to run, e.g. 'helpers.theory.x_chi1*'")
     parser.add_argument("--show-survivors", action="store_true",
                         help="print the diff of every surviving mutant")
     args = parser.parse_args(argv)
-    tests = args.tests or [f"tests/test_{args.module.split('.')[-1]}.py"]
+    tests = args.tests or [f"tests/test_{args.module.replace('.', '_')}.py"]
     workdir = ROOT / "mutation-runs" / args.module
     prepare(args.module, tests, workdir)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # mutmut sets sys.path
