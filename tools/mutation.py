@@ -3,7 +3,8 @@
 Usage::
 
     python -m tools.mutation theory                         # tests/test_theory.py
-    python -m tools.mutation topics.normalization tests/test_topics_normalization.py tests/test_checks_lesson06.py
+    python -m tools.mutation topics.normalization tests/test_topics_normalization.py \
+        tests/test_checks_lesson06.py
     python -m tools.mutation theory --timeout 900 --show-survivors
     python -m tools.mutation theory --only 'helpers.theory.x_chi1*'   # some mutants only
 
@@ -69,7 +70,8 @@ def summary(workdir: Path) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("module", help="module under helpers/, e.g. theory or figures.chain")
-    parser.add_argument("tests", nargs="*", help="test files (default tests/test_<module>.py, dots as underscores)")
+    parser.add_argument("tests", nargs="*",
+                        help="test files (default tests/test_<module>.py, dots as underscores)")
     parser.add_argument("--timeout", type=int, default=900, help="wall-clock bound, seconds")
     parser.add_argument("--only", nargs="+", default=[], metavar="NAME",
                         help="mutant names or globs to run, e.g. 'helpers.theory.x_chi1*'")
