@@ -52,13 +52,13 @@ def check_he_std(fn) -> CheckResult:
 
 
 def check_q_star(fn) -> CheckResult:
-    """Exercise 5.2: ``find_q_star(sigma_w2, sigma_b2)`` for tanh against ``theory.q_star``."""
+    """Exercise 5.3: ``find_q_star(sigma_w2, sigma_b2)`` for tanh against ``theory.q_star``."""
     points = [(1.5, 0.05), (2.5, 0.1), (0.8, 0.2), (3.0, 0.0), (4.0, 0.3)]
     hint = ("q* is where the length map returns its input; one step of the map is not "
             "enough.",
             "start from q = 1 and repeat q = length_map('tanh', q, sigma_w2, sigma_b2) until "
             "q stops changing (say |change| < 1e-12).")
-    return check_function("5.2", fn, lambda sw, sb: q_star("tanh", sw, sb), points,
+    return check_function("5.3", fn, lambda sw, sb: q_star("tanh", sw, sb), points,
                           rtol=1e-6, atol=1e-9, hint=hint, forbid=_THEORY,
                           what="your fixed points match q* at 5 (sigma_w2, sigma_b2) points")
 
@@ -69,7 +69,7 @@ def classify_reference(sigma_w2: float, sigma_b2: float) -> str:
 
 
 def check_phase(fn) -> CheckResult:
-    """Exercise 5.3: ``classify(sigma_w2, sigma_b2)`` for tanh via chi_1."""
+    """Exercise 5.4: ``classify(sigma_w2, sigma_b2)`` for tanh via chi_1."""
     crit = float(critical_line("tanh", 0.1))
     points = [(0.8, 0.05), (crit, 0.1), (2.5, 0.05), (1.5, 0.3), (1.0, 0.0), (1.8, 0.0)]
     hint = ("Do not compare sigma_w2 with 1: the bias moves the critical line. The phase is "
@@ -80,15 +80,15 @@ def check_phase(fn) -> CheckResult:
             "'ordered' if chi_1 < 1, else 'chaotic'.")
     forbid = tuple(f for f in _THEORY if f is not theory.q_star)  # q* is a building block
     for sw, sb in points:
-        got, problem = run_student("5.3", fn, sw, sb, hint=hint, forbid=forbid)
+        got, problem = run_student("5.4", fn, sw, sb, hint=hint, forbid=forbid)
         if problem is not None:
             return finish(problem)
         want = classify_reference(sw, sb)
         if got != want:
             return finish(CheckResult(
-                "5.3", "failed", f"for sigma_w2 = {sw:.4g}, sigma_b2 = {sb:.3g} you returned "
+                "5.4", "failed", f"for sigma_w2 = {sw:.4g}, sigma_b2 = {sb:.3g} you returned "
                 f"{got!r}, expected {want!r} (chi_1 = {chi1('tanh', sw, sb):.4f}).", hint))
-    return finish(CheckResult("5.3", "passed", f"correct: all {len(points)} points classified "
+    return finish(CheckResult("5.4", "passed", f"correct: all {len(points)} points classified "
                                "as chi_1 says, including one on the critical line."))
 
 
@@ -110,7 +110,7 @@ def gain_tolerance(name: str, q: float, n: int) -> float:
 
 
 def check_mc_gain(mc_gain, second_moments) -> CheckResult:
-    """Exercise 5.4: Monte Carlo gains for eight (activation, q) cases, and a random network
+    """Exercise 5.2: Monte Carlo gains for eight (activation, q) cases, and a random network
     whose measured ``E[h_l^2]`` follows the length map."""
     import torch
 
@@ -123,20 +123,20 @@ def check_mc_gain(mc_gain, second_moments) -> CheckResult:
             "mean(h**2); return the depth values as an array.")
     n = 400_000
     for name, q in GAIN_CASES:
-        got, problem = run_student("5.4", mc_gain, name, q, n, 7, hint=hint, forbid=_GAIN)
+        got, problem = run_student("5.2", mc_gain, name, q, n, 7, hint=hint, forbid=_GAIN)
         if problem is not None:
             return finish(problem)
         want, tol = variance_preserving_gain(name, q), gain_tolerance(name, q, n)
         diff = compare(got, want, 0.0, tol)
         if diff is not None:
-            return finish(CheckResult("5.4", "failed", f"mc_gain({name!r}, q={q:g}): {diff} "
+            return finish(CheckResult("5.2", "failed", f"mc_gain({name!r}, q={q:g}): {diff} "
                                       f"(allowed: 5 standard errors, {tol:.1e}).", hint))
         if name in _TORCH_GAIN:
             torch_gain = torch.nn.init.calculate_gain(name, _TORCH_GAIN[name])
             if abs(float(got) - torch_gain) > tol:
-                return finish(CheckResult("5.4", "failed", f"mc_gain({name!r}) = {got:.4f} "
+                return finish(CheckResult("5.2", "failed", f"mc_gain({name!r}) = {got:.4f} "
                                           f"but calculate_gain gives {torch_gain:.4f}.", hint))
-    sm = lambda *a: run_student("5.4", second_moments, *a, hint=hint, forbid=_GAIN)  # noqa: E731
+    sm = lambda *a: run_student("5.2", second_moments, *a, hint=hint, forbid=_GAIN)  # noqa: E731
     for gain in (5.0 / 3.0, variance_preserving_gain("tanh")):  # tanh: q drifts or stays
         got, problem = sm("tanh", gain, 20, 256, 256, 1.0, 3)
         if problem is not None:
@@ -144,7 +144,7 @@ def check_mc_gain(mc_gain, second_moments) -> CheckResult:
         theory_q = theory.length_map_iterates("tanh", gain * gain, 0.0, [1.0], steps=20)[0, 1:]
         diff = compare(got, theory_q, 0.15, 0.0)
         if diff is not None:
-            return finish(CheckResult("5.4", "failed", f"second_moments('tanh', gain={gain:.4f})"
+            return finish(CheckResult("5.2", "failed", f"second_moments('tanh', gain={gain:.4f})"
                                       f" does not follow the length map within 15%: {diff}.",
                                       hint))
     got, problem = sm("relu", float(np.sqrt(2.0)), 20, 256, 256, 1.0, 3)
@@ -152,9 +152,9 @@ def check_mc_gain(mc_gain, second_moments) -> CheckResult:
         return finish(problem)
     last = np.asarray(got, dtype=np.float64).ravel()[-1:]
     if not (last.size and 0.2 < last[0] < 5.0):
-        return finish(CheckResult("5.4", "failed", "with ReLU and gain sqrt(2), E[h_20^2] "
+        return finish(CheckResult("5.2", "failed", "with ReLU and gain sqrt(2), E[h_20^2] "
                                   f"should stay near q = 1; you measured {last}.", hint))
-    return finish(CheckResult("5.4", "passed", f"correct: your Monte Carlo gains match the "
+    return finish(CheckResult("5.2", "passed", f"correct: your Monte Carlo gains match the "
                               f"quadrature for {len(GAIN_CASES)} cases (and calculate_gain for "
                               "ReLU, LeakyReLU and linear), and your network follows the "
                               "length map for tanh at gains 5/3 and variance-preserving."))
