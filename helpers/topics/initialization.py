@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_limits  # installed with scikit-learn
 from torch import nn
 
 from helpers.activations import activation_fn, derivative, get_spec
