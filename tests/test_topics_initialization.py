@@ -246,3 +246,17 @@ def test_variance_preserving_gain():
     assert q_star("tanh", 25 / 9, 0.0) == pytest.approx(1.178480, abs=1e-5)
     with pytest.raises(ValueError, match="q"):
         variance_preserving_gain("tanh", 0.0)
+
+
+def test_chaotic_correlation_fixed_point_and_its_depth_scale():
+    """tanh at sigma_w2 = 2.5, sigma_b2 = 0.05: correlations settle at c* = 0.447 < 1, where the
+    c-map's slope chi_c = 0.919 gives xi_c = 11.8 layers, unlike the gradient's 1/ln chi_1."""
+    c = 0.0
+    for _ in range(300):
+        c = correlation_map("tanh", c, 2.5, 0.05)
+    assert c == pytest.approx(0.4468, abs=2e-4)
+    eps = 1e-5
+    chi_c = (correlation_map("tanh", c + eps, 2.5, 0.05)
+             - correlation_map("tanh", c - eps, 2.5, 0.05)) / (2 * eps)
+    assert -1 / math.log(chi_c) == pytest.approx(11.80, abs=0.02)
+    assert 1 / math.log(chi1("tanh", 2.5, 0.05)) == pytest.approx(7.98, abs=0.02)
