@@ -5,11 +5,14 @@ import pytest
 import torch
 
 from helpers.activations import derivative
+from helpers.checks.core import _ATTEMPTS
 from helpers.checks.lesson04 import (
     check_count_dead_units,
     check_leaky_relu_derivative,
     check_monte_carlo_gelu,
 )
+from helpers.theory import expected_squared_derivative, monte_carlo_squared_derivative
+from helpers.topics.activation_families import dead_unit_mask
 
 
 def stub(*args, **kwargs):
@@ -32,7 +35,7 @@ def test_check_4_1():
     assert check_leaky_relu_derivative(good_leaky).passed
     wrong_zero = check_leaky_relu_derivative(
         lambda z, slope=0.01: np.where(np.asarray(z) >= 0, 1.0, slope))
-    assert wrong_zero.status == "failed" and "z = 0" in wrong_zero.hint
+    assert wrong_zero.status == "failed" and "z = 0" in wrong_zero.hint  # first level
     hard_coded = check_leaky_relu_derivative(
         lambda z, slope=0.01: np.where(np.asarray(z) > 0, 1.0, 0.01))
     assert hard_coded.status == "failed"
@@ -54,8 +57,10 @@ def mc(q, n, seed):
 
 def test_check_4_3():
     assert check_monte_carlo_gelu(mc).passed
+    _ATTEMPTS.clear()
     no_sqrt = check_monte_carlo_gelu(lambda q, n, seed: mc(q * q, n, seed))
-    assert no_sqrt.status == "failed" and "sqrt" in no_sqrt.hint
+    assert no_sqrt.status == "failed" and "variance" in no_sqrt.hint
+    assert "sqrt" in check_monte_carlo_gelu(lambda q, n, seed: mc(q * q, n, seed)).hint
     assert check_monte_carlo_gelu(lambda q, n, seed: "x").status == "failed"
     assert check_monte_carlo_gelu(stub).status == "not done"
 
@@ -67,9 +72,31 @@ def test_strict_mode_raises(monkeypatch):
     assert check_count_dead_units(lambda A: int((~(A > 0).any(axis=0)).sum())).passed
 
 
-def test_count_dead_units_other_wrong_count_gets_only_the_hint():
-    from helpers.activation_modules import dead_unit_mask
-
-    r = check_count_dead_units(lambda A: int(dead_unit_mask(A).sum()) + 7)
+def test_count_dead_units_other_wrong_count_gets_only_the_first_hint():
+    _ATTEMPTS.clear()
+    r = check_count_dead_units(lambda A: int((~(A > 0).any(axis=0)).sum()) + 7)
     assert r.status == "failed" and "differ" in r.message
-    assert "You counted" not in r.message and "axis 0" in r.hint
+    assert "You counted" not in r.message and "columns" in r.hint and "axis 0" not in r.hint
+    again = check_count_dead_units(lambda A: int((~(A > 0).any(axis=0)).sum()) + 7)
+    assert "axis 0" in again.hint  # the second wrong answer shows the next level
+
+
+def test_stubs_show_no_hint():
+    _ATTEMPTS.clear()
+    for check in (check_leaky_relu_derivative, check_count_dead_units, check_monte_carlo_gelu):
+        r = check(stub)
+        assert r.status == "not done" and r.hint == ""
+
+
+@pytest.mark.parametrize("check, cheat", [
+    (check_leaky_relu_derivative,
+     lambda z, slope=0.01: derivative("leaky_relu")(z) * 0 + np.where(np.asarray(z) > 0, 1.0,
+                                                                       slope)),
+    (check_count_dead_units, lambda A: int(dead_unit_mask(A).sum())),
+    (check_monte_carlo_gelu, lambda q, n, seed: float(expected_squared_derivative("gelu", q))),
+    (check_monte_carlo_gelu,
+     lambda q, n, seed: monte_carlo_squared_derivative("gelu", q, n=n, seed=seed)[0]),
+])
+def test_calling_the_course_answer_fails(check, cheat):
+    r = check(cheat)
+    assert r.status == "failed" and "course's own answer" in r.message

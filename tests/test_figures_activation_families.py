@@ -86,4 +86,7 @@ def test_dead_units_figure_bars():
     np.testing.assert_allclose(fig.data[1].y, [0, 25, 0])
     assert fig.data[0].marker.pattern.shape != fig.data[1].marker.pattern.shape
     assert fig.data[2].marker.color == ACTIVATION_COLORS["leaky_relu"]
-    assert fig.layout.barmode == "group" and fig.layout.yaxis.title.text
+    assert fig.layout.barmode == "group"
+    assert fig.layout.yaxis.title.text == "dead units (% of the layer's units)"
+    assert tuple(fig.layout.yaxis.range) == (0, 100) and fig.layout.yaxis.dtick == 20
+    assert fig.layout.xaxis.title.text == "hidden layer" and fig.layout.xaxis.dtick == 1

@@ -73,3 +73,14 @@ def test_length_map_depth_scale_singular_values_and_growth_figures():
                                  x_title="hidden layer l", y_title="||dL/dh_l||^2 (log scale)")
     assert len(fig.data) == 6 and fig.layout.yaxis.type == "log"
     assert list(fig.data[1].x) == [3]
+
+
+def test_correlation_map_figure_draws_identity_and_curves():
+    from helpers.figures.initialization import correlation_map_figure
+
+    c = np.linspace(0, 1, 5)
+    fig = correlation_map_figure(c, {"a": c ** 2, "b": np.sqrt(c)}, title="c-map")
+    assert len(fig.data) == 3 and list(fig.data[0].y) == list(c)
+    np.testing.assert_allclose(fig.data[1].y, c ** 2)
+    assert fig.layout.xaxis.title.text.startswith("correlation")
+    assert fig.layout.yaxis.title.text == "correlation c_l one layer up"

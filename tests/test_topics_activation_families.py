@@ -5,6 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from helpers.activations import ACTIVATIONS, derivative
 from helpers.capture import gradient_profile
 from helpers.data import spirals
 from helpers.models import MLPConfig, build_mlp
@@ -182,3 +183,18 @@ def test_compare_activations_uses_same_seed_and_matches_profiles(data):
     assert "first/last" in repr(c)
     with pytest.raises(ValueError):
         compare_activations([], X, y)
+
+
+def test_small_derivative_intervals_gelu_has_two():
+    from helpers.topics.activation_families import small_derivative_intervals
+
+    (tail_lo, tail_hi), (lo, hi) = small_derivative_intervals("gelu")
+    assert tail_lo == -np.inf and tail_hi == pytest.approx(-1.7282, abs=1e-4)
+    assert lo == pytest.approx(-1.1583, abs=1e-4) and hi == pytest.approx(-0.5324, abs=1e-4)
+    d = derivative("gelu")
+    m = ACTIVATIONS["gelu"].max_derivative
+    assert np.all(np.abs(d(np.linspace(lo + 1e-6, hi - 1e-6, 101))) < 0.1 * m)
+    assert np.abs(d(-0.75)) < 0.01  # GELU's derivative crosses zero inside the window
+    assert small_derivative_intervals("silu") == [(-np.inf, pytest.approx(-0.88248, abs=1e-5))]
+    assert small_derivative_intervals("linear") == []
+    assert len(small_derivative_intervals("sigmoid")) == 2

@@ -14,11 +14,15 @@ from helpers.models import MLPConfig, build_mlp
 from helpers.theory import chi1, critical_line, length_map_iterates, q_star
 from helpers.topics.initialization import (
     _run,
+    correlation_map,
     fixed_point_inputs,
     input_variance,
+    jacobian_factors,
     jacobian_singular_values,
+    log_singular_values,
     mean_field_profile,
     measure_gradient_growth,
+    variance_preserving_gain,
     variance_profile,
 )
 
@@ -153,10 +157,10 @@ def test_orthogonal_linear_network_is_an_exact_isometry():
 def test_tanh_critical_mean_square_singular_value_is_chi1_power():
     sb = 1e-3
     sw = critical_line("tanh", sb)
-    s = jacobian_singular_values("tanh", sw, sb, init="orthogonal", depth=10, width=256)
-    assert np.mean(s ** 2) == pytest.approx(1.0, rel=0.15)  # chi_1^depth = 1
-    gauss = jacobian_singular_values("tanh", sw, sb, init="gaussian", depth=10, width=256)
-    orth = jacobian_singular_values("tanh", sw, sb, init="orthogonal", depth=10, width=256)
+    kw = dict(depth=10, width=256, method="svd")  # every value is resolved at depth 10
+    orth = jacobian_singular_values("tanh", sw, sb, init="orthogonal", **kw)
+    assert np.mean(orth ** 2) == pytest.approx(1.0, rel=0.15)  # chi_1^depth = 1
+    gauss = jacobian_singular_values("tanh", sw, sb, init="gaussian", **kw)
     assert np.std(np.log(orth)) < 0.5 * np.std(np.log(gauss))
 
 
@@ -167,3 +171,92 @@ def test_bad_arguments_raise():
         measure_gradient_growth("tanh", 1.0, 0.0, depth=2)
     with pytest.raises(ValueError, match="valid choices"):
         measure_gradient_growth("swish", 1.0, 0.0)
+
+
+def _haar(n, rng):
+    q, r = np.linalg.qr(rng.standard_normal((n, n)))
+    return q * np.sign(np.diagonal(r))
+
+
+def test_log_singular_values_known_answer_beyond_float64_resolution():
+    """Factors U_k D_k U_{k-1}^T multiply to U_L (D_L...D_1) U_0^T: the singular values are
+    the products of the D's, here spanning 10^0 to 10^-60, far below what an SVD of the
+    formed product resolves."""
+    rng = np.random.default_rng(0)
+    n, depth = 12, 10
+    U = [_haar(n, rng) for _ in range(depth + 1)]
+    d = 10.0 ** -np.linspace(0, 6, n)  # per factor; the product spans 60 decades
+    exact = np.log(d) * depth
+    factors = [U[k + 1] @ np.diag(d) @ U[k].T for k in range(depth)]
+    got = log_singular_values(factors, tol=0, max_passes=3)
+    np.testing.assert_allclose(got, exact, rtol=0, atol=1e-8)
+    svd = np.linalg.svd(np.linalg.multi_dot(factors[::-1]), compute_uv=False)
+    assert svd.min() > 1e10 * np.exp(exact.min())  # the SVD's smallest is round-off
+
+
+def test_log_singular_values_agree_with_120_digit_arithmetic():
+    mpmath = pytest.importorskip("mpmath")
+    sb = 1e-3
+    sw = critical_line("tanh", sb)
+    factors = jacobian_factors("tanh", sw, sb, depth=30, width=16, seed=0)
+    mpmath.mp.dps = 120
+    product = mpmath.eye(16)
+    for f in factors:
+        product = mpmath.matrix(f.tolist()) * product
+    exact = np.sort([float(mpmath.log(v)) for v in mpmath.svd_r(product, compute_uv=False)])
+    got = log_singular_values(factors, tol=0, max_passes=8)
+    np.testing.assert_allclose(got, exact[::-1], rtol=0, atol=1e-4)
+    assert np.exp(exact.min()) < 1e-25  # below float64's resolution of the product
+
+
+def test_gaussian_jacobian_tail_is_real_not_round_off():
+    """At the lesson's point the log-QR 10th percentile is 2.42e-16 and the smallest
+    singular value near 10^-43; the SVD of the formed product floors at ~10^-18."""
+    sb = 1e-3
+    sw = critical_line("tanh", sb)
+    s = jacobian_singular_values("tanh", sw, sb, init="gaussian", depth=30, width=256)
+    svd = jacobian_singular_values("tanh", sw, sb, init="gaussian", depth=30, width=256,
+                                   method="svd")
+    assert np.log10(np.percentile(s, 10)) == pytest.approx(-15.617, abs=0.01)
+    assert np.log10(s.min()) == pytest.approx(-42.95, abs=0.1)
+    assert svd.min() > 1e-19 and s.min() < 1e-40
+
+
+def test_correlation_map_fixed_point_and_slope_is_chi1():
+    for sw, sb in [(0.7, 0.05), (1.5, 0.05), (2.5, 0.05)]:
+        assert correlation_map("tanh", 1.0, sw, sb) == pytest.approx(1.0, abs=1e-10)
+        eps = 1e-5
+        slope = (1.0 - correlation_map("tanh", 1.0 - eps, sw, sb)) / eps
+        assert slope == pytest.approx(chi1("tanh", sw, sb), rel=1e-3)
+    with pytest.raises(ValueError, match="q"):
+        correlation_map("relu", 0.5, 3.0, 0.0)  # q* infinite
+    with pytest.raises(ValueError, match=r"\[-1, 1\]"):
+        correlation_map("tanh", 1.5, 1.5, 0.05)
+
+
+def test_variance_preserving_gain():
+    assert variance_preserving_gain("relu") == pytest.approx(math.sqrt(2), rel=1e-12)
+    assert variance_preserving_gain("linear") == pytest.approx(1.0, rel=1e-12)
+    assert variance_preserving_gain(lambda x: np.where(x > 0, x, 0.2 * x)) == pytest.approx(
+        torch.nn.init.calculate_gain("leaky_relu", 0.2), rel=1e-12)
+    g = variance_preserving_gain("tanh")
+    assert g == pytest.approx(1.592537, abs=1e-6) and g < 5 / 3
+    # at that gain q = 1 is the tanh length map's fixed point
+    assert length_map_iterates("tanh", g * g, 0.0, [1.0], steps=1)[0, 1] == pytest.approx(1.0)
+    assert q_star("tanh", 25 / 9, 0.0) == pytest.approx(1.178480, abs=1e-5)
+    with pytest.raises(ValueError, match="q"):
+        variance_preserving_gain("tanh", 0.0)
+
+
+def test_chaotic_correlation_fixed_point_and_its_depth_scale():
+    """tanh at sigma_w2 = 2.5, sigma_b2 = 0.05: correlations settle at c* = 0.447 < 1, where the
+    c-map's slope chi_c = 0.919 gives xi_c = 11.8 layers, unlike the gradient's 1/ln chi_1."""
+    c = 0.0
+    for _ in range(300):
+        c = correlation_map("tanh", c, 2.5, 0.05)
+    assert c == pytest.approx(0.4468, abs=2e-4)
+    eps = 1e-5
+    chi_c = (correlation_map("tanh", c + eps, 2.5, 0.05)
+             - correlation_map("tanh", c - eps, 2.5, 0.05)) / (2 * eps)
+    assert -1 / math.log(chi_c) == pytest.approx(11.80, abs=0.02)
+    assert 1 / math.log(chi1("tanh", 2.5, 0.05)) == pytest.approx(7.98, abs=0.02)

@@ -6,9 +6,17 @@ import math
 
 import numpy as np
 
+from helpers import activations
 from helpers.checks.core import CheckResult, check_function, compare, finish, run_student
 from helpers.theory import expected_squared_derivative, monte_carlo_squared_derivative
+from helpers.topics import activation_families as topic
 from helpers.topics.activation_families import dead_unit_mask
+
+# Course functions that compute each answer (``forbid=``).
+_DERIVATIVES = (activations.derivative, activations.get_spec)
+_DEAD = (dead_unit_mask, topic.dead_units)
+_SQUARED = (expected_squared_derivative, monte_carlo_squared_derivative,
+            topic.squared_derivative_table)
 
 
 def _leaky_reference(z, slope=0.01):
@@ -22,9 +30,12 @@ def check_leaky_relu_derivative(fn) -> CheckResult:
     inputs = [(z,), (z, 0.2), (np.linspace(-4, 4, 81), 0.05)]
     return check_function(
         "4.1", fn, _leaky_reference, inputs, rtol=1e-12, atol=1e-12,
-        hint="phi'(z) is 1 where z > 0 and `slope` where z < 0; at exactly z = 0 use the "
-             "slope, as PyTorch's autograd does. Use np.where(z > 0, 1.0, slope) and the "
-             "function's `slope` argument rather than a hard-coded 0.01.",
+        hint=("Look at what autograd returned at exactly z = 0 for LeakyReLU, and use the "
+              "function's `slope` argument rather than a hard-coded 0.01.",
+              "phi'(z) is 1 where z > 0 and `slope` where z < 0; at exactly z = 0 use the "
+              "slope, as PyTorch's autograd does.",
+              "np.where(z > 0, 1.0, slope) does it elementwise."),
+        forbid=_DERIVATIVES,
         what="1 for z > 0, the slope for z <= 0, for slopes 0.01, 0.2 and 0.05")
 
 
@@ -42,11 +53,13 @@ def _dead_matrices():
 
 def check_count_dead_units(fn) -> CheckResult:
     """4.2: ``fn(A)`` returns how many columns (units) of ``A`` are 0 on every row."""
-    hint = ("A has one row per example and one column per unit. A unit is dead when it is 0 on "
-            "EVERY example: test (A > 0) along axis 0 with .any(axis=0), then count the units "
-            "where that is False. Return an int.")
+    hint = ("A has one row per example and one column per unit; a unit is dead when it is 0 "
+            "on EVERY example, so the question is about columns.",
+            "A unit is alive if it is > 0 on at least one example: reduce (A > 0) along axis "
+            "0 with .any(axis=0).",
+            "Count the units where (A > 0).any(axis=0) is False and return an int.")
     for A in _dead_matrices():
-        got, problem = run_student("4.2", fn, A.copy(), hint=hint)
+        got, problem = run_student("4.2", fn, A.copy(), hint=hint, forbid=_DEAD)
         if problem is not None:
             return finish(problem)
         expected = int(dead_unit_mask(A).sum())
@@ -65,12 +78,14 @@ def check_count_dead_units(fn) -> CheckResult:
 
 def check_monte_carlo_gelu(fn) -> CheckResult:
     """4.3: ``fn(q, n, seed)`` estimates E[GELU'(z)^2], z ~ N(0, q), by Monte Carlo."""
-    hint = ("Draw z = sqrt(q) * rng.standard_normal(n) with rng = np.random.default_rng(seed) "
-            "(q is a variance, so scale by its square root), evaluate derivative('gelu')(z), "
-            "square it and take the mean.")
+    hint = ("q is a variance: how do you turn standard normal draws into draws with "
+            "variance q?",
+            "Draw z = sqrt(q) * rng.standard_normal(n) with rng = np.random.default_rng(seed), "
+            "not q * rng.standard_normal(n).",
+            "Evaluate derivative('gelu')(z), square it and return the mean as a float.")
     n = 200_000
     for q in (0.25, 1.0, 9.0):
-        got, problem = run_student("4.3", fn, q, n, 0, hint=hint)
+        got, problem = run_student("4.3", fn, q, n, 0, hint=hint, forbid=_SQUARED)
         if problem is not None:
             return finish(problem)
         try:

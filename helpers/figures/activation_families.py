@@ -152,7 +152,8 @@ def dead_units_figure(series: dict, title: str = "Dead units per hidden layer") 
         fig.add_trace(go.Bar(x=np.arange(1, len(frac) + 1), y=100 * frac, name=label,
                              marker=dict(color=activation_color(act),
                                          pattern=dict(shape=["", "/", "x", "."][k % 4]))))
-    base_layout(fig, title, "hidden layer", "% of units dead on the whole data set")
+    base_layout(fig, title, "hidden layer", "dead units (% of the layer's units)")
     fig.update_layout(barmode="group")
-    fig.update_yaxes(range=[0, 105])
+    fig.update_yaxes(range=[0, 100], tick0=0, dtick=20)  # a unit is dead or not: a share of units
+    fig.update_xaxes(tick0=1, dtick=1)  # one tick per hidden layer
     return fig

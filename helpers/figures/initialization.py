@@ -82,6 +82,24 @@ def length_map_figure(iterates, q_star: float, measured=None, *, title: str) -> 
     return fig
 
 
+def correlation_map_figure(c, curves: dict, *, title: str) -> go.Figure:
+    """The c-map ``c_l = C(c_{l-1})``, one curve per label, over the identity (dotted).
+
+    Where a curve crosses the identity, ``c`` is a fixed point; its slope at ``c = 1`` is
+    ``chi_1``.
+    """
+    x = np.asarray(c, dtype=np.float64)
+    fig = go.Figure(go.Scatter(x=x, y=x, mode="lines", name="identity c_l = c_(l-1)",
+                               line=dict(color=ROLE_COLORS["theory"], dash="dot")))
+    for i, (label, values) in enumerate(curves.items()):
+        fig.add_trace(go.Scatter(x=x, y=np.asarray(values, dtype=np.float64), mode="lines",
+                                 name=label,
+                                 line=dict(color=SERIES_COLORS[i % len(SERIES_COLORS)])))
+    base_layout(fig, title, "correlation c_(l-1) of two inputs' pre-activations",
+                "correlation c_l one layer up", height=420)
+    return fig
+
+
 def depth_scale_figure(sigma_w2, curves: dict, *, title: str) -> go.Figure:
     """Depth scale ``1 / |ln chi_1|`` against ``sigma_w2``, one curve per label (log y).
 

@@ -172,6 +172,28 @@ def gradient_factors(model: nn.Module, X, y, loss="cross_entropy") -> GradientFa
     return GradientFactors(act, q, sw2, measured, np.asarray(predicted, dtype=np.float64))
 
 
+def small_derivative_intervals(name: str, fraction: float = 0.1,
+                               z_range=(-40.0, 40.0)) -> list[tuple[float, float]]:
+    """The intervals of ``z`` where ``|phi'(z)| < fraction * max |phi'|``, ends to 1e-10.
+
+    An interval that reaches an end of ``z_range`` is reported open there (``-inf`` or
+    ``inf``): every registry activation keeps its behaviour beyond ``|z| = 40``. GELU has
+    two: the far negative tail and a window around the zero of its derivative.
+    """
+    from scipy.optimize import brentq
+
+    spec = get_spec(name)
+    fraction = check_float("fraction", fraction, 0.0, 1.0, lo_open=True)
+    d = spec.derivative
+    gap = lambda z: abs(float(d(np.float64(z)))) - fraction * spec.max_derivative  # noqa: E731
+    z = np.linspace(*z_range, 80_001)
+    small = np.abs(d(z)) < fraction * spec.max_derivative
+    edges = np.flatnonzero(np.diff(small.astype(np.int8)))
+    roots = [brentq(gap, z[i], z[i + 1], xtol=1e-12) for i in edges]
+    bounds = ([-np.inf] if small[0] else []) + roots + ([np.inf] if small[-1] else [])
+    return [(float(a), float(b)) for a, b in zip(bounds[::2], bounds[1::2], strict=True)]
+
+
 def squared_derivative_table(names, q_values, n: int = 100_000, seed: int = 0) -> dict:
     """``E[phi'(z)^2]``, ``z ~ N(0, q)``, by quadrature and by Monte Carlo for each name.
 
