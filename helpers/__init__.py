@@ -24,7 +24,8 @@ Reusable core (any lesson, any model):
     theory              analytic results: derivative bounds, mean-field signal propagation
                         (NumPy only)
     jacobians           random square networks and their input-output Jacobians, one
-                        convention for every lesson (NumPy only)
+                        convention for every lesson, and the log singular values of a
+                        product of Jacobians without forming it (NumPy only)
     growth              per-layer growth of a gradient profile, with a named estimator
                         (NumPy only)
     data                small data sets (spirals, circles, teacher network, digits) and

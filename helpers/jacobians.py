@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Iterator
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from helpers.activations import activation_fn, derivative
 from helpers.validation import check_choice, check_float, check_int, check_seed
@@ -82,3 +83,41 @@ def input_output_jacobian(activation: str, W: np.ndarray, b: np.ndarray,
     """``J_L = d a_L / d a_0`` (width, width), the last of ``jacobian_layers``."""
     (_, last), = deque(jacobian_layers(activation, W, b, a0), maxlen=1)  # keeps only J_L
     return last
+
+
+def log_singular_values(factors, tol: float = 1e-6, max_passes: int = 8) -> np.ndarray:
+    """Natural logs of the singular values of ``factors[-1] @ ... @ factors[0]``, descending.
+
+    The product is never formed: its tiny singular values would drown in round-off
+    (float64 resolves only those above about 1e-16 times the largest). Instead an
+    orthonormal basis is pushed through the factors one at a time, re-orthonormalised by QR
+    after each (the Lyapunov-exponent method), forward through ``J`` and back through
+    ``J^T``; each pass is one step of subspace iteration on ``J^T J``, and the sum of the
+    ``log |diag R|`` of the backward pass converges to the log singular values. Passes stop
+    when no value moves by more than ``tol`` or after ``max_passes`` (for a 30-layer tanh
+    network at criticality, five passes agree with a 120-digit computation to 1e-5
+    decades: ``tests/test_topics_initialization.py``).
+    """
+    factors = [np.asarray(f, dtype=np.float64) for f in factors]
+    with threadpool_limits(1, user_api="blas"):  # many small QRs: threads only contend
+        return _log_singular_values(factors, tol, check_int("max_passes", max_passes, 1, 10_000))
+
+
+def _log_singular_values(factors, tol, max_passes):
+    n = factors[0].shape[1]
+    V, previous = np.eye(n), None
+    for _ in range(max_passes):
+        Q = V
+        for M in factors:  # J V = Q R, one factor at a time
+            Q, R = np.linalg.qr(M @ Q)
+            Q = Q * np.sign(np.diagonal(R))
+        logs = np.zeros(n)
+        for M in reversed(factors):  # J^T Q = V L; log|diag| sums to log singular values
+            Q, R = np.linalg.qr(M.T @ Q)
+            logs += np.log(np.abs(np.diagonal(R)))
+            Q = Q * np.sign(np.diagonal(R))
+        V, logs = Q, np.sort(logs)[::-1]
+        if previous is not None and np.max(np.abs(logs - previous)) <= tol:
+            break
+        previous = logs
+    return logs

@@ -245,3 +245,41 @@ def norm_growth_estimate(activation: str, norm: str) -> float:
     second = float(gaussian_expectation(lambda z: phi(z) ** 2))
     spread = second - float(gaussian_expectation(phi)) ** 2 if norm == "batch" else second
     return math.sqrt(float(gaussian_expectation(lambda z: dphi(z) ** 2)) / spread)
+
+
+def variance_preserving_gain(activation, q: float = 1.0) -> float:
+    """The gain ``g`` (``Var W = g^2 / fan_in``) that keeps ``E[h^2] = q`` from layer to layer.
+
+    ``g^2 = q / E[phi(sqrt(q) z)^2]``, ``z ~ N(0, 1)``, by quadrature; ``activation`` is a
+    registry name or a vectorised callable. It does not depend on ``q`` for positively
+    homogeneous activations (ReLU, LeakyReLU, linear), and does for tanh and sigmoid.
+    """
+    phi = activation_fn(activation) if isinstance(activation, str) else activation
+    q = check_float("q", q, 0.0, lo_open=True)
+    return math.sqrt(q / float(gaussian_expectation(lambda x: phi(x) ** 2, q)))
+
+
+def correlation_map(activation: str, c, sigma_w2: float, sigma_b2: float = 0.0):
+    """The c-map: correlation of two inputs' pre-activations one layer up, at the fixed point.
+
+    ``c' = (sigma_w2 E[phi(u1) phi(u2)] + sigma_b2) / q*`` with ``u1 = sqrt(q*) z1``,
+    ``u2 = sqrt(q*) (c z1 + sqrt(1 - c^2) z2)``, ``z1, z2 ~ N(0, 1)`` independent (Poole et
+    al. 2016). ``c = 1`` is always a fixed point; the slope there is ``chi_1``. Needs a
+    finite ``q* > 0``; ``c`` may be an array.
+    """
+    qs = float(q_star(activation, sigma_w2, sigma_b2))
+    if not (math.isfinite(qs) and qs > 0):
+        raise ValueError(f"the c-map needs a finite q* > 0; got q* = {qs} for {activation} at "
+                         f"sigma_w2 = {sigma_w2}, sigma_b2 = {sigma_b2}")
+    phi = activation_fn(activation)
+    c = np.asarray(c, dtype=np.float64)
+    if np.any(np.abs(c) > 1):
+        raise ValueError("correlations c must lie in [-1, 1]")
+    s = math.sqrt(qs)
+    z1, z2 = _Z[:, None], _Z[None, :]  # a 320 x 320 product rule, weights _W[i] * _W[j]
+    w = _W[:, None] * _W[None, :]
+    u1 = phi(s * z1)
+    out = [(sigma_w2 * float(np.sum(w * u1 * phi(s * (ci * z1 + math.sqrt(1 - ci * ci) * z2))))
+            + sigma_b2) / qs for ci in c.ravel()]
+    out = np.array(out).reshape(c.shape)
+    return out if out.ndim else float(out)

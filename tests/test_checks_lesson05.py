@@ -15,8 +15,8 @@ from helpers.checks.lesson05 import (
     classify_reference,
     he_std_reference,
 )
-from helpers.theory import chi1, length_map, length_map_iterates, q_star
-from helpers.topics.initialization import classify_chi1, variance_preserving_gain
+from helpers.theory import chi1, length_map, length_map_iterates, q_star, variance_preserving_gain
+from helpers.topics.initialization import classify_chi1
 
 
 def stub(*args):

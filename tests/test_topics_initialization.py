@@ -9,20 +9,24 @@ import torch
 
 from helpers.activations import derivative
 from helpers.growth import growth_per_layer
-from helpers.jacobians import random_network
+from helpers.jacobians import log_singular_values, random_network
 from helpers.models import MLPConfig, build_mlp
-from helpers.theory import chi1, critical_line, length_map_iterates, q_star
+from helpers.theory import (
+    chi1,
+    correlation_map,
+    critical_line,
+    length_map_iterates,
+    q_star,
+    variance_preserving_gain,
+)
 from helpers.topics.initialization import (
     _run,
-    correlation_map,
     fixed_point_inputs,
     input_variance,
     jacobian_factors,
     jacobian_singular_values,
-    log_singular_values,
     mean_field_profile,
     measure_gradient_growth,
-    variance_preserving_gain,
     variance_profile,
 )
 

@@ -9,9 +9,9 @@ import numpy as np
 from helpers import theory
 from helpers.activations import activation_fn
 from helpers.checks.core import CheckResult, check_function, compare, finish, run_student
-from helpers.theory import chi1, critical_line, q_star
+from helpers.theory import chi1, critical_line, q_star, variance_preserving_gain
 from helpers.topics import initialization as init_topic
-from helpers.topics.initialization import classify_chi1, variance_preserving_gain
+from helpers.topics.initialization import classify_chi1
 
 # Course functions that compute the answers to 5.1-5.4 (``forbid=``): mean-field theory, the
 # measured profiles, and the gain.

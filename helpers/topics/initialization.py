@@ -20,15 +20,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_limits  # installed with scikit-learn
 from torch import nn
 
 from helpers.activations import activation_fn, derivative, get_spec
 from helpers.growth import growth_per_layer
-from helpers.jacobians import random_network
+from helpers.jacobians import log_singular_values, random_network
 from helpers.model_cache import ModelCache
 from helpers.models import DTYPES, MLPConfig, trace_layers
-from helpers.theory import _W, _Z, chi1, chi1_grid, critical_line, gaussian_expectation, q_star
+from helpers.theory import chi1, chi1_grid, critical_line, q_star
 from helpers.validation import check_choice, check_float, check_int
 
 PHASE_ACTIVATIONS = ("tanh", "relu", "leaky_relu", "elu")  # GELU, SiLU: grids cost 10x more
@@ -222,44 +221,6 @@ def measure_gradient_growth(activation: str, sigma_w2: float, sigma_b2: float = 
     )
 
 
-def log_singular_values(factors, tol: float = 1e-6, max_passes: int = 8) -> np.ndarray:
-    """Natural logs of the singular values of ``factors[-1] @ ... @ factors[0]``, descending.
-
-    The product is never formed: its tiny singular values would drown in round-off
-    (float64 resolves only those above about 1e-16 times the largest). Instead an
-    orthonormal basis is pushed through the factors one at a time, re-orthonormalised by QR
-    after each (the Lyapunov-exponent method), forward through ``J`` and back through
-    ``J^T``; each pass is one step of subspace iteration on ``J^T J``, and the sum of the
-    ``log |diag R|`` of the backward pass converges to the log singular values. Passes stop
-    when no value moves by more than ``tol`` or after ``max_passes`` (for a 30-layer tanh
-    network at criticality, five passes agree with a 120-digit computation to 1e-5
-    decades: ``tests/test_topics_initialization.py``).
-    """
-    factors = [np.asarray(f, dtype=np.float64) for f in factors]
-    with threadpool_limits(1, user_api="blas"):  # many small QRs: threads only contend
-        return _log_singular_values(factors, tol, check_int("max_passes", max_passes, 1, 10_000))
-
-
-def _log_singular_values(factors, tol, max_passes):
-    n = factors[0].shape[1]
-    V, previous = np.eye(n), None
-    for _ in range(max_passes):
-        Q = V
-        for M in factors:  # J V = Q R, one factor at a time
-            Q, R = np.linalg.qr(M @ Q)
-            Q = Q * np.sign(np.diagonal(R))
-        logs = np.zeros(n)
-        for M in reversed(factors):  # J^T Q = V L; log|diag| sums to log singular values
-            Q, R = np.linalg.qr(M.T @ Q)
-            logs += np.log(np.abs(np.diagonal(R)))
-            Q = Q * np.sign(np.diagonal(R))
-        V, logs = Q, np.sort(logs)[::-1]
-        if previous is not None and np.max(np.abs(logs - previous)) <= tol:
-            break
-        previous = logs
-    return logs
-
-
 def jacobian_factors(activation: str, sigma_w2: float, sigma_b2: float = 0.0, *,
                      init: str = "gaussian", depth: int = 30, width: int = 256,
                      seed: int = 0) -> list[np.ndarray]:
@@ -309,41 +270,3 @@ def phase_grid(activation: str, n_w: int = 32, n_b: int = 13) -> dict:
     sb = np.linspace(*SIGMA_B2_RANGE, check_int("n_b", n_b, 2, 1000))
     return {"sigma_w2": sw, "sigma_b2": sb, "chi1": chi1_grid(activation, sw, sb),
             "critical": critical_line(activation, sb)}
-
-
-def variance_preserving_gain(activation, q: float = 1.0) -> float:
-    """The gain ``g`` (``Var W = g^2 / fan_in``) that keeps ``E[h^2] = q`` from layer to layer.
-
-    ``g^2 = q / E[phi(sqrt(q) z)^2]``, ``z ~ N(0, 1)``, by quadrature; ``activation`` is a
-    registry name or a vectorised callable. It does not depend on ``q`` for positively
-    homogeneous activations (ReLU, LeakyReLU, linear), and does for tanh and sigmoid.
-    """
-    phi = activation_fn(activation) if isinstance(activation, str) else activation
-    q = check_float("q", q, 0.0, lo_open=True)
-    return math.sqrt(q / float(gaussian_expectation(lambda x: phi(x) ** 2, q)))
-
-
-def correlation_map(activation: str, c, sigma_w2: float, sigma_b2: float = 0.0):
-    """The c-map: correlation of two inputs' pre-activations one layer up, at the fixed point.
-
-    ``c' = (sigma_w2 E[phi(u1) phi(u2)] + sigma_b2) / q*`` with ``u1 = sqrt(q*) z1``,
-    ``u2 = sqrt(q*) (c z1 + sqrt(1 - c^2) z2)``, ``z1, z2 ~ N(0, 1)`` independent (Poole et
-    al. 2016). ``c = 1`` is always a fixed point; the slope there is ``chi_1``. Needs a
-    finite ``q* > 0``; ``c`` may be an array.
-    """
-    qs = float(q_star(activation, sigma_w2, sigma_b2))
-    if not (math.isfinite(qs) and qs > 0):
-        raise ValueError(f"the c-map needs a finite q* > 0; got q* = {qs} for {activation} at "
-                         f"sigma_w2 = {sigma_w2}, sigma_b2 = {sigma_b2}")
-    phi = activation_fn(activation)
-    c = np.asarray(c, dtype=np.float64)
-    if np.any(np.abs(c) > 1):
-        raise ValueError("correlations c must lie in [-1, 1]")
-    s = math.sqrt(qs)
-    z1, z2 = _Z[:, None], _Z[None, :]  # a 320 x 320 product rule, weights _W[i] * _W[j]
-    w = _W[:, None] * _W[None, :]
-    u1 = phi(s * z1)
-    out = [(sigma_w2 * float(np.sum(w * u1 * phi(s * (ci * z1 + math.sqrt(1 - ci * ci) * z2))))
-            + sigma_b2) / qs for ci in c.ravel()]
-    out = np.array(out).reshape(c.shape)
-    return out if out.ndim else float(out)
