@@ -130,7 +130,8 @@ def test_activation_stats_figure():
     assert "2 layers have an infinite or NaN activation std" in fig.layout.title.text
     np.testing.assert_allclose(fig.data[1].y, 100 * p.saturation)
     np.testing.assert_allclose(fig.data[2].y, 100 * p.dead_fraction)
-    assert fig.layout.yaxis2.title.text == "% of units"
+    assert fig.layout.yaxis2.title.text == "%" and fig.layout.yaxis2.dtick == 20
+    assert [t.name for t in fig.data[1:3]] == ["saturated (% of activations)", "dead (% of units)"]
     assert tuple(fig.layout.yaxis2.range) == (0, 100)
 
 

@@ -21,7 +21,7 @@ from helpers.figures.style import (
 
 EXPLORER_TITLES = (
     "Weight-gradient norm ||dL/dW|| (log scale)", "Activation std per layer",
-    "Saturated and dead units (%)", "Activation histograms (log10 fraction)",
+    "Saturated activations, dead units (%)", "Activation histograms (log10 fraction)",
 )
 
 
@@ -33,9 +33,9 @@ def explorer_figure(profile=None, height: int = 640) -> go.Figure:
         fig.add_trace(t, row=1, col=1)
     fig.add_trace(go.Scatter(x=[], y=[], mode="lines+markers", name="activation std",
                              line=dict(color=ROLE_COLORS["std"])), row=1, col=2)
-    fig.add_trace(go.Bar(x=[], y=[], name="saturated (%)", marker_color=ROLE_COLORS["saturation"]),
-                  row=2, col=1)
-    fig.add_trace(go.Bar(x=[], y=[], name="dead (%)", marker_color=ROLE_COLORS["dead"]),
+    fig.add_trace(go.Bar(x=[], y=[], name="saturated (% of activations)",
+                         marker_color=ROLE_COLORS["saturation"]), row=2, col=1)
+    fig.add_trace(go.Bar(x=[], y=[], name="dead (% of units)", marker_color=ROLE_COLORS["dead"]),
                   row=2, col=1)
     fig.add_trace(go.Heatmap(z=[[0]], colorscale=HEATMAP_SCALE, zmin=-4, zmax=0,
                              name="log10 fraction", showscale=True,
@@ -46,7 +46,7 @@ def explorer_figure(profile=None, height: int = 640) -> go.Figure:
                       margin=dict(l=60, r=20, t=90, b=60), legend=dict(orientation="h", y=-0.12))
     fig.update_yaxes(type="log", exponentformat="power", title_text="||dL/dW||", row=1, col=1)
     fig.update_yaxes(title_text="std", rangemode="tozero", row=1, col=2)
-    fig.update_yaxes(title_text="% of units", range=[0, 100], row=2, col=1)
+    fig.update_yaxes(title_text="%", range=[0, 100], tick0=0, dtick=20, row=2, col=1)
     fig.update_yaxes(title_text="hidden layer", row=2, col=2)
     for col in (1, 2):
         fig.update_xaxes(title_text="layer (1 = first hidden, last = output)", row=1, col=col)

@@ -45,11 +45,12 @@ def _label(key) -> str:
 
 def norm_comparison_figure(profiles: dict, title: str = "With and without normalization",
                            height: int = 420) -> go.Figure:
-    """Three panels per layer, one line per setting: saturated units (%), activation std and
+    """Three panels per layer, one line per setting: saturated activations (% of (example,
+    unit) pairs), activation std and
     the weight-gradient norm (log scale). ``profiles`` maps a norm (or a label) to a
     ``GradientProfile``-like object."""
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08, subplot_titles=(
-        "Saturated units (%)", "Activation std", "Weight-gradient norm (log scale)"))
+        "Saturated activations (%)", "Activation std", "Weight-gradient norm (log scale)"))
     notes = []
     for i, (key, p) in enumerate(profiles.items()):
         name, color = _label(key), _color(key, i)
@@ -74,7 +75,8 @@ def norm_comparison_figure(profiles: dict, title: str = "With and without normal
     fig.update_layout(margin=dict(t=100))  # room for the title, its note and subplot titles
     for col in (1, 2, 3):
         fig.update_xaxes(title_text=LAYER_AXIS if col == 2 else "layer", row=1, col=col)
-    fig.update_yaxes(title_text="% of units", range=[0, 100], row=1, col=1)
+    fig.update_yaxes(title_text="% of activations", range=[0, 100], tick0=0, dtick=20,
+                     row=1, col=1)
     fig.update_yaxes(title_text="std of activations", rangemode="tozero", row=1, col=2)
     fig.update_yaxes(title_text="||dL/dW|| (log scale)", type="log", exponentformat="power",
                      row=1, col=3)
@@ -122,7 +124,7 @@ def batch_noise_figure(noise, title: str = "BatchNorm output of one example vs b
 
 
 NORM_EXPLORER_TITLES = ("Weight-gradient norm ||dL/dW|| (log scale)",
-                        "Saturated units (%) and activation std")
+                        "Saturated activations (%) and activation std")
 
 
 def norm_explorer_figure(profile=None, height: int = 440) -> go.Figure:
@@ -132,7 +134,7 @@ def norm_explorer_figure(profile=None, height: int = 440) -> go.Figure:
                         horizontal_spacing=0.12, specs=[[{}, {"secondary_y": True}]])
     for t in log_traces("||dL/dW||", ROLE_COLORS["measured"], flag_legend=False):
         fig.add_trace(t, row=1, col=1)
-    fig.add_trace(go.Bar(x=[], y=[], name="saturated units (%)", opacity=0.6,
+    fig.add_trace(go.Bar(x=[], y=[], name="saturated (% of activations)", opacity=0.6,
                          marker_color=ROLE_COLORS["saturation"]), row=1, col=2, secondary_y=False)
     fig.add_trace(go.Scatter(x=[], y=[], mode="lines+markers", name="activation std",
                              line=dict(color=ROLE_COLORS["std"]), marker=dict(size=4)),
@@ -142,7 +144,8 @@ def norm_explorer_figure(profile=None, height: int = 440) -> go.Figure:
     fig.update_xaxes(title_text=LAYER_AXIS)
     fig.update_yaxes(type="log", exponentformat="power", title_text="||dL/dW|| (log scale)",
                      row=1, col=1)
-    fig.update_yaxes(title_text="% of units", range=[0, 100], row=1, col=2, secondary_y=False)
+    fig.update_yaxes(title_text="% of activations", range=[0, 100], tick0=0, dtick=20, row=1,
+                     col=2, secondary_y=False)
     fig.update_yaxes(title_text="activation std", rangemode="tozero", row=1, col=2,
                      secondary_y=True)
     if profile is not None:

@@ -120,16 +120,17 @@ def update_gradient_norm_figure(fig, values, theory=None) -> None:
 
 
 def activation_stats_figure(profile, title: str = "Activations per layer") -> go.Figure:
-    """Activation std (left axis) and saturation / dead-unit percentages (right axis)."""
+    """Activation std (left axis) and, on the right axis, the saturated share of activations
+    (over every (example, unit) pair) and the share of units dead on every example."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(go.Scatter(x=[], y=[], mode="lines+markers", name="activation std",
                              line=dict(color=ROLE_COLORS["std"])), secondary_y=False)
-    fig.add_trace(go.Bar(x=[], y=[], name="saturated units (%)", opacity=0.5,
+    fig.add_trace(go.Bar(x=[], y=[], name="saturated (% of activations)", opacity=0.5,
                          marker_color=ROLE_COLORS["saturation"]), secondary_y=True)
-    fig.add_trace(go.Bar(x=[], y=[], name="dead units (%)", opacity=0.5,
+    fig.add_trace(go.Bar(x=[], y=[], name="dead (% of units)", opacity=0.5,
                          marker_color=ROLE_COLORS["dead"]), secondary_y=True)
     base_layout(fig, title, "layer (1 = first hidden, last = output)", "activation std")
-    fig.update_yaxes(title_text="% of units", range=[0, 100], secondary_y=True)
+    fig.update_yaxes(title_text="%", range=[0, 100], tick0=0, dtick=20, secondary_y=True)
     update_activation_stats_figure(fig, profile)
     return fig
 
