@@ -86,6 +86,15 @@ def timed_draw(*args, **kwargs):
 
 
 dash._draw = timed_draw
+acks = 0  # the browser's answers to a redraw (plotly's trace deltas)
+
+
+def count_ack(change):
+    global acks
+    acks += change["new"] is not None
+
+
+dash.figure.observe(count_ack, names="_js2py_traceDeltas")
 dash.widget
 """
 
@@ -191,8 +200,13 @@ def measure_dashboard(page, seconds: float) -> dict:
         if later:
             kernel.append((end - start) * 1e3)
             back.append(later[0] - end * 1e3)
+    run = json.loads(page.evaluate(JS_KERNEL_EVAL, "print(json.dumps({'steps': int("
+                                   "dash.history.steps[-1]) + 1, 'seconds': dash.history.seconds,"
+                                   " 'answered': acks}))"))
     return {"redraws": len(kernel), "kernel": stats(kernel), "back_and_paint": stats(back),
-            "total": stats(np.add(kernel, back))}
+            "total": stats(np.add(kernel, back)), "redraws_sent": len(draws),
+            "browser_answers": run["answered"], "steps": run["steps"],
+            "train_seconds": round(run["seconds"], 2)}
 
 
 def main(argv=None) -> dict:
@@ -248,7 +262,9 @@ def print_report(r: dict) -> None:
     for k in ("total", "to_kernel", "kernel", "back_and_paint"):
         row(k, e[k])
     d = r["dashboard"]
-    print(f"Dashboard, one redraw during training: {d['redraws']} redraws")
+    print(f"Dashboard, one redraw during training: {d['redraws']} redraws matched to a repaint "
+          f"({d['redraws_sent']} sent, {d['browser_answers']} answered by the browser) in "
+          f"{d['steps']} steps, {d['train_seconds']:.1f} s")
     for k in ("total", "kernel", "back_and_paint"):
         row(k, d[k])
     t = r["explorer_target"]
