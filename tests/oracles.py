@@ -22,3 +22,21 @@ def scalar_residual_chain_derivative(weights, x0: float, activation: str) -> flo
         total *= 1.0 + wk * float(dphi(np.array(x)))
         x = x + wk * float(phi(np.array(x)))
     return total
+
+
+def tiny_gradient_chain(in_features: int, depth: int = 100, width: int = 16, std: float = 1e-3):
+    """A float64 chain of ``depth`` linear layers with N(0, std^2) weights and zero biases
+    (seeded): its first layer's weight gradient is nonzero, yet the plain sum of squares of
+    its entries underflows to 0 (tests of the scaled norms)."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    layers = [nn.Linear(in_features if i == 0 else width, width, dtype=torch.float64)
+              for i in range(depth)]
+    model = nn.Sequential(*layers, nn.Linear(width, 2, dtype=torch.float64))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0.0, std) if p.ndim == 2 else p.zero_()
+    return model
+

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from oracles import tiny_gradient_chain
 from torch import nn
 
 from helpers.capture import GradientMonitor as MonitorFromCapture
@@ -394,12 +395,7 @@ def test_a_module_called_twice_is_recorded_at_its_first_call():
 
 
 def test_monitor_norms_of_tiny_float64_gradients_are_not_zero():
-    torch.manual_seed(0)
-    layers = [nn.Linear(4 if i == 0 else 16, 16, dtype=torch.float64) for i in range(100)]
-    model = nn.Sequential(*layers, nn.Linear(16, 2, dtype=torch.float64))
-    with torch.no_grad():
-        for p in model.parameters():
-            p.normal_(0.0, 1e-3) if p.ndim == 2 else p.zero_()
+    model = tiny_gradient_chain(in_features=4)
     X, y = vectors()
     with GradientMonitor(model, track_updates=False) as monitor:
         F.cross_entropy(model(X.double()), y).backward()

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from oracles import tiny_gradient_chain
 from torch import nn
 
 from helpers import training
@@ -197,12 +198,7 @@ def test_bad_input(kwargs, exc, match):
 
 
 def test_gradient_norms_of_tiny_float64_gradients_are_not_zero():
-    torch.manual_seed(0)
-    layers = [nn.Linear(2 if i == 0 else 16, 16, dtype=torch.float64) for i in range(100)]
-    model = nn.Sequential(*layers, nn.Linear(16, 2, dtype=torch.float64))
-    with torch.no_grad():
-        for p in model.parameters():
-            p.normal_(0.0, 1e-3) if p.ndim == 2 else p.zero_()
+    model = tiny_gradient_chain(in_features=2)
     X, y = spirals(64, 0.1, seed=0)
     ref = copy.deepcopy(model)
     F.cross_entropy(ref(torch.as_tensor(X, dtype=torch.float64)), torch.as_tensor(y)).backward()
