@@ -100,3 +100,43 @@ def test_stubs_show_no_hint():
 def test_calling_the_course_answer_fails(check, cheat):
     r = check(cheat)
     assert r.status == "failed" and "course's own answer" in r.message
+
+
+# --- 4.4: the smooth activations' derivatives ------------------------------------------------
+
+def smooth(z, gelu_second_term=True, silu_second_term=True, elu_is_value=False):
+    from scipy.special import expit, ndtr
+
+    z = np.asarray(z, dtype=np.float64)
+    s = expit(z)
+    dens = np.exp(-0.5 * z**2) / np.sqrt(2 * np.pi)
+    elu = np.where(z > 0, 1.0, np.expm1(np.minimum(z, 0.0)) if elu_is_value
+                   else np.exp(np.minimum(z, 0.0)))
+    return {"elu": elu, "gelu": ndtr(z) + (z * dens if gelu_second_term else 0.0),
+            "silu": s + (z * s * (1 - s) if silu_second_term else 0.0)}
+
+
+def test_smooth_derivatives_pass_and_typical_mistakes_are_named():
+    from helpers.checks.lesson04 import check_smooth_derivatives
+
+    assert check_smooth_derivatives(smooth).passed
+    r = check_smooth_derivatives(lambda z: smooth(z, gelu_second_term=False))
+    assert r.status == "failed" and r.message.startswith("gelu:") and "product" in r.hint
+    r = check_smooth_derivatives(lambda z: smooth(z, silu_second_term=False))
+    assert r.status == "failed" and r.message.startswith("silu:") and "product" in r.hint
+    r = check_smooth_derivatives(lambda z: smooth(z, elu_is_value=True))
+    assert r.status == "failed" and r.message.startswith("elu:") and "ELU itself" in r.hint
+    r = check_smooth_derivatives(lambda z: {"elu": smooth(z)["elu"]})
+    assert r.status == "failed" and "keys" in r.message
+    assert check_smooth_derivatives(stub).status == "not done"
+
+
+def test_smooth_derivatives_cannot_be_the_course_answer():
+    from helpers.activations import derivative as course_derivative
+    from helpers.checks.lesson04 import check_smooth_derivatives
+
+    def shortcut(z):
+        return {n: course_derivative(n)(z) for n in ("elu", "gelu", "silu")}
+
+    r = check_smooth_derivatives(shortcut)
+    assert r.status == "failed" and "`derivative`" in r.message

@@ -7,7 +7,14 @@ import math
 import numpy as np
 
 from helpers import activations
-from helpers.checks.core import CheckResult, check_function, compare, finish, run_student
+from helpers.checks.core import (
+    CheckResult,
+    check_function,
+    compare,
+    finish,
+    prefixed,
+    run_student,
+)
 from helpers.theory import expected_squared_derivative, monte_carlo_squared_derivative
 from helpers.topics import activation_families as topic
 from helpers.topics.activation_families import dead_unit_mask
@@ -102,3 +109,66 @@ def check_monte_carlo_gelu(fn) -> CheckResult:
                 f"{5 * se:.1e} of it (5 standard errors).", hint))
     return finish(CheckResult("4.3", "passed", "correct: your estimates agree with the "
                                "quadrature within 5 standard errors for q = 0.25, 1 and 9."))
+
+
+SMOOTH = ("elu", "gelu", "silu")
+
+
+def _autograd_smooth(z: np.ndarray) -> dict[str, np.ndarray]:
+    """Each smooth activation's derivative at ``z``, by PyTorch's autograd."""
+    import torch
+    import torch.nn.functional as F
+
+    out = {}
+    for name, f in (("elu", F.elu), ("gelu", F.gelu), ("silu", F.silu)):
+        t = torch.tensor(z, dtype=torch.float64, requires_grad=True)
+        (g,) = torch.autograd.grad(f(t).sum(), t)
+        out[name] = g.numpy()
+    return out
+
+
+def _smooth_mistake(name: str, z: np.ndarray, got: np.ndarray) -> str:
+    """Name a typical wrong derivative, if ``got`` is one."""
+    from scipy.special import expit, ndtr
+
+    wrong = {"gelu": (ndtr(z), "that is Phi(z) alone: GELU(z) = z Phi(z) is a product, so its "
+                      "derivative has a second term. "),
+             "silu": (expit(z), "that is sigma(z) alone: SiLU(z) = z sigma(z) is a product, so "
+                      "its derivative has a second term. "),
+             "elu": (np.where(z > 0, 1.0, np.expm1(z)), "for z < 0 that is ELU itself, "
+                     "e^z - 1, not its derivative. ")}
+    guess, text = wrong[name]
+    return text if np.allclose(got, guess, rtol=1e-6, atol=1e-9) else ""
+
+
+def check_smooth_derivatives(fn) -> CheckResult:
+    """4.4: ``fn(z)`` returns {"elu": ELU'(z), "gelu": GELU'(z), "silu": SiLU'(z)} (NumPy
+    arrays, elementwise; ELU with alpha = 1, exact GELU), checked against autograd."""
+    ex = "4.4"
+    hint = ("Differentiate each definition: ELU(z) = z for z > 0 and e^z - 1 otherwise; "
+            "GELU(z) = z Phi(z) with Phi the standard normal CDF; SiLU(z) = z sigma(z).",
+            "GELU and SiLU are products: by the product rule GELU'(z) = Phi(z) + z N(z), with "
+            "N the normal density exp(-z^2/2)/sqrt(2 pi), and SiLU'(z) = sigma(z) + z "
+            "sigma(z)(1 - sigma(z)). scipy.special.ndtr is Phi, scipy.special.expit is sigma.",
+            "ELU'(z) = 1 for z > 0 and e^z for z <= 0; return the three arrays in a dict "
+            "keyed 'elu', 'gelu', 'silu'.")
+    z = np.concatenate([np.linspace(-12.0, 12.0, 481), [-40.0, -1e-9, 0.0, 1e-9, 40.0]])
+    got, problem = run_student(ex, fn, z.copy(), hint=hint, forbid=_DERIVATIVES)
+    if problem is not None:
+        return finish(problem)
+    if not isinstance(got, dict) or set(got) != set(SMOOTH):
+        keys = sorted(got) if isinstance(got, dict) else type(got).__name__
+        return finish(CheckResult(ex, "failed", f"expected a dict with keys {list(SMOOTH)}, "
+                                  f"got {keys}.", hint))
+    expected = _autograd_smooth(z)
+    for name in SMOOTH:
+        diff = compare(got[name], expected[name], rtol=1e-7, atol=1e-12)
+        if diff is not None:
+            try:
+                mistake = _smooth_mistake(name, z, np.asarray(got[name], dtype=np.float64))
+            except (TypeError, ValueError):
+                mistake = ""
+            return finish(CheckResult(ex, "failed", f"{name}: {diff}.",
+                                      prefixed(mistake, hint)))
+    return finish(CheckResult(ex, "passed", f"correct: ELU', GELU' and SiLU' match autograd "
+                                             f"at {z.size} points from -40 to 40."))
