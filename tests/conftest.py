@@ -99,16 +99,7 @@ def pytest_collection_modifyitems(items):
 
     The static-edition tests share a `site` fixture that runs every lesson to build the
     pages: they cost what the notebook tests cost, and belong with them in the slow loop.
-
-    Under pytest-xdist with ``--dist loadgroup``, the tests that share a session's expensive
-    fixture stay in one process: the static edition's build (``static_build``) and the
-    JupyterLab server (``lab``) are then each started once.
     """
     for item in items:
-        names = getattr(item, "fixturenames", ())
-        if "site" in names:
+        if "site" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.notebook)
-        if "static_build" in names:
-            item.add_marker(pytest.mark.xdist_group("static_build"))
-        elif "lab" in names:
-            item.add_marker(pytest.mark.xdist_group("lab"))

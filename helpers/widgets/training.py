@@ -36,12 +36,10 @@ RECORD_EVERY = 5
 # Measured: ~6 redraws/s cost ~12% of training speed in the kernel, and in JupyterLab on a
 # loaded machine the browser fell 10-25 s behind the kernel's messages (so a click on Stop
 # reached the kernel that late). So redraws are capped, and once a browser has shown the
-# chart, the next redraw waits until the browser acknowledged the last one (plotly's
-# FigureWidget answers each update with its trace deltas): frames are dropped, never queued.
+# chart, the next redraw waits for the browser's answer (plotly's trace deltas) to the last
+# one, at most ACK_TIMEOUT s: it answered only 2 of 5 redraws (benchmarks/latency.py).
 MAX_DRAWS_PER_SECOND = 3
 MAX_PROGRESS_PER_SECOND = 2
-# Measured in Chromium (benchmarks/latency.py): the browser answered 2 of 5 redraws, so a
-# missing answer is normal; wait at most this long (s) before drawing anyway.
 ACK_TIMEOUT = 0.7
 GRID_POINTS = 30
 _DASHBOARDS: weakref.WeakSet = weakref.WeakSet()
