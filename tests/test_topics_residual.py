@@ -161,3 +161,34 @@ def test_lesson_8_trains_the_pre_ln_residual_net_with_the_default_init():
     assert len(CONFIGURATIONS) == 5 and DEPTH == 20 and set(DATASETS) == {"spirals", "digits"}
     pre_ln = CONFIGURATIONS["residual ReLU + pre-LN"]
     assert pre_ln["residual"] and pre_ln["norm_position"] == "pre" and "init" not in pre_ln
+
+
+def test_stream_rms_is_the_root_mean_square_of_each_block_output():
+    """Lesson 7 reads the stream's size from stream_rms: checked against hooks on the blocks."""
+    X, y = small_data()
+    config = SMALL.replace(activation="relu", init="he", residual=True)
+    model = build_mlp(config)
+    outs = []
+    hooks = [b.register_forward_hook(lambda m, i, o: outs.append(o.detach().double()))
+             for b in model.blocks]
+    try:
+        p = stream_profile(config, X, y, model=model)
+    finally:
+        for h in hooks:
+            h.remove()
+    np.testing.assert_allclose(p.stream_rms, [float(o.pow(2).mean().sqrt()) for o in outs],
+                               rtol=1e-12)
+    assert np.all(p.stream_rms > p.stream_std)  # a ReLU residual stream has a nonzero mean
+
+
+def test_stream_profile_measures_the_model_it_is_given_and_the_lesson_data_by_default():
+    config = SMALL.replace(activation="tanh", in_features=2)
+    X, y = lesson_data()
+    assert stream_profile(config).loss == stream_profile(config, X, y).loss
+    model = build_mlp(config)
+    with torch.no_grad():
+        for lin in model.modules():
+            if isinstance(lin, torch.nn.Linear):
+                lin.weight.mul_(2.0)
+    doubled = stream_profile(config, X, y, model=model)
+    assert not np.allclose(doubled.grad_norm, stream_profile(config, X, y).grad_norm)
