@@ -27,7 +27,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COPIED = ("helpers", "tests", "tools")
+COPIED = ("helpers", "tests", "tools", "solutions")  # checks tests read solutions/
 
 
 def _toml_value(value) -> str:
