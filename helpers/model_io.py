@@ -6,6 +6,8 @@ model expects it: a tensor (``model(X)``), a tuple or list (``model(*X)``) or a 
 keyword arguments (``model(**X)``, e.g. a Hugging Face ``input_ids=...``).
 ``compute_loss`` turns the output into the scalar loss: a named loss, or a callable
 of the output (``loss(out)``) or of the output and the targets (``loss(out, y)``).
+``first_tensor`` picks the tensor to measure from a module's output (the capture pass and
+the monitor read module outputs through it).
 """
 
 from __future__ import annotations
@@ -166,3 +168,12 @@ def compute_loss(out, y, loss) -> torch.Tensor:
                              f"got y of shape {tuple(y.shape)}")
         target = target.reshape(out.shape)
     return F.mse_loss(out, target)
+
+
+def first_tensor(out):
+    """A module's output as one tensor: the output itself, the first entry of a tuple or list
+    output (an LSTM's ``(output, (h, c))``), or None when there is no tensor to measure."""
+    if isinstance(out, (tuple, list)) and out:
+        out = out[0]
+    return out if isinstance(out, torch.Tensor) else None
+

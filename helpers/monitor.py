@@ -42,6 +42,7 @@ import torch
 from torch import nn
 
 from helpers.activation_modules import activation_name
+from helpers.model_io import first_tensor
 from helpers.monitor_history import MonitorHistory
 from helpers.norms import moments, norms
 from helpers.validation import check_bool, check_int
@@ -50,12 +51,6 @@ __all__ = ["GradientMonitor", "MonitorHistory"]
 
 _MODULE_FIELDS = ("output_mean", "output_std", "output_grad_norm")
 _WEIGHT_FIELDS = ("weight_norm", "weight_grad_norm", "update_ratio")
-
-
-def _first_tensor(out):
-    if isinstance(out, (tuple, list)) and out:
-        out = out[0]
-    return out if isinstance(out, torch.Tensor) else None
 
 
 class GradientMonitor:
@@ -148,7 +143,7 @@ class GradientMonitor:
     # -- hooks on recorded steps ------------------------------------------------------
     def _on_forward(self, module, inputs, out):
         if type(out) is not torch.Tensor:  # a tuple's first tensor, or nothing to measure
-            out = _first_tensor(out)
+            out = first_tensor(out)
             if out is None:
                 return
         rec = self._current

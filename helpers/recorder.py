@@ -34,7 +34,7 @@ import torch
 from torch import nn
 
 from helpers.activation_modules import MODULE_TYPES, activation_name
-from helpers.model_io import call_model, compute_loss, model_inputs
+from helpers.model_io import call_model, compute_loss, first_tensor, model_inputs
 from helpers.models import MLP, Block, preserved_buffers
 
 __all__ = ["CapturedPass", "capture_pass", "NOT_MEASURED"]
@@ -62,14 +62,6 @@ class CapturedPass:
     unit_inputs: list = field(default_factory=list)  # its input (the pre-activation)
     unit_outputs: list = field(default_factory=list)  # its output
     unit_output_grads: list = field(default_factory=list)  # dLoss/d output (None: no grad)
-
-
-def _first_tensor(out):
-    if isinstance(out, torch.Tensor):
-        return out
-    if isinstance(out, (tuple, list)) and out and isinstance(out[0], torch.Tensor):
-        return out[0]
-    return None
 
 
 def _weight_params(model: nn.Module):
@@ -138,7 +130,7 @@ def capture_pass(model: nn.Module, X, y=None, loss="cross_entropy") -> CapturedP
                     return t
 
                 def on_layer(module, inputs, out):
-                    events.append(("linear", module, keep(_first_tensor(out))))
+                    events.append(("linear", module, keep(first_tensor(out))))
 
                 def before_inplace_act(module, inputs):
                     copies[id(module)] = inputs[0].detach().clone()
