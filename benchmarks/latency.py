@@ -13,7 +13,13 @@ Starts JupyterLab on a scratch notebook, opens it in headless Chromium (Debian's
   ``to_kernel`` from the key's ``keydown`` to the kernel starting the update, ``kernel``
   the update itself (compute, then the new trace data handed to the widget), and
   ``back_and_paint`` from the end of the update to plotly's ``plotly_afterplot`` for the
-  redrawn chart. ``total`` is key press to repaint.
+  redrawn chart. ``total`` is key press to repaint. ``kernel`` runs from the start of the
+  computation to the end of the chart write (a press that comes while the browser still
+  paints the previous chart waits for it; single presses do not).
+* **The same slider dragged** for ``--drag-seconds`` between depths 40 and 60 (a mouse move
+  every ~16 ms): charts sent and painted per second, how many depths were shown, and the
+  time from letting go to the last repaint, which must show the slider's final depth
+  (values are coalesced, never queued).
 * **Training dashboard, one redraw during training** (depth 20, ReLU + He, trained for
   ``--train-seconds`` of a 2,000-step budget, then stopped): per redraw,
   ``kernel`` is the time the redraw takes in the kernel and ``back_and_paint`` from its end
@@ -45,6 +51,7 @@ from lablib import LabServer, open_notebook, run_all_and_wait  # noqa: E402
 from tools.browser import LAUNCH_ARGS, find_chromium  # noqa: E402
 
 EXPLORER_TARGET_P95_MS = 150.0
+DRAG_TARGET_PER_S = 10.0  # charts painted per second while the depth slider is dragged
 
 SETUP = """\
 import json, time
@@ -57,17 +64,24 @@ from helpers.widgets.gradient_flow import make_gradient_flow_explorer
 
 explorer = make_gradient_flow_explorer(depth=50, width=64, activation="sigmoid",
                                        dtype="float64")
-updates = []  # (start, end) wall-clock seconds of every update in the kernel
-_update = explorer.update
+computes, renders = [], []  # wall-clock seconds: (start, end) of each compute and chart write
+_compute, _render = explorer._compute, explorer._render
 
 
-def timed_update():
+def timed_compute():
     start = time.time()
-    _update()
-    updates.append((start, time.time()))
+    state = _compute()
+    computes.append((start, time.time()))
+    return state
 
 
-explorer.update = timed_update
+def timed_render(state):
+    start = time.time()
+    _render(state)
+    renders.append((start, time.time(), state[0].depth))
+
+
+explorer._compute, explorer._render = timed_compute, timed_render
 explorer.widget
 """
 
@@ -86,15 +100,6 @@ def timed_draw(*args, **kwargs):
 
 
 dash._draw = timed_draw
-acks = 0  # the browser's answers to a redraw (plotly's trace deltas)
-
-
-def count_ack(change):
-    global acks
-    acks += change["new"] is not None
-
-
-dash.figure.observe(count_ack, names="_js2py_traceDeltas")
 dash.widget
 """
 
@@ -160,8 +165,12 @@ def wait_paint(page, chart: int, after_ms: float, quiet_s: float = 0.25,
     return last
 
 
+def _slider_handle(page):
+    return page.locator(".widget-slider .noUi-handle, .widget-slider .slider-handle").first
+
+
 def measure_explorer(page, presses: int) -> dict:
-    handle = page.locator(".widget-slider .noUi-handle, .widget-slider .slider-handle").first
+    handle = _slider_handle(page)
     handle.focus()
     chart = 0  # the explorer's chart is the first on the page
     presses_seen = []  # (key time, repaint time or None), in order
@@ -171,11 +180,13 @@ def measure_explorer(page, presses: int) -> dict:
         page.keyboard.press(key)
         t_key = page.evaluate("(n) => window.__keys[n]", n_keys)
         presses_seen.append((t_key, wait_paint(page, chart, t_key)))
-    updates = kernel_list(page, "updates")
-    if len(updates) != len(presses_seen):
-        raise RuntimeError(f"{len(presses_seen)} presses but {len(updates)} kernel updates")
+    computes, renders = kernel_list(page, "computes"), kernel_list(page, "renders")
+    if not len(computes) == len(renders) == len(presses_seen):
+        raise RuntimeError(f"{len(presses_seen)} presses but {len(computes)} computes and "
+                           f"{len(renders)} chart writes in the kernel")
     total, to_kernel, kernel, back = [], [], [], []
-    for (t_key, painted), (start, end) in list(zip(presses_seen, updates, strict=True))[2:]:
+    for (t_key, painted), (start, _), (_, end, _) in list(
+            zip(presses_seen, computes, renders, strict=True))[2:]:
         if painted is None:
             raise RuntimeError("a press was never repainted")
         total.append(painted - t_key)
@@ -184,6 +195,54 @@ def measure_explorer(page, presses: int) -> dict:
         back.append(painted - end * 1e3)
     return {"presses": len(total), "total": stats(total), "to_kernel": stats(to_kernel),
             "kernel": stats(kernel), "back_and_paint": stats(back)}
+
+
+def measure_drag(page, seconds: float, low: int = 40, high: int = 60) -> dict:
+    """Drag the depth slider's handle back and forth between ``low`` and ``high`` for
+    ``seconds`` (a mouse move every ~16 ms, as a hand gives), then let go.
+
+    Reports the charts the kernel sent per second while dragging, those the browser painted,
+    how many distinct depths the slider passed and the kernel computed, and the time from
+    letting go to the last repaint, which must show the slider's final depth.
+    """
+    handle = _slider_handle(page)
+    track = page.locator(".widget-slider .noUi-target, .widget-slider .slider").first.bounding_box()
+    box = handle.bounding_box()
+    y = box["y"] + box["height"] / 2
+
+    def x_of(depth):  # the slider's range is 1..100
+        return track["x"] + track["width"] * (depth - 1) / 99
+
+    n_renders = len(kernel_list(page, "renders"))
+    page.evaluate("() => window.__paints.length = 0")
+    page.mouse.move(box["x"] + box["width"] / 2, y)
+    page.mouse.down()
+    t0 = page.evaluate("() => performance.timeOrigin + performance.now()")
+    positions = np.concatenate([np.linspace(50, high, 20), np.linspace(high, low, 40),
+                                np.linspace(low, 50, 20)])
+    deadline = time.monotonic() + seconds
+    i = 0
+    while time.monotonic() < deadline:
+        page.mouse.move(x_of(positions[i % len(positions)]), y)
+        i += 1
+        time.sleep(0.016)
+    page.mouse.move(x_of(high), y)
+    page.mouse.up()
+    t_up = page.evaluate("() => performance.timeOrigin + performance.now()")
+    last = wait_paint(page, 0, t_up, quiet_s=1.0)
+    renders = kernel_list(page, "renders")[n_renders:]
+    final = json.loads(page.evaluate(JS_KERNEL_EVAL, "print(json.dumps([explorer.depth.value, "
+                                     "explorer.config.depth]))"))
+    paints = page.evaluate("() => window.__paints.filter(p => p[0] === 0).map(p => p[1])")
+    during = [r for r in renders if r[1] * 1e3 <= t_up]
+    painted = {next((p for p in paints if p >= r[1] * 1e3), None) for r in during} - {None}
+    span = (t_up - t0) / 1e3
+    return {"seconds": round(span, 2), "mouse_moves": i,
+            "charts_sent_per_s": round(len(during) / span, 1),
+            "charts_painted_per_s": round(len(painted) / span, 1),
+            "depths_shown": len({r[2] for r in during}),
+            "release_to_last_paint_ms": None if last is None else round(last - t_up, 1),
+            "final_slider_depth": final[0], "final_chart_depth": final[1]}
 
 
 def measure_dashboard(page, seconds: float) -> dict:
@@ -202,7 +261,7 @@ def measure_dashboard(page, seconds: float) -> dict:
             back.append(later[0] - end * 1e3)
     run = json.loads(page.evaluate(JS_KERNEL_EVAL, "print(json.dumps({'steps': int("
                                    "dash.history.steps[-1]) + 1, 'seconds': dash.history.seconds,"
-                                   " 'answered': acks}))"))
+                                   " 'answered': dash.answers.count}))"))
     return {"redraws": len(kernel), "kernel": stats(kernel), "back_and_paint": stats(back),
             "total": stats(np.add(kernel, back)), "redraws_sent": len(draws),
             "browser_answers": run["answered"], "steps": run["steps"],
@@ -214,6 +273,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--presses", type=int, default=40, help="key presses (at least 30)")
     ap.add_argument("--train-seconds", type=float, default=8.0,
                     help="how long the dashboard trains before Stop")
+    ap.add_argument("--drag-seconds", type=float, default=4.0,
+                    help="how long the depth slider is dragged")
     ap.add_argument("--json", type=Path, help="write the figures to this file")
     args = ap.parse_args(argv)
     chromium = os.environ.get("CHROMIUM") or find_chromium()
@@ -238,6 +299,7 @@ def main(argv=None) -> dict:
                 time.sleep(1.0)
                 page.evaluate(JS_LISTEN)
                 result["explorer"] = measure_explorer(page, args.presses)
+                result["drag"] = measure_drag(page, args.drag_seconds)
                 result["dashboard"] = measure_dashboard(page, args.train_seconds)
                 browser.close()
         finally:
@@ -246,6 +308,9 @@ def main(argv=None) -> dict:
     p95 = result["explorer"]["total"]["p95_ms"]
     result["explorer_target"] = {"p95_ms_under": EXPLORER_TARGET_P95_MS,
                                  "met": p95 < EXPLORER_TARGET_P95_MS}
+    rate = result["drag"]["charts_painted_per_s"]
+    result["drag_target"] = {"painted_per_s_at_least": DRAG_TARGET_PER_S,
+                             "met": rate >= DRAG_TARGET_PER_S}
     print_report(result)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
@@ -261,6 +326,12 @@ def print_report(r: dict) -> None:
     print(f"Explorer, depth slider at 50: {e['presses']} presses   median       p95       max (ms)")
     for k in ("total", "to_kernel", "kernel", "back_and_paint"):
         row(k, e[k])
+    g = r["drag"]
+    print(f"Explorer, depth slider dragged for {g['seconds']:.1f} s ({g['mouse_moves']} mouse "
+          f"moves): {g['charts_sent_per_s']:.1f} charts/s sent, {g['charts_painted_per_s']:.1f} "
+          f"painted, {g['depths_shown']} depths shown; let go -> last repaint "
+          f"{g['release_to_last_paint_ms']} ms, showing depth {g['final_chart_depth']} "
+          f"(slider {g['final_slider_depth']})")
     d = r["dashboard"]
     print(f"Dashboard, one redraw during training: {d['redraws']} redraws matched to a repaint "
           f"({d['redraws_sent']} sent, {d['browser_answers']} answered by the browser) in "
@@ -269,6 +340,9 @@ def print_report(r: dict) -> None:
         row(k, d[k])
     t = r["explorer_target"]
     print(f"explorer p95 under {t['p95_ms_under']:.0f} ms: {'met' if t['met'] else 'NOT met'}")
+    t = r["drag_target"]
+    print(f"drag: at least {t['painted_per_s_at_least']:.0f} charts painted per second: "
+          f"{'met' if t['met'] else 'NOT met'}")
 
 
 if __name__ == "__main__":

@@ -313,22 +313,35 @@ def test_every_norm_dropdown_shows_a_label_for_no_norm():
 def test_paced_redraw_waits_for_the_browser_and_never_queues():
     import plotly.graph_objects as go
 
-    from helpers.widgets.base import PacedRedraw
+    from helpers.widgets.pacing import BrowserAnswers, PacedRedraw
 
-    fig = go.FigureWidget()
+    fig = go.FigureWidget(go.Figure(go.Scatter(x=[0], y=[0])))
+    answers = BrowserAnswers(fig)
     drawn, guarded = [], []
-    pace = PacedRedraw(fig, lambda *a: (drawn.append(a), pace.drawn()),
-                       lambda f: (guarded.append(1), f()), ack_timeout=3.0)
+
+    def draw(*args):
+        drawn.append(args)
+        fig.data[0].y = [len(drawn)]  # one update sent to the browser
+        pace.drawn()
+
+    def browser_answers():  # what plotly's front end sends once it has drawn the update
+        fig.set_state({"_js2py_traceDeltas": {"trace_deltas": [{"uid": fig.data[0].uid}],
+                                              "trace_edit_id": fig._last_trace_edit_id}})
+
+    pace = PacedRedraw(answers, draw, lambda f: (guarded.append(1), f()), ack_timeout=3.0)
     assert pace.ready(0.0)  # no browser seen yet
     pace.bind()  # outside a kernel: no loop, so a request draws at once
     assert pace.loop is None
     pace.request(1, 2)
     assert drawn == [(1, 2)] and not guarded
-    pace._on_ack({"new": [{"x": 1}]})  # a browser acknowledged the first redraw
-    pace.request(3, 4)  # sent after the acknowledgement: the browser has not shown it yet
+    browser_answers()  # a browser has drawn the first redraw
+    assert answers.answered == fig._last_trace_edit_id and not answers.waiting()
+    assert not fig._js2py_traceDeltas  # the deltas never reach plotly.py's handler
+    pace.request(3, 4)  # sent after the answer: the browser has not shown it yet
     now = pace.sent + 0.1
+    assert answers.waiting()
     assert not pace.ready(now) and pace.ready(pace.sent + 3.5)  # late beyond waiting: draw
-    pace._on_ack({"new": [{"x": 2}]})
+    browser_answers()
     assert pace.ready(now)
     pace.pending = True  # a redraw scheduled on the loop and not yet run
     assert not pace.ready(now)

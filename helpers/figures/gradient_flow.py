@@ -52,6 +52,10 @@ def explorer_figure(profile=None, height: int = 640) -> go.Figure:
         fig.update_xaxes(title_text="layer (1 = first hidden, last = output)", row=1, col=col)
     fig.update_xaxes(title_text="layer (1 = first hidden, last = output)", row=2, col=1)
     fig.update_xaxes(title_text="activation value", row=2, col=2)
+    # Tick labels stay inside the margins; without this plotly measures every label on
+    # every redraw to hide overflowing ones, which costs the live explorer a forced layout.
+    fig.update_xaxes(ticklabeloverflow="allow")
+    fig.update_yaxes(ticklabeloverflow="allow")
     if profile is not None:
         update_explorer_figure(fig, profile)
     return fig

@@ -2,8 +2,9 @@
 
 ``base`` holds ``LiveFigure``, the pattern every explorer follows (controls, one figure,
 one ``batch_update()`` per change, errors shown in the notebook, a static snapshot for
-viewers without a kernel), the shared controls (``activation_dropdown``, ``norm_dropdown``)
-and ``PacedRedraw``, for a figure that a worker thread keeps changing.
+viewers without a kernel) and the shared controls (``activation_dropdown``, ``norm_dropdown``);
+``pacing`` sends a chart only once the browser has drawn the last (``BrowserAnswers``), and
+holds ``PacedRedraw``, for a figure that a worker thread keeps changing.
 
 Modules, named as in ``helpers.topics`` and ``helpers.figures``:
     curves               a point on activation curves (lesson 0)

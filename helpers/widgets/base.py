@@ -1,32 +1,38 @@
 """``LiveFigure``: controls + one FigureWidget, updated in one ``batch_update()`` per change.
 
 Subclasses build their controls and figure, then implement ``_update()`` (compute with the
-compute layer, then rewrite trace data with a figures-layer updater). Everything the user
-needs to see goes through here:
+compute layer, then rewrite trace data with a figures-layer updater), or split it into
+``_compute()`` and ``_apply(state)`` so that the next result can be computed while the browser
+still paints the last. Everything the user needs to see goes through here:
 
 * an exception inside a callback is shown in the widget (a red status line and the
   traceback in an ``Output``), never lost;
 * displaying the object shows the live widget in JupyterLab, and a static HTML snapshot
   of the current figure in viewers without a widget front end (nbconvert HTML, slides).
+* a control moved in the browser (a slider dragged, a key held down) is coalesced and
+  paced: the update runs on the kernel's event loop with the newest value, intermediate
+  values are dropped, never queued, and a new chart is sent only once the browser has
+  shown the previous one. A value set from code updates at once, so the next line sees it.
 
-``PacedRedraw`` serves a figure that a worker thread keeps changing (the training
-dashboard): redraws run on the kernel's event loop, never queue up, and wait for the
-browser to have shown the previous one.
+How a chart is paced by its browser (and ``PacedRedraw``, for a figure that a worker
+thread keeps changing) is in ``helpers.widgets.pacing``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
 import time
 import traceback
-from collections.abc import Callable
 
 import ipywidgets as widgets
 import plotly.graph_objects as go
 import plotly.io as pio
 
 from helpers.activations import ACTIVATIONS
+from helpers.widgets.pacing import BrowserAnswers, PacedRedraw, kernel_loop
+
+__all__ = ["LiveFigure", "PacedRedraw", "activation_dropdown", "kernel_loop", "norm_dropdown",
+           "norm_value"]
 
 
 def activation_dropdown(value: str, names=None, layout=None) -> widgets.Dropdown:
@@ -69,6 +75,7 @@ class LiveFigure:
 
     STATIC_NOTE = ("A static snapshot of an interactive chart: run this notebook in JupyterLab "
                    "to move the controls.")
+    ACK_TIMEOUT = 0.7  # s: a chart the browser never confirms does not hold back the next
 
     def __init__(self, controls: dict, figure: go.Figure, columns: int = 3):
         self.controls = dict(controls)
@@ -78,6 +85,12 @@ class LiveFigure:
         self.error: BaseException | None = None
         self.last_update_seconds = float("nan")
         self.updates = 0
+        self._stale = False  # a control moved in the browser since the last compute
+        self._pending = None  # (computed state,) waiting for the browser to be ready
+        self._pump_handle = None
+        self._sent_at = 0.0
+        self.answers = BrowserAnswers(self.figure)
+        self.answers.listeners.append(self._on_browser_answer)
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         rows = [widgets.HBox(list(self.controls.values())[i:i + columns])
@@ -96,26 +109,92 @@ class LiveFigure:
         return {name: c.value for name, c in self.controls.items()}
 
     def _on_change(self, change) -> None:
-        self.update()
+        owner = change["owner"]
+        if "value" in getattr(owner, "_property_lock", {}) and kernel_loop() is not None:
+            self._stale = True  # from the browser: coalesce and pace (see the module doc)
+            self._schedule(0.0)
+        else:
+            self.update()
 
     def update(self) -> None:
         """Recompute and redraw from the current control values (errors are displayed)."""
         start = time.perf_counter()
-        try:
-            with self.figure.batch_update():
-                message = self._update()
-            if self.error is not None:  # the previous update failed: clear its traceback
-                self.output.clear_output()
-            self.error = None
-            self.status.value = message or ""
-        except Exception as exc:  # shown in the notebook: a widget never fails silently
-            self.output.clear_output()
-            self.show_error(exc, "Could not update")
+        self._stale, self._pending = False, None  # what follows shows the current values
+        ok, state = self._guard(self._compute)
+        if ok:
+            self._guard(self._render, state)
         self.updates += 1
         self.last_update_seconds = time.perf_counter() - start
 
+    def _compute(self):
+        """Compute what the next chart shows, without touching the widgets (see ``_apply``)."""
+        return None
+
+    def _apply(self, state) -> str:
+        """Write ``state`` (from ``_compute``) into the figure and return the status line."""
+        return self._update()
+
     def _update(self) -> str:
         raise NotImplementedError
+
+    def _render(self, state) -> None:
+        with self.figure.batch_update():
+            message = self._apply(state)
+        if self.error is not None:  # the previous update failed: clear its traceback
+            self.output.clear_output()
+        self.error = None
+        self.status.value = message or ""
+
+    def _guard(self, fn, *args):
+        """``(True, fn(*args))``, or ``(False, None)`` with the error shown in the widget."""
+        try:
+            return True, fn(*args)
+        except Exception as exc:  # shown in the notebook: a widget never fails silently
+            self.output.clear_output()
+            self.show_error(exc, "Could not update")
+            return False, None
+
+    # -- controls moved in the browser: coalesced, computed ahead, sent when it is ready --
+    def _browser_busy(self, now: float) -> float:
+        """Seconds to wait before sending a chart: 0 once the browser answered the last one."""
+        waiting = self.answers.waiting()
+        return max(0.0, self.ACK_TIMEOUT - (now - self._sent_at)) if waiting else 0.0
+
+    def _on_browser_answer(self) -> None:
+        if self._pending is not None or self._stale:
+            if self._pump_handle is not None:  # waiting for this answer: go now
+                self._pump_handle.cancel()
+                self._pump_handle = None
+            self._schedule(0.0)
+
+    def _schedule(self, delay: float) -> None:
+        loop = kernel_loop()
+        if self._pump_handle is None and loop is not None:
+            self._pump_handle = loop.call_later(delay, self._pump)
+            loop.call_soon_threadsafe(lambda: None)  # wake the loop: it may sleep until a message
+
+    def _pump(self) -> None:
+        self._pump_handle = None
+        start = time.perf_counter()
+        if self._stale and self._pending is None:  # compute while the browser paints
+            self._stale = False
+            ok, state = self._guard(self._compute)
+            self._pending = (state,) if ok else None
+            if not ok:
+                self.updates += 1
+        if self._pending is None:
+            return
+        wait = self._browser_busy(time.perf_counter())
+        if wait > 0:  # its answer reschedules us; the timeout is the fallback
+            self._schedule(wait)
+            return
+        (state,), self._pending = self._pending, None
+        self._guard(self._render, state)
+        self._sent_at = time.perf_counter()
+        self.updates += 1
+        self.last_update_seconds = self._sent_at - start
+        if self._stale:
+            self._schedule(0.0)
 
     def show_error(self, exc: BaseException, heading: str) -> None:
         """Show ``exc`` in the status line and its traceback in the output (from any thread:
@@ -142,72 +221,3 @@ class LiveFigure:
                                f"<p><i>{self.STATIC_NOTE}</i></p>")
         bundle["text/plain"] = f"{type(self).__name__}({self.values()})"
         return bundle
-
-
-def kernel_loop() -> asyncio.AbstractEventLoop | None:
-    """The IPython kernel's running event loop, or None outside a kernel.
-
-    Only a kernel's loop delivers widget messages; another library's loop (a test's browser
-    driver, say) may report itself running without ever running the redraws.
-    """
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    shell = get_ipython()
-    if shell is None or getattr(shell, "kernel", None) is None:
-        return None
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
-
-class PacedRedraw:
-    """Redraws of a ``FigureWidget`` requested from a worker thread, paced by the browser.
-
-    ``request(*args)`` runs ``draw(*args)`` on the kernel's event loop (the thread that
-    handles widget messages: in JupyterLab a FigureWidget changed from another thread was
-    never redrawn), or at once when there is no loop (plain Python, tests). ``ready(now)``
-    says whether a new redraw may be asked for: none is pending, and the browser has shown
-    the last one (plotly's FigureWidget answers each update with its trace deltas), has
-    never been seen, or is later than ``ack_timeout`` seconds. Frames are dropped, never
-    queued, so a slow browser cannot fall behind the kernel.
-    """
-
-    def __init__(self, figure, draw: Callable, guard: Callable[[Callable], None],
-                 ack_timeout: float = 3.0):
-        self.draw, self.guard, self.ack_timeout = draw, guard, ack_timeout
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.pending = False
-        self.acked = self.sent = 0.0  # perf_counter of the last acknowledgement / redraw
-        figure.observe(self._on_ack, names="_js2py_traceDeltas")
-
-    def bind(self) -> None:
-        """Use the running kernel's loop (call from the kernel's thread, e.g. on Start)."""
-        self.loop = kernel_loop()
-
-    def drawn(self) -> None:
-        """Record that a redraw was just sent (call at the end of every draw)."""
-        self.sent = time.perf_counter()
-
-    def ready(self, now: float) -> bool:
-        if self.pending:
-            return False
-        return self.acked == 0.0 or self.acked >= self.sent or now - self.sent > self.ack_timeout
-
-    def request(self, *args) -> None:
-        loop = self.loop
-        if loop is not None and loop.is_running() and not loop.is_closed():
-            self.pending = True
-            loop.call_soon_threadsafe(self._on_loop, *args)
-        else:
-            self.draw(*args)
-
-    def _on_loop(self, *args) -> None:
-        self.pending = False
-        self.guard(lambda: self.draw(*args))
-
-    def _on_ack(self, change) -> None:
-        if change["new"]:
-            self.acked = time.perf_counter()

@@ -58,16 +58,16 @@ class GradientFlowExplorer(LiveFigure):
         controls = {
             "depth": widgets.IntSlider(depth, min=DEPTH_RANGE[0], max=DEPTH_RANGE[1],
                                        description="depth",
-                                       continuous_update=False, style=style, layout=wide),
+                                       continuous_update=True, style=style, layout=wide),
             "width": widgets.IntSlider(width, min=WIDTH_RANGE[0], max=WIDTH_RANGE[1], step=4,
                                        description="width",
-                                       continuous_update=False, style=style, layout=wide),
+                                       continuous_update=True, style=style, layout=wide),
             "activation": activation_dropdown(activation, layout=wide),
             "init": widgets.Dropdown(options=list(EXPLORER_INITS), value=init,
                                      description="init", style=style, layout=wide),
             "weight_std": widgets.FloatLogSlider(
                 weight_std, base=10, min=-3, max=1, step=0.05, description="weight std",
-                continuous_update=False, disabled=init != "normal", style=style, layout=wide,
+                continuous_update=True, disabled=init != "normal", style=style, layout=wide,
                 readout_format=".3g"),
             "norm": norm_dropdown(norm, layout=wide),
             "residual": widgets.Checkbox(residual, description="residual connections",
@@ -80,17 +80,19 @@ class GradientFlowExplorer(LiveFigure):
         super().__init__(controls, explorer_figure())
         self.update()
 
-    def _update(self) -> str:
+    def _compute(self):
         v = self.values()
-        self.controls["weight_std"].disabled = v["init"] != "normal"
         config = MLPConfig(
             depth=v["depth"], width=v["width"], activation=v["activation"], init=v["init"],
             weight_std=v["weight_std"], norm=norm_value(v["norm"]), residual=v["residual"],
             seed=v["seed"],
             dtype=v["dtype"], in_features=self.in_features, out_features=self.out_features)
-        self.config = config
         model = self._models(config)  # built once per architecture, in train mode
-        self.profile = p = gradient_profile(model, self.X, self.y)
+        return config, gradient_profile(model, self.X, self.y)
+
+    def _apply(self, state) -> str:
+        self.config, self.profile = config, p = state
+        self.controls["weight_std"].disabled = config.init != "normal"
         update_explorer_figure(self.figure, p, title=config_title(config))
         return status_sentence(p)
 

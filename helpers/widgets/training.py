@@ -5,7 +5,7 @@ keeps handling widget messages: Stop (and any other widget) takes effect while a
 progress. ``train`` calls back after every record (every ``RECORD_EVERY`` steps); the callback
 updates the progress line, asks for a redraw at most ``MAX_DRAWS_PER_SECOND`` times a
 second, and returns ``True`` once Stop was pressed. Redraws are paced by
-``helpers.widgets.base.PacedRedraw``: on the kernel's event loop, and only once the browser
+``helpers.widgets.pacing.PacedRedraw``: on the kernel's event loop, and only once the browser
 has shown the previous one. Only one run exists per dashboard, and creating a new dashboard
 stops the runs of earlier ones (re-running the cell leaves no orphaned loop).
 """
@@ -119,7 +119,7 @@ class TrainingDashboard(LiveFigure):
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._splits: dict = {}
-        self._redraw = PacedRedraw(self.figure, lambda grid, split: self._draw(grid, split),
+        self._redraw = PacedRedraw(self.answers, lambda grid, split: self._draw(grid, split),
                                    self._guarded, ack_timeout=ACK_TIMEOUT)
         for name, run in (runs or {}).items():  # finished runs shown at start (static edition)
             self._finish(run.history, name, run.config, run.optimizer, run.lr,

@@ -1,0 +1,121 @@
+"""Controls moved in the browser: coalesced, computed ahead, sent once the browser is ready.
+
+A comm message from the browser reaches a control through ``set_state`` (what these tests
+call); a value set from code goes straight to ``update()``. The kernel's event loop is
+replaced by a plain asyncio loop that the test runs.
+"""
+
+import asyncio
+
+import numpy as np
+import pytest
+
+import helpers.widgets.base as base
+from helpers.capture import gradient_profile
+from helpers.models import build_mlp
+from helpers.widgets.gradient_flow import make_gradient_flow_explorer
+
+
+@pytest.fixture
+def loop(monkeypatch):
+    loop = asyncio.new_event_loop()
+    monkeypatch.setattr(base, "kernel_loop", lambda: loop)
+    yield loop
+    loop.close()
+
+
+def run(loop, seconds=0.02):
+    loop.run_until_complete(asyncio.sleep(seconds))
+
+
+def shown_depth(explorer) -> int:
+    """The depth the chart shows: its activation-std trace has one point per layer."""
+    return len(explorer.figure.data[3].x) - 1
+
+
+def answer(explorer):
+    """What plotly's front end sends once it has drawn the last update."""
+    fig = explorer.figure
+    fig.set_state({"_js2py_traceDeltas": {"trace_deltas": [],
+                                          "trace_edit_id": fig._last_trace_edit_id}})
+
+
+@pytest.fixture
+def explorer(loop):
+    return make_gradient_flow_explorer(depth=4, width=8, batch=32)
+
+
+def test_browser_values_are_coalesced_into_one_update_with_the_newest(explorer, loop):
+    assert explorer.depth.continuous_update  # the chart follows a dragged slider
+    before = explorer.updates
+    for depth in (5, 6, 7):
+        explorer.depth.set_state({"value": depth})
+    assert explorer.updates == before and shown_depth(explorer) == 4  # nothing queued yet
+    run(loop)
+    assert explorer.updates == before + 1 and shown_depth(explorer) == 7
+    assert explorer.config.depth == 7
+    model = build_mlp(explorer.config)
+    expected = gradient_profile(model, explorer.X, explorer.y).weight_grad_norm
+    np.testing.assert_allclose(explorer.profile.weight_grad_norm, expected, rtol=1e-12)
+
+
+def test_next_chart_waits_for_the_browser_but_is_computed_ahead(explorer, loop, monkeypatch):
+    monkeypatch.setattr(explorer, "ACK_TIMEOUT", 30.0)
+    explorer.depth.set_state({"value": 5})
+    run(loop)
+    assert shown_depth(explorer) == 5 and explorer._browser_busy(0.0) > 0
+    explorer.depth.set_state({"value": 6})
+    run(loop)
+    assert shown_depth(explorer) == 5  # the browser has not shown depth 5 yet
+    assert explorer._pending is not None and explorer._pending[0][0].depth == 6
+    explorer.depth.set_state({"value": 7})  # arrives while 6 waits: drawn after it
+    run(loop)
+    assert shown_depth(explorer) == 5
+    answer(explorer)
+    run(loop)
+    assert shown_depth(explorer) == 6  # the chart computed ahead goes out first
+    answer(explorer)
+    run(loop)
+    assert shown_depth(explorer) == 7 and explorer._pending is None
+
+
+def test_a_browser_that_never_answers_gets_the_chart_after_the_timeout(explorer, loop,
+                                                                          monkeypatch):
+    monkeypatch.setattr(explorer, "ACK_TIMEOUT", 0.2)
+    explorer.depth.set_state({"value": 5})
+    run(loop)
+    explorer.depth.set_state({"value": 6})
+    run(loop, 0.05)
+    assert shown_depth(explorer) == 5
+    run(loop, 0.3)
+    assert shown_depth(explorer) == 6
+
+
+def test_a_value_set_from_code_updates_at_once_and_drops_a_pending_chart(explorer, loop,
+                                                                            monkeypatch):
+    monkeypatch.setattr(explorer, "ACK_TIMEOUT", 30.0)
+    explorer.depth.set_state({"value": 5})
+    run(loop)
+    explorer.depth.set_state({"value": 6})
+    run(loop)  # depth 6 computed, waiting for the browser
+    explorer.depth.value = 3  # a lesson cell: the next line must see it
+    assert shown_depth(explorer) == 3 and explorer.config.depth == 3
+    answer(explorer)
+    run(loop)
+    assert shown_depth(explorer) == 3  # the stale depth-6 chart never overwrites it
+
+
+def test_an_error_during_a_browser_update_is_shown(explorer, loop, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("helpers.widgets.gradient_flow.gradient_profile", broken)
+    explorer.depth.set_state({"value": 5})
+    run(loop)
+    assert "RuntimeError: boom" in explorer.status.value
+    assert isinstance(explorer.error, RuntimeError) and explorer._pending is None
+    monkeypatch.undo()
+    monkeypatch.setattr(base, "kernel_loop", lambda: loop)
+    explorer.depth.set_state({"value": 6})
+    run(loop)
+    assert explorer.error is None and shown_depth(explorer) == 6
