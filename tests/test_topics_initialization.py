@@ -28,6 +28,7 @@ from helpers.topics.initialization import (
     jacobian_singular_values,
     mean_field_profile,
     measure_gradient_growth,
+    phase_grid,
     variance_profile,
 )
 
@@ -423,3 +424,17 @@ def test_jacobian_defaults_are_documented():
     assert jacobian_singular_values("tanh", 1.2, 0.05, depth=1).shape == (256,)
     assert not np.array_equal(jacobian_factors("tanh", 1.2, 0.05, depth=2, width=4, seed=1)[0],
                               jacobian_factors("tanh", 1.2, 0.05, depth=2, width=4)[0])
+
+
+def test_phase_grid_is_chi1_over_the_diagram_axes():
+    g = phase_grid("tanh", n_w=3, n_b=2)
+    np.testing.assert_allclose(g["sigma_w2"], [0.1, 2.05, 4.0])
+    np.testing.assert_allclose(g["sigma_b2"], [0.0, 0.3])
+    assert g["chi1"].shape == (2, 3)  # n_b rows, n_w columns
+    for i, sb in enumerate(g["sigma_b2"]):
+        for j, sw in enumerate(g["sigma_w2"]):
+            assert g["chi1"][i, j] == pytest.approx(chi1("tanh", sw, sb), rel=1e-6)
+        assert chi1("tanh", g["critical"][i], sb) == pytest.approx(1.0, rel=1e-6)
+    for bad in (dict(n_w=1), dict(n_b=1001)):
+        with pytest.raises(ValueError, match="^n_[wb] must be"):
+            phase_grid("tanh", **bad)
