@@ -811,3 +811,55 @@ def test_complex_inputs_are_refused_not_made_real():
     X = torch.randn(16, 2, dtype=torch.complex64)
     with pytest.raises(TypeError, match="complex; the model needs real inputs"):
         gradient_profile(model, X, torch.randint(0, 2, (16,)))
+
+
+class _SharedLayerNet(nn.Module):
+    """The layer ``a`` is called twice (tanh after each call), then the read-out ``c``."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.a, self.act, self.c = nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 2)
+
+    def forward(self, x):
+        return self.c(self.act(self.a(self.act(self.a(x)))))
+
+
+class _UnusedBranchNet(nn.Module):
+    """The layer ``side`` runs but the loss does not depend on its output."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.side, self.a, self.c = nn.Linear(3, 4), nn.Linear(3, 4), nn.Linear(4, 2)
+
+    def forward(self, x):
+        self.side(x)
+        return self.c(torch.relu(self.a(x)))
+
+
+def test_a_layer_called_twice_is_measured_at_its_first_call_and_later_layers_still_are():
+    model = _SharedLayerNet()
+    X, y = toy_data(n=8, features=3)
+    p = capture_pass(model, X, y)
+    assert p.layer_names == ("a", "c") and p.activations == ("tanh", "linear")
+    with torch.no_grad():
+        first = model.a(X)
+        torch.testing.assert_close(p.pre_activations[0], first)
+        torch.testing.assert_close(p.outputs[0], torch.tanh(first))
+        torch.testing.assert_close(p.outputs[1], model(X))
+    F.cross_entropy(model(X), y).backward()  # the gradient sums over both calls
+    torch.testing.assert_close(p.weight_grads[0], model.a.weight.grad)
+    torch.testing.assert_close(p.weight_grads[1], model.c.weight.grad)
+
+
+def test_a_layer_the_loss_does_not_depend_on_has_zero_gradients():
+    model = _UnusedBranchNet()
+    X, y = toy_data(n=8, features=3)
+    p = capture_pass(model, X, y)
+    assert p.layer_names == ("side", "a", "c")
+    side = p.layer_names.index("side")
+    torch.testing.assert_close(p.weight_grads[side], torch.zeros(4, 3))
+    torch.testing.assert_close(p.output_grads[side], torch.zeros(8, 4))
+    F.cross_entropy(model(X), y).backward()
+    torch.testing.assert_close(p.weight_grads[1], model.a.weight.grad)

@@ -100,3 +100,31 @@ def test_mlp_config_refuses_networks_too_large_for_memory():
         MLPConfig(depth=1000, width=8192)
     assert MLPConfig(depth=100, width=512).parameter_count() == sum(
         p.numel() for p in build_mlp(MLPConfig(depth=100, width=512)).parameters())
+
+
+def test_check_data_refuses_an_empty_batch_and_names_each_argument():
+    from helpers.model_io import check_data
+    X, y = check_data(np.zeros((1, 3)), np.zeros(1, dtype=np.int64))  # one example is data
+    assert X.shape == (1, 3) and y.shape == (1,)
+    with pytest.raises(ValueError, match=r"^X_test is empty: it needs at least one example"):
+        check_data(np.zeros((0, 3)), name_x="X_test")
+    with pytest.raises(ValueError, match=r"^X_test must have shape \(n_examples"):
+        check_data(np.zeros(3), name_x="X_test")
+    with pytest.raises(ValueError, match=r"^y_test must have one entry per example \(4\)"):
+        check_data(np.zeros((4, 2)), np.zeros(3, dtype=np.int64), name_y="y_test")
+    with pytest.raises(ValueError, match=r"^X contains NaN or infinite values"):
+        check_data(np.array([[1.0, np.nan]]))
+    with pytest.raises(TypeError, match=r"^y must be a torch.Tensor or a NumPy array, got list"):
+        check_data(np.zeros((2, 2)), [0, 1])
+
+
+def test_model_inputs_pass_keyword_options_unchanged_but_check_positional_ones():
+    from helpers.model_io import model_inputs
+    model = build_mlp(MLPConfig(depth=1, width=4, in_features=3, out_features=2,
+                                dtype="float64"))
+    X, _ = model_inputs(model, {"x": np.zeros((2, 3), dtype=np.float32), "flag": True})
+    assert X["flag"] is True and X["x"].dtype == torch.float64  # the model's dtype
+    with pytest.raises(TypeError, match=r"a tuple of them .* got a tuple of bool, ndarray$"):
+        model_inputs(model, (np.zeros((2, 3)), True))
+    with pytest.raises(ValueError, match="^X is an empty dict"):
+        model_inputs(model, {})

@@ -35,6 +35,12 @@ def images(n=8, seed=0):
     return torch.randn(n, 1, 8, 8, generator=g), torch.randint(3, (n,), generator=g)
 
 
+def inplace_relu_net(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(inplace=True), nn.Linear(8, 8),
+                         nn.ReLU(inplace=True), nn.Linear(8, 2))
+
+
 def vectors(n=16, seed=0):
     g = torch.Generator().manual_seed(seed)
     return torch.randn(n, 4, generator=g), torch.randint(2, (n,), generator=g)
@@ -55,10 +61,15 @@ def dnorm(t):
     (small_cnn, images, (("0", "Conv2d"), ("1", "ReLU"), ("4", "Linear"))),
     (layernorm_net, vectors, (("0", "Linear"), ("1", "LayerNorm"), ("2", "Tanh"),
                               ("3", "Linear"))),
+    (inplace_relu_net, vectors, (("0", "Linear"), ("1", "ReLU"), ("2", "Linear"),
+                                 ("3", "ReLU"), ("4", "Linear"))),
 ])
 def test_records_match_manual_autograd(make, data, tracked):
     model = make()
     twin = copy.deepcopy(model)  # trained in lock-step by hand, without the monitor
+    for m in twin.modules():  # the oracle keeps each output: no activation overwrites one
+        if getattr(m, "inplace", False):
+            m.inplace = False
     X, y = data()
     steps = 4
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -421,3 +432,40 @@ def test_a_gradient_that_the_step_did_not_write_is_not_reported():
     assert np.all(np.isfinite(h.weight_grad_norm[[0, 2]]))
     assert np.all(np.isnan(h.weight_grad_norm[1]))  # stale .grad from step 0 is not reported
     assert np.all(np.isfinite(h.output_grad_norm[1]))  # the outputs' gradients did flow
+
+
+def test_a_forward_without_backward_records_its_outputs_and_no_gradients():
+    """Steps 0 and 2 run forward only (grad enabled), step 1 trains: each step's output
+    statistics are those of the weights it ran with; only step 1 has gradients."""
+    model = layernorm_net()
+    X, y = vectors()
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    expected = []
+
+    def outputs():
+        with torch.no_grad():
+            h, outs = X, []
+            for layer in model:
+                h = layer(h)
+                outs.append(h.double())
+        return outs
+
+    with GradientMonitor(model) as monitor:
+        expected.append(outputs())
+        model(X)
+        expected.append(outputs())
+        opt.zero_grad()
+        F.cross_entropy(model(X), y).backward()
+        opt.step()
+        expected.append(outputs())
+        model(X)
+    h = monitor.history()
+    np.testing.assert_array_equal(h.steps, [0, 1, 2])
+    for i, outs in enumerate(expected):
+        np.testing.assert_allclose(h.output_mean[i], [o.mean().item() for o in outs],
+                                   rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(h.output_std[i], [o.std(correction=0).item() for o in outs],
+                                   rtol=1e-5)
+    assert np.all(np.isnan(h.output_grad_norm[[0, 2]]))
+    assert np.all(np.isnan(h.weight_grad_norm[[0, 2]]))
+    assert np.all(np.isfinite(h.output_grad_norm[1])) and np.all(h.weight_grad_norm[1] > 0)

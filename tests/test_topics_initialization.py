@@ -21,12 +21,14 @@ from helpers.theory import (
 )
 from helpers.topics.initialization import (
     _run,
+    classify_chi1,
     fixed_point_inputs,
     input_variance,
     jacobian_factors,
     jacobian_singular_values,
     mean_field_profile,
     measure_gradient_growth,
+    phase_grid,
     variance_profile,
 )
 
@@ -264,3 +266,175 @@ def test_chaotic_correlation_fixed_point_and_its_depth_scale():
              - correlation_map("tanh", c - eps, 2.5, 0.05)) / (2 * eps)
     assert -1 / math.log(chi_c) == pytest.approx(11.80, abs=0.02)
     assert 1 / math.log(chi1("tanh", 2.5, 0.05)) == pytest.approx(7.98, abs=0.02)
+
+
+def test_activation_second_moment_is_mean_of_phi_squared():
+    config = MLPConfig(depth=3, width=6, activation="tanh", init="mean_field", sigma_w2=1.5,
+                       sigma_b2=0.1, in_features=4, out_features=2, dtype="float64", seed=2)
+    model = build_mlp(config)
+    x = torch.randn(5, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    prof = _run(model, x, v_seed=3)
+    _, hs = _numpy_backprop(model, x, np.zeros((5, 2)))
+    np.testing.assert_allclose(prof.activation_second_moment,
+                               [np.mean(np.tanh(h) ** 2) for h in hs], rtol=1e-12)
+
+
+def test_signal_measurements_validate_their_ranges():
+    """Each size argument raises a ValueError naming it just outside its documented range
+    and is accepted at its edge."""
+    tiny = dict(sigma_w2=1.5, sigma_b2=0.05)
+    for kw, name in [(dict(depth=0), "depth"), (dict(depth=1001), "depth"),
+                     (dict(width=1), "width"), (dict(width=8193), "width"),
+                     (dict(batch=0), "batch"), (dict(batch=100_001), "batch")]:
+        with pytest.raises(ValueError, match=f"^{name} must be"):
+            mean_field_profile("tanh", **tiny, **{"depth": 2, "width": 4, **kw})
+    assert mean_field_profile("tanh", **tiny, depth=1, width=2, batch=1).depth == 1
+    config = MLPConfig(depth=2, width=4, in_features=3, out_features=2, dtype="float64")
+    for batch in (0, 100_001):
+        with pytest.raises(ValueError, match="^batch must be"):
+            variance_profile(config, batch=batch)
+    assert variance_profile(config, batch=1).depth == 2
+    with pytest.raises(TypeError, match="expected an MLPConfig, got str"):
+        variance_profile("relu")
+    for kw, name in [(dict(depth=2), "depth"), (dict(depth=1001), "depth"),
+                     (dict(depth=8, skip=-1), "skip"), (dict(depth=8, skip=4), "skip")]:
+        with pytest.raises(ValueError, match=f"^{name} must be"):
+            measure_gradient_growth("tanh", **tiny, **{"width": 4, **kw})
+    # skip runs from 0 to (depth - 2) // 2: at depth 8, ratios[3:4] is one middle ratio
+    for depth, skip in [(3, 0), (8, 3), (9, 3)]:
+        r = measure_gradient_growth("tanh", **tiny, depth=depth, width=4, skip=skip)
+        assert r.skip == skip and r.depth == depth
+    with pytest.raises(ValueError, match="^q must be"):
+        fixed_point_inputs("tanh", -1.0, 2, 2)
+    with pytest.raises(ValueError, match="unknown method 'qr'"):
+        jacobian_singular_values("tanh", 1.0, 0.0, depth=2, width=4, method="qr")
+
+
+def test_classify_chi1_boundaries():
+    assert classify_chi1(1.5, tol=0.5) == "critical"  # |chi_1 - 1| <= tol
+    assert classify_chi1(0.4, tol=0.5) == "ordered"
+    assert classify_chi1(1.6, tol=0.5) == "chaotic"
+    assert classify_chi1(math.inf) == "chaotic"  # ReLU past sigma_w2 = 2 in the deep limit
+    assert classify_chi1(0.0) == "ordered"
+    with pytest.raises(ValueError, match="^chi_1 must be"):
+        classify_chi1(-0.5)
+
+
+def test_inputs_and_draws_follow_the_seed():
+    """Same seed, same numbers (the global generator plays no part); the draws are float64."""
+    a = fixed_point_inputs("tanh", 1.0, 8, 4, seed=3)
+    torch.manual_seed(123)
+    assert torch.equal(a, fixed_point_inputs("tanh", 1.0, 8, 4, seed=3))
+    assert not torch.equal(a, fixed_point_inputs("tanh", 1.0, 8, 4, seed=4))
+    assert (a.float().double() != a).any()  # not float32 draws widened
+    assert fixed_point_inputs("tanh", 1.0, 2, 3, dtype="float32").dtype == torch.float32
+    config = MLPConfig(depth=3, width=8, in_features=5, out_features=2, dtype="float64")
+    p = variance_profile(config, batch=16, seed=2)
+    torch.manual_seed(7)
+    q = variance_profile(config, batch=16, seed=2)
+    np.testing.assert_array_equal(p.grad_sq_norm, q.grad_sq_norm)
+    # the batch is the number of examples averaged over: more examples, other means
+    assert not np.allclose(p.preact_second_moment,
+                           variance_profile(config, batch=64, seed=2).preact_second_moment)
+
+
+def test_mean_field_profile_starts_at_the_fixed_point_by_default():
+    """q0 defaults to input_variance; the read-out maps width to width, so the last layer's
+    ||dL/dh||^2 is about width * chi_1 (E[(W_out^T v)_i^2] = sigma_w2, summed with phi'^2 over
+    width units)."""
+    sw, sb = 1.5, 0.05
+    kw = dict(depth=4, width=256, batch=64, seed=1)
+    default = mean_field_profile("tanh", sw, sb, **kw)
+    explicit = mean_field_profile("tanh", sw, sb, q0=input_variance("tanh", sw, sb), **kw)
+    np.testing.assert_array_equal(default.grad_sq_norm, explicit.grad_sq_norm)
+    assert default.grad_sq_norm[-1] == pytest.approx(256 * chi1("tanh", sw, sb), rel=0.15)
+    assert mean_field_profile("tanh", sw, sb, width=2, batch=1).depth == 30  # the default
+
+
+def test_gradient_growth_record_is_the_measured_profile():
+    """Wiring: the record holds mean_field_profile's numbers at the fixed point (their own
+    oracle is autograd, above); ratios, growth and prediction follow their definitions."""
+    sw, sb, depth = 1.5, 0.05, 9
+    r = measure_gradient_growth("tanh", sw, sb, depth=depth, width=32, seed=1, batch=8, skip=2)
+    prof = mean_field_profile("tanh", sw, sb, depth=depth, width=32, batch=8, seed=1)
+    np.testing.assert_array_equal(r.grad_sq_norm, prof.grad_sq_norm)
+    np.testing.assert_array_equal(r.preact_var, prof.preact_second_moment)
+    g = prof.grad_sq_norm
+    np.testing.assert_allclose(r.ratios, g[:-1] / g[1:], rtol=1e-15)
+    middle = r.ratios[2:depth - 1 - 2]
+    assert r.growth == pytest.approx(np.exp(np.mean(np.log(middle))), rel=1e-12)
+    np.testing.assert_allclose(r.prediction, g[-1] * r.chi1 ** np.arange(depth - 1, -1, -1))
+    assert (r.activation, r.sigma_w2, r.sigma_b2, r.depth, r.width, r.seed, r.skip) == (
+        "tanh", sw, sb, depth, 32, 1, 2)
+    assert r.q_input == r.q_star == pytest.approx(q_star("tanh", sw, sb))
+    assert "tanh" in repr(r) and "sigma_w2=1.5" in repr(r)
+
+
+def test_gradient_growth_defaults_are_the_lessons_measurement():
+    """Lesson 5 passes depth, width and seed and relies on batch 32 and skip 5."""
+    r = measure_gradient_growth("tanh", 1.5, 0.05, depth=30, width=64)
+    s = measure_gradient_growth("tanh", 1.5, 0.05, depth=30, width=64, seed=0, batch=32,
+                                skip=5)
+    assert r.growth == s.growth and r.skip == 5
+    d = measure_gradient_growth("tanh", 1.5, 0.05, width=4)
+    assert (d.depth, d.width, d.seed) == (30, 4, 0)
+
+
+def _autograd_jacobian(activation, sw, sb, init, depth, width, seed):
+    """d a_depth / d a_0 of the random network by autograd, at a_0 = phi(sqrt(q) x)."""
+    W, b, x = random_network(depth, width, sw, sb, init=init, seed=seed)
+    from helpers.activations import activation_fn
+    phi = activation_fn(activation)
+    a0 = torch.tensor(phi(math.sqrt(input_variance(activation, sw, sb)) * x))
+    Wt = [torch.tensor(w) for w in W]
+    bt = [torch.tensor(v) for v in b]
+
+    def net(a):
+        for w, v in zip(Wt, bt):
+            a = torch.tanh(w @ a + v)
+        return a
+
+    return torch.autograd.functional.jacobian(net, a0).numpy()
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize("init", ["gaussian", "orthogonal"])
+def test_jacobian_singular_values_are_autograds(depth, init):
+    sw, sb = 1.2, 0.05
+    jac = _autograd_jacobian("tanh", sw, sb, init, depth, 6, seed=1)
+    exact = np.linalg.svd(jac, compute_uv=False)
+    kw = dict(init=init, depth=depth, width=6, seed=1)
+    svd = jacobian_singular_values("tanh", sw, sb, method="svd", **kw)
+    np.testing.assert_allclose(svd, exact, rtol=1e-12)
+    log_qr = np.sort(jacobian_singular_values("tanh", sw, sb, **kw))[::-1]
+    # the product of the values is |det J| whether or not the iteration has converged;
+    # each value is within 5% here (measured at most 4.9%: nearly equal singular values
+    # separate slowly in 8 passes of subspace iteration)
+    assert np.sum(np.log(log_qr)) == pytest.approx(np.linalg.slogdet(jac)[1], abs=1e-10)
+    np.testing.assert_allclose(log_qr, exact, rtol=0.05)
+
+
+def test_jacobian_defaults_are_documented():
+    """Gaussian weights, depth 30, width 256, seed 0 unless given."""
+    d = jacobian_singular_values("tanh", 1.2, 0.05, depth=2, width=4)
+    e = jacobian_singular_values("tanh", 1.2, 0.05, init="gaussian", depth=2, width=4, seed=0)
+    np.testing.assert_array_equal(d, e)
+    f = jacobian_factors("tanh", 1.2, 0.05, width=3)
+    assert len(f) == 30 and f[0].shape == (3, 3)
+    assert jacobian_singular_values("tanh", 1.2, 0.05, depth=1).shape == (256,)
+    assert not np.array_equal(jacobian_factors("tanh", 1.2, 0.05, depth=2, width=4, seed=1)[0],
+                              jacobian_factors("tanh", 1.2, 0.05, depth=2, width=4)[0])
+
+
+def test_phase_grid_is_chi1_over_the_diagram_axes():
+    g = phase_grid("tanh", n_w=3, n_b=2)
+    np.testing.assert_allclose(g["sigma_w2"], [0.1, 2.05, 4.0])
+    np.testing.assert_allclose(g["sigma_b2"], [0.0, 0.3])
+    assert g["chi1"].shape == (2, 3)  # n_b rows, n_w columns
+    for i, sb in enumerate(g["sigma_b2"]):
+        for j, sw in enumerate(g["sigma_w2"]):
+            assert g["chi1"][i, j] == pytest.approx(chi1("tanh", sw, sb), rel=1e-6)
+        assert chi1("tanh", g["critical"][i], sb) == pytest.approx(1.0, rel=1e-6)
+    for bad in (dict(n_w=1), dict(n_b=1001)):
+        with pytest.raises(ValueError, match="^n_[wb] must be"):
+            phase_grid("tanh", **bad)
