@@ -15,7 +15,8 @@ Starts JupyterLab on a scratch notebook, opens it in headless Chromium (Debian's
   ``back_and_paint`` from the end of the update to plotly's ``plotly_afterplot`` for the
   redrawn chart. ``total`` is key press to repaint. ``kernel`` runs from the start of the
   computation to the end of the chart write (a press that comes while the browser still
-  paints the previous chart waits for it; single presses do not).
+  paints the previous chart waits for it; single presses do not), ``compute`` its first
+  part (the forward and backward pass and the statistics, before the chart is written).
 * **The same slider dragged** for ``--drag-seconds`` between depths 40 and 60 (a mouse move
   every ~16 ms): charts sent and painted per second, how many depths were shown, and the
   time from letting go to the last repaint, which must show the slider's final depth
@@ -184,17 +185,18 @@ def measure_explorer(page, presses: int) -> dict:
     if not len(computes) == len(renders) == len(presses_seen):
         raise RuntimeError(f"{len(presses_seen)} presses but {len(computes)} computes and "
                            f"{len(renders)} chart writes in the kernel")
-    total, to_kernel, kernel, back = [], [], [], []
-    for (t_key, painted), (start, _), (_, end, _) in list(
+    total, to_kernel, kernel, compute, back = [], [], [], [], []
+    for (t_key, painted), (start, computed), (_, end, _) in list(
             zip(presses_seen, computes, renders, strict=True))[2:]:
         if painted is None:
             raise RuntimeError("a press was never repainted")
         total.append(painted - t_key)
         to_kernel.append(start * 1e3 - t_key)
         kernel.append((end - start) * 1e3)
+        compute.append((computed - start) * 1e3)
         back.append(painted - end * 1e3)
     return {"presses": len(total), "total": stats(total), "to_kernel": stats(to_kernel),
-            "kernel": stats(kernel), "back_and_paint": stats(back)}
+            "kernel": stats(kernel), "compute": stats(compute), "back_and_paint": stats(back)}
 
 
 def measure_drag(page, seconds: float, low: int = 40, high: int = 60) -> dict:
@@ -324,8 +326,8 @@ def print_report(r: dict) -> None:
     print(f"load average {r['load_average_start'][0]:.1f} -> {r['load_average_end'][0]:.1f}")
     e = r["explorer"]
     print(f"Explorer, depth slider at 50: {e['presses']} presses   median       p95       max (ms)")
-    for k in ("total", "to_kernel", "kernel", "back_and_paint"):
-        row(k, e[k])
+    for k in ("total", "to_kernel", "kernel", "compute", "back_and_paint"):
+        row(k if k != "compute" else "  of it compute", e[k])
     g = r["drag"]
     print(f"Explorer, depth slider dragged for {g['seconds']:.1f} s ({g['mouse_moves']} mouse "
           f"moves): {g['charts_sent_per_s']:.1f} charts/s sent, {g['charts_painted_per_s']:.1f} "

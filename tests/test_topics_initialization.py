@@ -438,3 +438,22 @@ def test_phase_grid_is_chi1_over_the_diagram_axes():
     for bad in (dict(n_w=1), dict(n_b=1001)):
         with pytest.raises(ValueError, match="^n_[wb] must be"):
             phase_grid("tanh", **bad)
+
+
+def test_mean_field_profile_weights_follow_the_seed():
+    """Wiring: the seed reaches the network's weights, not only the inputs and the read-out
+    direction (lesson 5's seed control changes the weights it measures)."""
+    from helpers.topics.initialization import _run, fixed_point_inputs, input_variance
+
+    seed, width = 3, 16
+    q0 = input_variance("tanh", 1.5, 0.05)
+    got = mean_field_profile("tanh", 1.5, 0.05, depth=4, width=width, batch=8, seed=seed)
+    x = fixed_point_inputs("tanh", q0, 8, width, seed=seed + 1)
+    for weight_seed, same in ((seed, True), (0, False)):
+        config = MLPConfig(depth=4, width=width, activation="tanh", init="mean_field",
+                           sigma_w2=1.5, sigma_b2=0.05, in_features=width,
+                           out_features=width, dtype="float64", seed=weight_seed)
+        want = _run(build_mlp(config), x, v_seed=seed + 2)
+        assert np.allclose(got.grad_sq_norm, want.grad_sq_norm, rtol=1e-12) is same
+        assert np.allclose(got.preact_second_moment, want.preact_second_moment,
+                           rtol=1e-12) is same

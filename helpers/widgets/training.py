@@ -36,8 +36,8 @@ RECORD_EVERY = 5
 # Measured: ~6 redraws/s cost ~12% of training speed in the kernel, and in JupyterLab on a
 # loaded machine the browser fell 10-25 s behind the kernel's messages (so a click on Stop
 # reached the kernel that late). So redraws are capped, and once a browser has shown the
-# chart, the next redraw waits for the browser's answer (plotly's trace deltas) to the last
-# one, at most ACK_TIMEOUT s: it answered only 2 of 5 redraws (benchmarks/latency.py).
+# chart, the next redraw waits for the browser's answer to the last one (read by
+# helpers.widgets.pacing.BrowserAnswers), at most ACK_TIMEOUT s (benchmarks/latency.py).
 MAX_DRAWS_PER_SECOND = 3
 MAX_PROGRESS_PER_SECOND = 2
 ACK_TIMEOUT = 0.7
