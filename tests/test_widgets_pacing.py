@@ -42,7 +42,9 @@ def answer(explorer):
 
 @pytest.fixture
 def explorer(loop):
-    return make_gradient_flow_explorer(depth=4, width=8, batch=32)
+    explorer = make_gradient_flow_explorer(depth=4, width=8, batch=32)
+    answer(explorer)  # the browser has drawn the chart it was shown with
+    return explorer
 
 
 def test_browser_values_are_coalesced_into_one_update_with_the_newest(explorer, loop):
@@ -103,6 +105,15 @@ def test_a_value_set_from_code_updates_at_once_and_drops_a_pending_chart(explore
     answer(explorer)
     run(loop)
     assert shown_depth(explorer) == 3  # the stale depth-6 chart never overwrites it
+
+
+def test_a_front_end_that_never_answers_is_not_waited_for(loop, monkeypatch):
+    explorer = make_gradient_flow_explorer(depth=4, width=8, batch=32)  # never answers
+    monkeypatch.setattr(explorer, "ACK_TIMEOUT", 30.0)
+    for depth in (5, 6):
+        explorer.depth.set_state({"value": depth})
+        run(loop)
+        assert shown_depth(explorer) == depth
 
 
 def test_an_error_during_a_browser_update_is_shown(explorer, loop, monkeypatch):

@@ -156,8 +156,9 @@ class LiveFigure:
 
     # -- controls moved in the browser: coalesced, computed ahead, sent when it is ready --
     def _browser_busy(self, now: float) -> float:
-        """Seconds to wait before sending a chart: 0 once the browser answered the last one."""
-        waiting = self.answers.waiting()
+        """Seconds to wait before sending a chart: 0 once the browser answered the last one
+        (or if it has never answered: a front end that does not answer is not waited for)."""
+        waiting = self.answers.at > 0 and self.answers.waiting()
         return max(0.0, self.ACK_TIMEOUT - (now - self._sent_at)) if waiting else 0.0
 
     def _on_browser_answer(self) -> None:

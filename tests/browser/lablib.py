@@ -282,5 +282,17 @@ def run_all_and_wait(page, timeout_ms: int = 180_000) -> dict:
     return page.evaluate(JS_NOTEBOOK_STATE)
 
 
+def run_to_first_chart(page, server: LabServer, rel_path: str):
+    """Open ``rel_path``, run it, check the page logged no errors, and return the first
+    output area that holds a chart, once the chart is drawn."""
+    open_notebook(page, server, rel_path)
+    run_all_and_wait(page)
+    errors = page.evaluate(JS_ERRORS)
+    assert not errors, errors
+    area = page.locator(".jp-OutputArea-output").filter(has=page.locator(".js-plotly-plot")).first
+    area.locator(".js-plotly-plot .main-svg").first.wait_for(state="attached")
+    return area
+
+
 def plot_data(page) -> list:
     return page.evaluate(JS_PLOT_DATA)

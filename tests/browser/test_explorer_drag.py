@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from lablib import JS_ERRORS, open_notebook, run_all_and_wait
+from lablib import JS_ERRORS, run_to_first_chart
 
 # The depth the explorer's chart shows: points of the activation-std trace (index 3) - 1.
 JS_SHOWN_DEPTH = """
@@ -27,11 +27,7 @@ JS_SHOWN_DEPTH = """
 
 @pytest.mark.browser
 def test_chart_follows_a_dragged_slider_and_ends_on_its_value(page, lab):
-    open_notebook(page, lab, "notebooks/explorer_drag.ipynb")
-    run_all_and_wait(page)
-    assert not page.evaluate(JS_ERRORS)
-    area = page.locator(".jp-OutputArea-output").filter(has=page.locator(".js-plotly-plot")).first
-    area.locator(".js-plotly-plot .main-svg").first.wait_for(state="attached")
+    area = run_to_first_chart(page, lab, "notebooks/explorer_drag.ipynb")
     assert area.evaluate(JS_SHOWN_DEPTH) == 30
     handle = area.locator(".widget-slider .noUi-handle").first
     handle.scroll_into_view_if_needed()

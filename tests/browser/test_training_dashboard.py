@@ -12,7 +12,7 @@ import re
 import time
 
 import pytest
-from lablib import JS_ERRORS, open_notebook, run_all_and_wait
+from lablib import run_to_first_chart
 
 BUDGET = 2000
 # The live training run's loss trace (index 1) and the progress text, read from the page.
@@ -42,11 +42,7 @@ def wait_until(area, predicate, timeout_s: float, what: str) -> dict:
 
 @pytest.mark.browser
 def test_start_trains_with_live_charts_and_stop_stops(page, lab):
-    open_notebook(page, lab, "notebooks/training_dashboard.ipynb")
-    run_all_and_wait(page)
-    assert not page.evaluate(JS_ERRORS)
-    area = page.locator(".jp-OutputArea-output").filter(has=page.locator(".js-plotly-plot")).first
-    area.locator(".js-plotly-plot .main-svg").first.wait_for(state="attached")
+    area = run_to_first_chart(page, lab, "notebooks/training_dashboard.ipynb")
     assert area.evaluate(JS_STATE)["n"] == 0
 
     area.get_by_role("button", name="Start").click()
