@@ -2,10 +2,11 @@
 
 A comm message from the browser reaches a control through ``set_state`` (what these tests
 call); a value set from code goes straight to ``update()``. The kernel's event loop is
-replaced by a plain asyncio loop that the test runs.
+replaced by a stand-in whose callbacks the test runs (a real asyncio loop cannot run
+inside a thread where another library's loop runs, e.g. the browser tests' driver).
 """
 
-import asyncio
+import time
 
 import numpy as np
 import pytest
@@ -16,16 +17,49 @@ from helpers.models import build_mlp
 from helpers.widgets.gradient_flow import make_gradient_flow_explorer
 
 
+class Handle:
+    def __init__(self, when, fn):
+        self.when, self.fn, self.cancelled = when, fn, False
+
+    def cancel(self):
+        self.cancelled = True
+
+
+class Loop:
+    """The part of an asyncio loop the widgets use, on a clock the test advances."""
+
+    def __init__(self):
+        self.now, self.handles = 0.0, []
+
+    def call_later(self, delay, fn, *args):
+        handle = Handle(self.now + delay, lambda: fn(*args))
+        self.handles.append(handle)
+        return handle
+
+    def call_soon_threadsafe(self, fn, *args):
+        return self.call_later(0.0, fn, *args)
+
+    def advance(self, seconds):
+        end = self.now + seconds
+        while due := sorted((h for h in self.handles if h.when <= end and not h.cancelled),
+                            key=lambda h: h.when):
+            handle = due[0]
+            self.handles.remove(handle)
+            self.now = max(self.now, handle.when)
+            handle.fn()
+        self.now = end
+        self.handles = [h for h in self.handles if not h.cancelled]
+
+
 @pytest.fixture
 def loop(monkeypatch):
-    loop = asyncio.new_event_loop()
+    loop = Loop()
     monkeypatch.setattr(base, "kernel_loop", lambda: loop)
-    yield loop
-    loop.close()
+    return loop
 
 
 def run(loop, seconds=0.02):
-    loop.run_until_complete(asyncio.sleep(seconds))
+    loop.advance(seconds)
 
 
 def shown_depth(explorer) -> int:
@@ -89,6 +123,7 @@ def test_a_browser_that_never_answers_gets_the_chart_after_the_timeout(explorer,
     explorer.depth.set_state({"value": 6})
     run(loop, 0.05)
     assert shown_depth(explorer) == 5
+    time.sleep(0.25)  # the timeout is measured on the real clock
     run(loop, 0.3)
     assert shown_depth(explorer) == 6
 
