@@ -99,7 +99,9 @@ def test_next_chart_waits_for_the_browser_but_is_computed_ahead(explorer, loop, 
     monkeypatch.setattr(explorer, "ACK_TIMEOUT", 30.0)
     explorer.depth.set_state({"value": 5})
     run(loop)
-    assert shown_depth(explorer) == 5 and explorer._browser_busy(0.0) > 0
+    sent = explorer._sent_at
+    assert shown_depth(explorer) == 5
+    assert explorer.answers.wait(sent, sent, explorer.ACK_TIMEOUT) > 0  # owed an answer
     explorer.depth.set_state({"value": 6})
     run(loop)
     assert shown_depth(explorer) == 5  # the browser has not shown depth 5 yet

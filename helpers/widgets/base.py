@@ -155,12 +155,6 @@ class LiveFigure:
             return False, None
 
     # -- controls moved in the browser: coalesced, computed ahead, sent when it is ready --
-    def _browser_busy(self, now: float) -> float:
-        """Seconds to wait before sending a chart: 0 once the browser answered the last one
-        (or if it has never answered: a front end that does not answer is not waited for)."""
-        waiting = self.answers.at > 0 and self.answers.waiting()
-        return max(0.0, self.ACK_TIMEOUT - (now - self._sent_at)) if waiting else 0.0
-
     def _on_browser_answer(self) -> None:
         if self._pending is not None or self._stale:
             if self._pump_handle is not None:  # waiting for this answer: go now
@@ -185,7 +179,7 @@ class LiveFigure:
                 self.updates += 1
         if self._pending is None:
             return
-        wait = self._browser_busy(time.perf_counter())
+        wait = self.answers.wait(self._sent_at, time.perf_counter(), self.ACK_TIMEOUT)
         if wait > 0:  # its answer reschedules us; the timeout is the fallback
             self._schedule(wait)
             return

@@ -39,10 +39,6 @@ def kernel_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
-def _nothing() -> None:
-    pass
-
-
 class BrowserAnswers:
     """Which updates of a ``FigureWidget`` its browser has drawn.
 
@@ -82,16 +78,25 @@ class BrowserAnswers:
         """True while an update was sent that the browser has not answered."""
         return self.answered < getattr(self.figure, "_last_trace_edit_id", 0)
 
+    def wait(self, sent: float, now: float, timeout: float) -> float:
+        """Seconds to hold the next chart back, for a chart sent at ``sent``: 0 once the
+        browser has answered it, if it has never answered anything (a front end that does
+        not answer is not waited for), or once ``timeout`` seconds have passed."""
+        if self.at == 0.0 or not self.waiting():
+            return 0.0
+        return max(0.0, timeout - (now - sent))
+
+
 class PacedRedraw:
     """Redraws of a ``FigureWidget`` requested from a worker thread, paced by the browser.
 
     ``request(*args)`` runs ``draw(*args)`` on the kernel's event loop (the thread that
     handles widget messages: in JupyterLab a FigureWidget changed from another thread was
     never redrawn), or at once when there is no loop (plain Python, tests). ``ready(now)``
-    says whether a new redraw may be asked for: none is pending, and the browser has shown
-    the last one (``answers``), has
-    never been seen, or is later than ``ack_timeout`` seconds. Frames are dropped, never
-    queued, so a slow browser cannot fall behind the kernel.
+    says whether a new redraw may be asked for: none is pending, and ``answers.wait`` holds
+    nothing back (the browser has shown the last one, has never been seen, or is later than
+    ``ack_timeout`` seconds). Frames are dropped, never queued, so a slow browser cannot
+    fall behind the kernel.
     """
 
     def __init__(self, answers: BrowserAnswers, draw: Callable,
@@ -112,8 +117,7 @@ class PacedRedraw:
     def ready(self, now: float) -> bool:
         if self.pending:
             return False
-        acked = self.answers.at
-        return acked == 0.0 or not self.answers.waiting() or now - self.sent > self.ack_timeout
+        return self.answers.wait(self.sent, now, self.ack_timeout) == 0.0
 
     def request(self, *args) -> None:
         loop = self.loop

@@ -37,10 +37,10 @@ RECORD_EVERY = 5
 # loaded machine the browser fell 10-25 s behind the kernel's messages (so a click on Stop
 # reached the kernel that late). So redraws are capped, and once a browser has shown the
 # chart, the next redraw waits for the browser's answer to the last one (read by
-# helpers.widgets.pacing.BrowserAnswers), at most ACK_TIMEOUT s (benchmarks/latency.py).
+# helpers.widgets.pacing.BrowserAnswers), at most LiveFigure.ACK_TIMEOUT s
+# (benchmarks/latency.py).
 MAX_DRAWS_PER_SECOND = 3
 MAX_PROGRESS_PER_SECOND = 2
-ACK_TIMEOUT = 0.7
 GRID_POINTS = 30
 _DASHBOARDS: weakref.WeakSet = weakref.WeakSet()
 
@@ -120,7 +120,7 @@ class TrainingDashboard(LiveFigure):
         self._stop = threading.Event()
         self._splits: dict = {}
         self._redraw = PacedRedraw(self.answers, lambda grid, split: self._draw(grid, split),
-                                   self._guarded, ack_timeout=ACK_TIMEOUT)
+                                   self._guarded, ack_timeout=self.ACK_TIMEOUT)
         for name, run in (runs or {}).items():  # finished runs shown at start (static edition)
             self._finish(run.history, name, run.config, run.optimizer, run.lr,
                          grid=run.grid)
