@@ -6,8 +6,12 @@
 Starts JupyterLab on a scratch notebook, opens it in headless Chromium (Debian's, at
 /usr/bin/chromium or $CHROMIUM), and measures two things:
 
-* **Gradient Flow Explorer, depth slider at depth 50** (width 64, batch 256, float64): the
-  slider's handle has the keyboard focus and each press moves depth 50 -> 51 or back.
+* **Gradient Flow Explorer, depth slider near depth 50** (width 64, batch 256, float64):
+  the slider's handle has the keyboard focus and the presses step three up, six down and
+  three up again (depths 47-53), each after the last repaint and a quarter second. Twice:
+  as shipped (the explorer computes the next depth up and down while the slider stays
+  still, and keeps the last charts shown) and with ``prefetch = False`` (every press
+  computed after it arrives).
   Per press, on one clock (the kernel's ``time.time()`` and the page's
   ``performance.timeOrigin + performance.now()`` are both the machine's wall clock):
   ``to_kernel`` from the key's ``keydown`` to the kernel starting the update, ``kernel``
@@ -117,6 +121,25 @@ JS_LISTEN = """() => {
   return document.querySelectorAll('.js-plotly-plot').length;
 }"""
 
+# The last repaint of one chart after a time, once its repaints stop for a while (or null).
+JS_WAIT_PAINT = """([chart, after, quietMs, timeoutMs]) => new Promise(resolve => {
+  const t0 = performance.now();
+  let last = null, since = t0;
+  const tick = () => {
+    const now = performance.now();
+    const mine = window.__paints.filter(p => p[0] === chart && p[1] > after);
+    if (mine.length && mine[mine.length - 1][1] !== last) {
+      last = mine[mine.length - 1][1];
+      since = now;
+    } else if (last !== null && now - since >= quietMs) {
+      return resolve(last);
+    }
+    if (now - t0 >= timeoutMs) return resolve(last);
+    setTimeout(tick, 25);
+  };
+  tick();
+})"""
+
 JS_KERNEL_EVAL = """async (code) => {
   const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
   let text = '';
@@ -152,36 +175,45 @@ def write_notebook(path: Path, cells: list[str]) -> None:
 
 def wait_paint(page, chart: int, after_ms: float, quiet_s: float = 0.25,
                timeout_s: float = 10.0) -> float | None:
-    """The last repaint of ``chart`` after ``after_ms`` once repaints stop for ``quiet_s``."""
-    deadline = time.monotonic() + timeout_s
-    last, since = None, time.monotonic()
-    while time.monotonic() < deadline:
-        paints = page.evaluate("(a) => window.__paints.filter(p => p[0] === a[0] && p[1] > a[1])"
-                               ".map(p => p[1])", [chart, after_ms])
-        if paints and paints[-1] != last:
-            last, since = paints[-1], time.monotonic()
-        elif last is not None and time.monotonic() - since >= quiet_s:
-            return last
-        time.sleep(0.02)
-    return last
+    """The last repaint of ``chart`` after ``after_ms`` once repaints stop for ``quiet_s``.
+
+    The page waits on its own clock (one call): polling it from here would run the page's
+    JavaScript and the browser driver every few milliseconds, on the cores the kernel and
+    the repaint being measured need.
+    """
+    return page.evaluate(JS_WAIT_PAINT, [chart, after_ms, quiet_s * 1e3, timeout_s * 1e3])
 
 
 def _slider_handle(page):
     return page.locator(".widget-slider .noUi-handle, .widget-slider .slider-handle").first
 
 
-def measure_explorer(page, presses: int) -> dict:
+# Depth steps of the presses: three up, six down, three up (50, 51, 52, 53, 52, ..., 47, ...,
+# 50): some presses go on in one direction, some turn back, all near depth 50.
+PRESS_PATTERN = ["ArrowRight"] * 3 + ["ArrowLeft"] * 6 + ["ArrowRight"] * 3
+
+
+def measure_explorer(page, presses: int, ahead: bool = True) -> dict:
+    """Key presses on the focused depth slider, each waited for until repainted.
+
+    ``ahead`` is the explorer's ``prefetch``: with it, while the slider stays still the
+    kernel computes the depth one up and one down and keeps the last charts shown; without
+    it every press is computed after it arrives.
+    """
+    page.evaluate(JS_KERNEL_EVAL, f"explorer.prefetch = {ahead}")
     handle = _slider_handle(page)
     handle.focus()
     chart = 0  # the explorer's chart is the first on the page
+    seen_before = len(kernel_list(page, "computes"))
     presses_seen = []  # (key time, repaint time or None), in order
-    for i in range(presses + 2):  # the first two warm the caches of depths 50 and 51
-        key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
+    for i in range(presses + 2):  # the first two are not counted (caches warm up)
+        key = PRESS_PATTERN[i % len(PRESS_PATTERN)]
         n_keys = page.evaluate("() => window.__keys.length")
         page.keyboard.press(key)
         t_key = page.evaluate("(n) => window.__keys[n]", n_keys)
         presses_seen.append((t_key, wait_paint(page, chart, t_key)))
-    computes, renders = kernel_list(page, "computes"), kernel_list(page, "renders")
+    computes = kernel_list(page, "computes")[seen_before:]
+    renders = kernel_list(page, "renders")[seen_before:]
     if not len(computes) == len(renders) == len(presses_seen):
         raise RuntimeError(f"{len(presses_seen)} presses but {len(computes)} computes and "
                            f"{len(renders)} chart writes in the kernel")
@@ -195,8 +227,9 @@ def measure_explorer(page, presses: int) -> dict:
         kernel.append((end - start) * 1e3)
         compute.append((computed - start) * 1e3)
         back.append(painted - end * 1e3)
-    return {"presses": len(total), "total": stats(total), "to_kernel": stats(to_kernel),
-            "kernel": stats(kernel), "compute": stats(compute), "back_and_paint": stats(back)}
+    return {"presses": len(total), "computed_ahead": ahead, "total": stats(total),
+            "to_kernel": stats(to_kernel), "kernel": stats(kernel), "compute": stats(compute),
+            "back_and_paint": stats(back)}
 
 
 def measure_drag(page, seconds: float, low: int = 40, high: int = 60) -> dict:
@@ -300,7 +333,9 @@ def main(argv=None) -> dict:
                     timeout=60_000)
                 time.sleep(1.0)
                 page.evaluate(JS_LISTEN)
-                result["explorer"] = measure_explorer(page, args.presses)
+                result["explorer"] = measure_explorer(page, args.presses, ahead=True)
+                result["explorer_on_press"] = measure_explorer(page, args.presses, ahead=False)
+                page.evaluate(JS_KERNEL_EVAL, "explorer.prefetch = True")
                 result["drag"] = measure_drag(page, args.drag_seconds)
                 result["dashboard"] = measure_dashboard(page, args.train_seconds)
                 browser.close()
@@ -324,10 +359,13 @@ def print_report(r: dict) -> None:
         print(f"  {name:<16}{s['median_ms']:>10.1f}{s['p95_ms']:>10.1f}{s['max_ms']:>10.1f}")
 
     print(f"load average {r['load_average_start'][0]:.1f} -> {r['load_average_end'][0]:.1f}")
-    e = r["explorer"]
-    print(f"Explorer, depth slider at 50: {e['presses']} presses   median       p95       max (ms)")
-    for k in ("total", "to_kernel", "kernel", "compute", "back_and_paint"):
-        row(k if k != "compute" else "  of it compute", e[k])
+    for name, how in (("explorer", "computed ahead (as shipped)"),
+                      ("explorer_on_press", "computed on each press (prefetch off)")):
+        e = r[name]
+        print(f"Explorer, depth slider at 47-53, {how}: {e['presses']} presses")
+        print(f"  {'':<16}{'median':>10}{'p95':>10}{'max (ms)':>10}")
+        for k in ("total", "to_kernel", "kernel", "compute", "back_and_paint"):
+            row(k if k != "compute" else "  of it compute", e[k])
     g = r["drag"]
     print(f"Explorer, depth slider dragged for {g['seconds']:.1f} s ({g['mouse_moves']} mouse "
           f"moves): {g['charts_sent_per_s']:.1f} charts/s sent, {g['charts_painted_per_s']:.1f} "

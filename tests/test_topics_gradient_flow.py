@@ -44,6 +44,52 @@ def test_model_cache_keys_on_norm_position():
     assert len(cache) == 2
 
 
+def _same_weights(a, b) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(),
+                                                  b.state_dict().values(), strict=True))
+
+
+@pytest.mark.parametrize("norm", [None, "batch"])
+def test_model_cache_gives_a_fresh_builds_weights_after_any_write(norm, monkeypatch):
+    """Asked again for the same config, the cache skips re-initialising only while no
+    parameter or buffer was written: after an optimiser step, an in-place edit, a swapped
+    ``.data`` or a BatchNorm forward in train mode, it returns ``build_mlp``'s weights."""
+    import helpers.model_cache as mc
+
+    inits = []
+    real = mc.init_weights
+    monkeypatch.setattr(mc, "init_weights", lambda m, c: inits.append(c) or real(m, c))
+    config = MLPConfig(depth=3, width=6, in_features=2, norm=norm, dtype="float64", seed=5)
+    fresh = build_mlp(config)
+    cache = ModelCache(maxsize=2)
+    model = cache(config)
+    X, y = lesson_data(32)
+    gradient_profile(model, X, y)  # measures; leaves the weights as they were
+    assert cache(config) is model and _same_weights(model, fresh)
+    # BatchNorm's buffers are written back after the pass (so it re-initialises); a plain
+    # network is handed back untouched
+    assert len(inits) == (1 if norm == "batch" else 0)
+    inits.clear()
+    assert cache(config) is model and inits == []
+    writes = [
+        lambda m: torch.optim.SGD(m.parameters(), lr=0.1).step() if any(
+            p.grad is not None for p in m.parameters()) else m.output.bias.add_(1.0),
+        lambda m: m.blocks[0].linear.weight.mul_(2.0),
+        lambda m: setattr(m.output.weight, "data", torch.zeros_like(m.output.weight)),
+    ]
+    if norm == "batch":
+        writes.append(lambda m: m.train()(X.double()))  # running statistics change
+    for write in writes:
+        with torch.no_grad():
+            write(model)
+        assert not _same_weights(model, fresh)
+        before = len(inits)
+        assert cache(config) is model and len(inits) == before + 1
+        assert _same_weights(model, fresh)
+    assert cache(config.replace(seed=6)) is model and len(inits) == len(writes) + 1
+    assert _same_weights(model, build_mlp(config.replace(seed=6)))
+
+
 def test_model_cache_is_bounded():
     cache = ModelCache(maxsize=2)
     for depth in (1, 2, 3):

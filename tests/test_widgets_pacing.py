@@ -167,3 +167,102 @@ def test_an_error_during_a_browser_update_is_shown(explorer, loop, monkeypatch):
     explorer.depth.set_state({"value": 6})
     run(loop)
     assert explorer.error is None and shown_depth(explorer) == 6
+
+
+def counting_profiles(monkeypatch):
+    """Count the explorer's gradient measurements (the depths it measured, in order)."""
+    import helpers.widgets.gradient_flow as gf
+
+    measured = []
+    real = gf.gradient_profile
+
+    def counted(model, X, y):
+        measured.append(model.config.depth)
+        return real(model, X, y)
+
+    monkeypatch.setattr(gf, "gradient_profile", counted)
+    return measured
+
+
+def press(explorer, loop, depth):
+    """A key press on the depth slider: the value arrives, the chart goes out and is drawn."""
+    explorer.depth.set_state({"value": depth})
+    run(loop)
+    answer(explorer)
+
+
+def test_while_idle_the_depths_next_to_the_chart_are_computed_ahead(explorer, loop,
+                                                                     monkeypatch):
+    measured = counting_profiles(monkeypatch)
+    press(explorer, loop, 5)  # from depth 4
+    assert measured == [5]
+    run(loop, explorer.PREFETCH_DELAY / 2)
+    assert measured == [5]  # not before the controls have been still for a while
+    run(loop, explorer.PREFETCH_DELAY)
+    assert measured == [5, 6]  # one up; depth 4, shown before, is kept
+    run(loop, 1.0)
+    assert measured == [5, 6]  # nothing more
+    press(explorer, loop, 6)  # shown from what was computed ahead: nothing measured
+    assert measured == [5, 6] and shown_depth(explorer) == 6
+    fresh = gradient_profile(build_mlp(explorer.config), explorer.X, explorer.y)
+    np.testing.assert_array_equal(explorer.profile.weight_grad_norm, fresh.weight_grad_norm)
+    np.testing.assert_array_equal(explorer.profile.activation_hist, fresh.activation_hist)
+    run(loop, 1.0)
+    assert measured == [5, 6, 7]
+    press(explorer, loop, 5)
+    press(explorer, loop, 4)  # pressed at once, both kept from before
+    assert measured == [5, 6, 7] and shown_depth(explorer) == 4
+    fresh = gradient_profile(build_mlp(explorer.config), explorer.X, explorer.y)
+    np.testing.assert_array_equal(explorer.profile.weight_grad_norm, fresh.weight_grad_norm)
+    run(loop, 1.0)
+    assert measured == [5, 6, 7, 3]  # going down: 3 first (5 is kept)
+    explorer.prefetch = False  # every press is computed
+    press(explorer, loop, 5)
+    run(loop, 1.0)
+    assert measured == [5, 6, 7, 3, 5]
+
+
+def test_a_control_moved_before_the_delay_cancels_computing_ahead(explorer, loop,
+                                                                   monkeypatch):
+    measured = counting_profiles(monkeypatch)
+    press(explorer, loop, 5)
+    run(loop, explorer.PREFETCH_DELAY / 2)
+    explorer.width.set_state({"value": 12})  # the user goes on: no work ahead for width 8
+    run(loop)
+    assert measured == [5, 5]
+    assert explorer.config.width == 12
+    run(loop, 1.0)  # no answer for the width-12 chart yet: nothing is computed ahead
+    assert measured == [5, 5]
+
+
+def test_computing_ahead_can_be_turned_off_and_skips_big_networks(explorer, loop,
+                                                                   monkeypatch):
+    measured = counting_profiles(monkeypatch)
+    explorer.prefetch = False
+    press(explorer, loop, 5)
+    run(loop, 1.0)
+    assert measured == [5]
+    explorer.prefetch = True
+    monkeypatch.setattr(explorer, "PREFETCH_MAX_WEIGHTS", 6 * 8 * 8 - 1)  # depth x width^2
+    press(explorer, loop, 6)
+    run(loop, 1.0)
+    assert measured == [5, 6]
+
+
+def test_a_failure_while_computing_ahead_is_shown_when_that_depth_is_chosen(
+        explorer, loop, monkeypatch):
+    import helpers.widgets.gradient_flow as gf
+
+    real = gf.gradient_profile
+
+    def broken_at_6(model, X, y):
+        if model.config.depth == 6:
+            raise RuntimeError("boom at depth 6")
+        return real(model, X, y)
+
+    monkeypatch.setattr(gf, "gradient_profile", broken_at_6)
+    press(explorer, loop, 5)
+    run(loop, 1.0)  # computing depth 6 ahead fails quietly: nothing was asked for yet
+    assert explorer.error is None and shown_depth(explorer) == 5
+    press(explorer, loop, 6)
+    assert "RuntimeError: boom at depth 6" in explorer.status.value

@@ -13,6 +13,9 @@ still paints the last. Everything the user needs to see goes through here:
   paced: the update runs on the kernel's event loop with the newest value, intermediate
   values are dropped, never queued, and a new chart is sent only once the browser has
   shown the previous one. A value set from code updates at once, so the next line sees it.
+* once the browser has drawn a chart and the controls stay still for ``PREFETCH_DELAY``,
+  ``_prefetch()`` may compute ahead what the next change will probably ask for (the
+  explorer: the depth one up and one down), one piece per turn of the kernel's event loop.
 
 How a chart is paced by its browser (and ``PacedRedraw``, for a figure that a worker
 thread keeps changing) is in ``helpers.widgets.pacing``.
@@ -76,6 +79,7 @@ class LiveFigure:
     STATIC_NOTE = ("A static snapshot of an interactive chart: run this notebook in JupyterLab "
                    "to move the controls.")
     ACK_TIMEOUT = 0.7  # s: a chart the browser never confirms does not hold back the next
+    PREFETCH_DELAY = 0.08  # s the controls stay still after a drawn chart before prefetching
 
     def __init__(self, controls: dict, figure: go.Figure, columns: int = 3):
         self.controls = dict(controls)
@@ -88,6 +92,7 @@ class LiveFigure:
         self._stale = False  # a control moved in the browser since the last compute
         self._pending = None  # (computed state,) waiting for the browser to be ready
         self._pump_handle = None
+        self._prefetch_handle = None
         self._sent_at = 0.0
         self.answers = BrowserAnswers(self.figure)
         self.answers.listeners.append(self._on_browser_answer)
@@ -112,6 +117,7 @@ class LiveFigure:
         owner = change["owner"]
         if "value" in getattr(owner, "_property_lock", {}) and kernel_loop() is not None:
             self._stale = True  # from the browser: coalesce and pace (see the module doc)
+            self._cancel_prefetch()
             self._schedule(0.0)
         else:
             self.update()
@@ -161,6 +167,41 @@ class LiveFigure:
                 self._pump_handle.cancel()
                 self._pump_handle = None
             self._schedule(0.0)
+        else:
+            self._schedule_prefetch(self.PREFETCH_DELAY)
+
+    # -- while nothing moves: compute ahead (see the module doc) --
+    @staticmethod
+    def _live() -> bool:
+        """Whether a kernel event loop runs (JupyterLab), not a script or a headless run."""
+        return kernel_loop() is not None
+
+    def _prefetch(self) -> bool:
+        """Compute one piece of what the next change will probably show, keeping it for
+        ``_compute``; return whether there is more to do. Called only while idle."""
+        return False
+
+    def _schedule_prefetch(self, delay: float) -> None:
+        loop = kernel_loop()
+        if loop is not None:
+            self._cancel_prefetch()
+            self._prefetch_handle = loop.call_later(delay, self._prefetch_step)
+
+    def _cancel_prefetch(self) -> None:
+        if self._prefetch_handle is not None:
+            self._prefetch_handle.cancel()
+            self._prefetch_handle = None
+
+    def _prefetch_step(self) -> None:
+        self._prefetch_handle = None
+        if self._stale or self._pending is not None or self._pump_handle is not None:
+            return  # the controls moved: that comes first
+        try:
+            more = self._prefetch()
+        except Exception:  # noqa: BLE001 - the same values computed for real show the error
+            more = False
+        if more:
+            self._schedule_prefetch(0.0)  # messages that came meanwhile are handled first
 
     def _schedule(self, delay: float) -> None:
         loop = kernel_loop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 
 import ipywidgets as widgets
 
@@ -28,7 +29,15 @@ class GradientFlowExplorer(LiveFigure):
 
     Models are cached by architecture and re-initialised in place when only the init or
     the seed changes, so an update costs one forward and backward pass plus statistics.
+    While the controls are still (in JupyterLab), the profiles one depth up and one down
+    are computed ahead, and the last few shown are kept, so that an arrow key on the depth
+    slider shows its chart without waiting for the computation (``prefetch = False`` turns
+    it off; a profile computed ahead is the same as one computed on the press). Networks of
+    more than ``PREFETCH_MAX_WEIGHTS`` weights are not computed ahead.
     """
+
+    PREFETCH_MAX_WEIGHTS = 500_000  # about twice the default network (depth 50, width 64)
+    AHEAD = 4  # profiles kept from computing ahead
 
     def __init__(self, X=None, y=None, *, depth: int = 20, width: int = 64,
                  activation: str = "sigmoid", init: str = "default", weight_std: float = 0.1,
@@ -53,6 +62,10 @@ class GradientFlowExplorer(LiveFigure):
         self._models = ModelCache(maxsize=6)  # a few recent architectures, not unbounded
         self.profile = None
         self.config = None
+        self.prefetch = True
+        self._ahead: OrderedDict = OrderedDict()  # key -> profile computed ahead (used once)
+        self._last_depth = depth
+        self._shown_key = None
         style = {"description_width": "initial"}
         wide = widgets.Layout(width="300px")
         controls = {
@@ -80,18 +93,61 @@ class GradientFlowExplorer(LiveFigure):
         super().__init__(controls, explorer_figure())
         self.update()
 
-    def _compute(self):
-        v = self.values()
-        config = MLPConfig(
+    def _config(self, v: dict) -> MLPConfig:
+        return MLPConfig(
             depth=v["depth"], width=v["width"], activation=v["activation"], init=v["init"],
             weight_std=v["weight_std"], norm=norm_value(v["norm"]), residual=v["residual"],
             seed=v["seed"],
             dtype=v["dtype"], in_features=self.in_features, out_features=self.out_features)
+
+    def _key(self, config: MLPConfig) -> tuple:
+        """What a profile depends on: the network and the data (as they are now)."""
+        return config, id(self.X), self.X._version, id(self.y), self.y._version
+
+    def _measure(self, config: MLPConfig):
         model = self._models(config)  # built once per architecture, in train mode
-        return config, gradient_profile(model, self.X, self.y)
+        return gradient_profile(model, self.X, self.y)
+
+    def _compute(self):
+        config = self._config(self.values())
+        key = self._key(config)
+        profile = self._ahead.pop(key, None) if self._reusing() else None  # used once
+        return config, self._measure(config) if profile is None else profile, key
+
+    def _reusing(self) -> bool:
+        """Profiles are computed ahead and kept only live (in JupyterLab), if allowed."""
+        return self.prefetch and self._live()
+
+    def _keep(self, key, profile) -> None:
+        self._ahead[key] = profile
+        while len(self._ahead) > self.AHEAD:
+            self._ahead.popitem(last=False)
+
+    def _prefetch(self) -> bool:
+        """Compute the profile one depth up and one down (the last move's way first)."""
+        if not self._reusing() or self.config is None:
+            return False
+        c = self.config
+        if c.depth * c.width ** 2 > self.PREFETCH_MAX_WEIGHTS:
+            return False
+        step = 1 if c.depth >= self._last_depth else -1
+        for depth in (c.depth + step, c.depth - step):
+            if not DEPTH_RANGE[0] <= depth <= DEPTH_RANGE[1]:
+                continue
+            config = c.replace(depth=depth)
+            key = self._key(config)
+            if key not in self._ahead:
+                self._keep(key, self._measure(config))
+                return True
+        return False
 
     def _apply(self, state) -> str:
-        self.config, self.profile = config, p = state
+        config, p, key = state
+        if self.config is not None:
+            self._last_depth = self.config.depth
+            if self._reusing():  # going back shows it again without computing
+                self._keep(self._shown_key, self.profile)
+        self.config, self.profile, self._shown_key = config, p, key
         self.controls["weight_std"].disabled = config.init != "normal"
         update_explorer_figure(self.figure, p, title=config_title(config))
         return status_sentence(p)
