@@ -5,7 +5,12 @@ from test_figures import fake_profile
 
 from helpers.capture import gradient_profile
 from helpers.data import lesson_data
-from helpers.figures.gradient_flow import EXPLORER_TITLES, explorer_figure, update_explorer_figure
+from helpers.figures.gradient_flow import (
+    EXPLORER_TITLES,
+    MARKER_LAYERS,
+    explorer_figure,
+    update_explorer_figure,
+)
 from helpers.figures.normalization import (
     norm_comparison_figure,
     norm_explorer_figure,
@@ -19,6 +24,16 @@ def test_dashboard_titles_and_traces():
     fig = explorer_figure()
     assert [a.text for a in fig.layout.annotations][:4] == list(EXPLORER_TITLES)
     assert len(fig.data) == 7
+
+
+def test_per_layer_markers_only_while_they_can_be_told_apart():
+    fig = explorer_figure()
+    for layers, mode in ((MARKER_LAYERS, "lines+markers"), (MARKER_LAYERS + 1, "lines"),
+                         (3, "lines+markers")):
+        update_explorer_figure(fig, fake_profile(layers), title="net")
+        assert len(fig.data[0].x) == len(fig.data[3].x) == layers
+        assert fig.data[0].mode == fig.data[3].mode == mode, layers
+        assert fig.data[1].mode == fig.data[2].mode == "markers"  # flagged points: always
 
 
 def test_infinite_activation_std_is_a_gap_and_flagged():

@@ -19,6 +19,10 @@ from helpers.figures.style import (
     set_title_notes,
 )
 
+# Above this many layers the per-layer markers merge into the line, and drawing them costs
+# the live chart about a quarter of its redraw in the browser: lines only.
+MARKER_LAYERS = 30
+
 EXPLORER_TITLES = (
     "Weight-gradient norm ||dL/dW|| (log scale)", "Activation std per layer",
     "Saturated activations, dead units (%)", "Activation histograms (log10 fraction)",
@@ -65,6 +69,7 @@ def update_explorer_figure(fig, profile, title: str | None = None) -> None:
     """Rewrite all of the explorer dashboard's data from one ``GradientProfile``."""
     note = set_log_traces(fig.data[0:3], profile.weight_grad_norm)
     x = _layers(len(profile.activation_std))
+    fig.data[0].mode = fig.data[3].mode = "lines+markers" if len(x) <= MARKER_LAYERS else "lines"
     fig.data[3].x, fig.data[3].y = x, finite_or_gap(profile.activation_std)
     fig.data[4].x, fig.data[4].y = x, 100 * profile.saturation
     fig.data[5].x, fig.data[5].y = x, 100 * profile.dead_fraction
