@@ -379,3 +379,14 @@ def test_input_of_the_wrong_width_is_named_for_a_course_mlp(data):
             train(small(), bad, y[:8], steps=1)
         with pytest.raises(ValueError, match=r"^X must have shape \(n_examples, 2\)"):
             accuracy(small(), bad, y[:8])
+
+
+def test_regression_has_no_held_out_accuracy():
+    """With an MSE loss there are no classes: the held-out accuracy is NaN at every record,
+    while the held-out loss is recorded."""
+    X, y = teacher(60, in_features=4, task="regression", seed=0)
+    model = build_mlp(MLPConfig(depth=2, width=8, in_features=4, out_features=1))
+    h = train(model, X[:40], y[:40], steps=5, loss="mse", record_every=2,
+              eval_data=(X[40:], y[40:]))
+    assert h.test_accuracy.shape == h.test_loss.shape == (3,)
+    assert np.all(np.isnan(h.test_accuracy)) and np.all(np.isfinite(h.test_loss))
