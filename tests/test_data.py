@@ -227,3 +227,58 @@ def test_generators_defaults():
     a, b = teacher(), teacher(1000, 10, 2, 32, depth=2, noise=0.0, seed=0)
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
     assert a[0].shape == (1000, 10) and set(a[1].tolist()) == {0, 1}
+
+
+def test_teacher_regression_defaults_to_no_noise_and_its_noise_is_centred():
+    X, y = teacher(300, 4, task="regression", seed=1)
+    _, clean = teacher(300, 4, task="regression", noise=0.0, seed=1)
+    assert torch.equal(y, clean)
+    _, noisy = teacher(300, 4, task="regression", noise=0.5, seed=1)
+    assert abs((noisy - clean).double().mean().item()) < 0.1  # N(0, 0.5^2) jitter
+    assert teacher(20, 3, width=1, seed=0)[0].shape == (20, 3)  # one hidden unit is valid
+    with pytest.raises(ValueError, match="^width must be"):
+        teacher(20, 3, width=0)
+
+
+def test_train_test_split_keeps_one_example_on_each_side_and_is_a_partition():
+    """k = round(n * test_fraction) test examples, at least 1 and at most n - 1; the two
+    parts are disjoint and together hold every example once."""
+    X = torch.arange(10.0)[:, None]
+    y = torch.arange(10)
+    for frac, k in [(0.01, 1), (0.3, 3), (0.9, 9), (0.99, 9)]:
+        Xtr, ytr, Xte, yte = train_test_split(X, y, frac, seed=2)
+        assert len(yte) == k and len(ytr) == 10 - k
+        assert sorted(torch.cat([ytr, yte]).tolist()) == list(range(10))
+        assert torch.equal(Xtr[:, 0].long(), ytr) and torch.equal(Xte[:, 0].long(), yte)
+    Xtr, ytr, Xte, yte = train_test_split(X[:2], y[:2], 0.5)  # the smallest data set
+    assert len(ytr) == len(yte) == 1 and {int(ytr), int(yte)} == {0, 1}
+    with pytest.raises(ValueError, match="at least 2 examples"):
+        train_test_split(X[:1], y[:1])
+
+
+def test_memory_task_sizes_at_their_bounds():
+    """The smallest sizes work; one more than the largest is refused, naming the argument."""
+    X, y = first_symbol_task(3, 1, symbols=2, seed=0)
+    assert X.shape == (3, 1, 3) and torch.equal(X[:, 0, :2].argmax(1), y)
+    assert first_symbol_task(2, 3, symbols=100, distractors="blank")[0].shape == (2, 3, 101)
+    X, y = adding_problem(1, 2, seed=0)
+    assert X.shape == (1, 2, 2) and X[0, :, 1].tolist() == [1.0, 1.0]
+    assert y.item() == pytest.approx(X[0, :, 0].sum().item())
+    for call, match in [(lambda: first_symbol_task(10**7 + 1, 1, symbols=2), "^n must be"),
+                        (lambda: first_symbol_task(1, 10**5 + 1, symbols=2), "^steps must be"),
+                        (lambda: first_symbol_task(1, 1, symbols=101), "^symbols must be"),
+                        (lambda: first_symbol_task(1, 1, distractors="x"), "^unknown distractors"),
+                        (lambda: adding_problem(10**7 + 1, 2), "^n must be"),
+                        (lambda: adding_problem(0, 2), "^n must be"),
+                        (lambda: adding_problem(1, 10**5 + 1), "^steps must be")]:
+        with pytest.raises(ValueError, match=match):
+            call()
+
+
+def test_adding_problem_marks_are_drawn_per_sequence():
+    """Each sequence has its own two marked steps, one anywhere in each half."""
+    X, _ = adding_problem(400, 10, seed=3)
+    marks = X[:, :, 1].numpy()
+    first, second = marks[:, :5].argmax(1), 5 + marks[:, 5:].argmax(1)
+    assert set(first.tolist()) == set(range(5)) and set(second.tolist()) == set(range(5, 10))
+    np.testing.assert_array_equal(marks.sum(1), 2.0)

@@ -301,6 +301,24 @@ def test_a_recorded_output_changed_in_place_later_is_refused(data):
         gradient_profile(Overwrite(), *data)
 
 
+def test_the_input_of_an_activation_changed_in_place_later_is_refused(data):
+    """A Tanh (not in-place) that follows no layer: its recorded input is the tensor itself,
+    not a copy, so changing that tensor afterwards is caught rather than measured stale."""
+    class LateEdit(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.t, self.a = nn.Tanh(), nn.Linear(4, 3)
+
+        def forward(self, x):
+            u = x * 2.0
+            v = self.t(u)
+            u.add_(1.0)  # tanh's backward needs only its output: autograd accepts this
+            return self.a(v)
+
+    with pytest.raises(ValueError, match=r"'t' \(Tanh\) was changed in place"):
+        gradient_profile(LateEdit(), *data)
+
+
 def test_dict_and_tuple_inputs_as_the_model_takes_them(data):
     torch.manual_seed(0)
     model = KeywordNet()

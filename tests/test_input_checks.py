@@ -128,3 +128,6 @@ def test_model_inputs_pass_keyword_options_unchanged_but_check_positional_ones()
         model_inputs(model, (np.zeros((2, 3)), True))
     with pytest.raises(ValueError, match="^X is an empty dict"):
         model_inputs(model, {})
+    for bad in (None, 3.0, "spirals"):  # a single positional X must be an array too
+        with pytest.raises(TypeError, match="^X must be a torch.Tensor or a NumPy array, got"):
+            model_inputs(model, bad)

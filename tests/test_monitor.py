@@ -469,3 +469,37 @@ def test_a_forward_without_backward_records_its_outputs_and_no_gradients():
     assert np.all(np.isnan(h.output_grad_norm[[0, 2]]))
     assert np.all(np.isnan(h.weight_grad_norm[[0, 2]]))
     assert np.all(np.isfinite(h.output_grad_norm[1])) and np.all(h.weight_grad_norm[1] > 0)
+
+
+def test_two_backward_passes_in_one_step_record_the_first():
+    """A second backward pass through the same forward (retain_graph) changes neither the
+    output gradients nor the weight gradients the step recorded: they are the first pass's,
+    although .grad now holds the sum of both passes."""
+    model = layernorm_net()
+    X, y = vectors()
+    twin = copy.deepcopy(model)
+    with GradientMonitor(model, track_updates=False) as monitor:
+        loss = F.cross_entropy(model(X), y)
+        loss.backward(retain_graph=True)
+        (3.0 * loss).backward()
+    h = monitor.history()
+    assert h.steps.tolist() == [0]
+    outs = {}
+
+    def keep(name):
+        def hook(module, inputs, out):
+            out.retain_grad()
+            outs[name] = out
+        return hook
+
+    for name in ("0", "2"):
+        twin.get_submodule(name).register_forward_hook(keep(name))
+    F.cross_entropy(twin(X), y).backward()
+    for name, out in outs.items():
+        j = h.module_names.index(name)
+        np.testing.assert_allclose(h.output_grad_norm[0, j], dnorm(out.grad), rtol=1e-5)
+    for k, name in enumerate(h.weight_names):
+        np.testing.assert_allclose(h.weight_grad_norm[0, k],
+                                   dnorm(twin.get_parameter(name).grad), rtol=1e-5)
+    assert dnorm(model[0].weight.grad) == pytest.approx(4 * dnorm(twin[0].weight.grad),
+                                                        rel=1e-5)

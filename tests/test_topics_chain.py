@@ -247,3 +247,122 @@ def test_a_sigmoid_chain_of_depth_100_loses_about_65_decades():
     """Lesson 2 (under the explorer): w = 1, b = 0, a_0 = 0.5, depth 100."""
     g = scalar_chain(np.ones(100), 0.0, "sigmoid", x0=0.5).grad[0]
     assert round(-math.log10(g), 1) == 64.8
+
+
+def test_error_messages_name_the_offending_argument():
+    """A user who passes a wrong value is told which argument and why."""
+    cases = [(dict(weights=[]), "weights must be a non-empty 1-D"),
+             (dict(weights=[1.0, np.nan]), "weights must be finite"),
+             (dict(biases=[0.0, 1.0]), "biases has 2 entries but the chain has 1 layers"),
+             (dict(biases=[np.inf]), "biases must be finite"),
+             (dict(weights=np.ones(1001), biases=0.0), "between 1 and 1000 layers, got 1001"),
+             (dict(x0=np.nan), "x0 must be a finite number")]
+    for bad, message in cases:
+        args = dict(weights=[1.0], biases=0.0, activation="sigmoid", x0=0.0) | bad
+        with pytest.raises(ValueError, match=message):
+            scalar_chain(**args)
+    with pytest.raises(ValueError, match="weights must be finite"):
+        bound_to_output([np.inf])
+    with pytest.raises(ValueError, match="weights must be a non-empty"):
+        autograd_chain_gradients([], 0.0, "tanh", 0.0)
+    with pytest.raises(ValueError, match="biases has 1 entries but the chain has 2"):
+        autograd_chain_gradients([1.0, 1.0], [0.0], "tanh", 0.0)
+    for kwargs, message in [(dict(sigma_w=-1.0), "sigma_w"), (dict(sigma_b=-0.1), "sigma_b"),
+                            (dict(width=0), "width"), (dict(width=1025), "width")]:
+        with pytest.raises(ValueError, match=message):
+            jacobian_norms(2, **kwargs)
+
+
+def test_chain_result_holds_float64_inputs_and_phi_prime_at_each_z():
+    """Integer inputs give the same float64 chain; ``derivative`` is phi'(z_k) (autograd) and
+    ``biases`` is the per-layer bias, a single number repeated."""
+    r = scalar_chain([2, -1, 3], 1, "tanh", 1)
+    ref = scalar_chain([2.0, -1.0, 3.0], 1.0, "tanh", 1.0)
+    for field in ("weights", "biases", "z", "a", "derivative", "local", "grad", "bound"):
+        value = getattr(r, field)
+        assert value.dtype == np.float64, field
+        np.testing.assert_array_equal(value, getattr(ref, field))
+    np.testing.assert_array_equal(r.biases, [1.0, 1.0, 1.0])
+    z = torch.tensor(r.z, requires_grad=True)
+    torch.tanh(z).sum().backward()
+    np.testing.assert_allclose(r.derivative, z.grad.numpy(), rtol=1e-14)
+    np.testing.assert_allclose(r.local, r.weights * r.derivative, rtol=1e-14)
+
+
+def test_autograd_oracle_takes_one_bias_for_every_layer():
+    w = [1.5, -0.7, 2.0]
+    np.testing.assert_array_equal(autograd_chain_gradients(w, 0.3, "tanh", 0.2),
+                                  autograd_chain_gradients(w, [0.3] * 3, "tanh", 0.2))
+
+
+def test_jacobian_norms_accepts_the_whole_slider_range():
+    """sigma_w below 1 (the ordered phase), sigma_b = 0 and width 1 (a scalar network, whose
+    Jacobian is the product of the local factors) are valid settings."""
+    m = jacobian_norms(4, 8, "tanh", sigma_w=0.5, sigma_b=0.0, seed=1)
+    assert m.sigma_w == 0.5 and m.sigma_b == 0.0 and m.width == 8
+    assert np.all(np.diff(m.rms) < 0)  # ordered phase: the gain shrinks with depth
+    assert jacobian_norms(2, 4, "tanh", sigma_w=1.0, sigma_b=0.3).sigma_b == 0.3
+    one = jacobian_norms(5, 1, "tanh", sigma_w=1.5, sigma_b=0.2, seed=2)
+    J = autograd_input_jacobian(5, 1, "tanh", sigma_w=1.5, sigma_b=0.2, seed=2)
+    assert J.shape == (1, 1)
+    assert one.spectral[-1] == pytest.approx(abs(J[0, 0]), rel=1e-12)
+    assert one.rms[-1] == pytest.approx(abs(J[0, 0]), rel=1e-12)
+
+
+def test_an_overflowing_jacobian_is_reported_as_infinite():
+    """Once J_L overflows, its norms are inf (not a failed SVD or NaN)."""
+    m = jacobian_norms(200, 8, "relu", sigma_w=100.0, seed=0)
+    assert np.isfinite(m.spectral[0]) and np.isfinite(m.rms[0])
+    assert np.isposinf(m.spectral[-1]) and np.isposinf(m.rms[-1])
+    first = np.flatnonzero(np.isinf(m.spectral))[0]
+    assert np.all(np.isposinf(m.spectral[first:])) and np.all(np.isposinf(m.rms[first:]))
+
+
+def test_autograd_input_jacobian_defaults_are_those_of_jacobian_norms():
+    """With no settings both functions describe the same network (width 64, sigmoid,
+    sigma_w = 1, sigma_b = 0, seed 0)."""
+    J = autograd_input_jacobian(3)
+    m = jacobian_norms(3)
+    assert m.spectral[-1] == pytest.approx(np.linalg.norm(J, 2), rel=1e-10)
+    assert m.rms[-1] == pytest.approx(np.linalg.norm(J) / 8.0, rel=1e-10)
+
+
+def test_over_seeds_is_one_jacobian_norms_run_per_seed():
+    """Entry i is jacobian_norms at seed i: its full-depth RMS gain, that gain per layer
+    (the L-th root) and its spectral norm; the defaults are those of jacobian_norms."""
+    from helpers.topics.chain import over_seeds
+
+    r = over_seeds(4, 8, "tanh", 1.5, seeds=[0, 7])
+    assert set(r) == {"seeds", "rms_rate", "rms", "spectral"}
+    np.testing.assert_array_equal(r["seeds"], [0, 7])
+    for i, s in enumerate((0, 7)):
+        m = jacobian_norms(4, 8, "tanh", sigma_w=1.5, seed=s)
+        assert r["rms"][i] == m.rms[-1] and r["spectral"][i] == m.spectral[-1]
+        assert r["rms_rate"][i] == pytest.approx(m.rms[-1] ** 0.25, rel=1e-14)
+    assert r["rms"][0] != r["rms"][1]  # two seeds, two networks
+    single = over_seeds(3, 8, "tanh", 1.5, seeds=[5])
+    assert single["rms"][0] == jacobian_norms(3, 8, "tanh", sigma_w=1.5, seed=5).rms[-1]
+    default = over_seeds(2, seeds=[1])
+    assert default["spectral"][0] == jacobian_norms(2, seed=1).spectral[-1]
+
+
+def test_autograd_network_gradients_are_float64_and_need_one_bias_per_layer():
+    """Integer or float32 inputs are computed in float64; a missing bias is an error."""
+    from helpers.topics.chain import autograd_network_gradients
+
+    W = [[[1, -2], [0, 1]], [[2, 1], [1, -1]]]
+    b = [[0, 1], [1, 0]]
+    grad_h, grad_W = autograd_network_gradients([1, 2], W, b, "tanh", [1, -1])
+    ref_h, ref_W = autograd_network_gradients(
+        np.array([1.0, 2.0]), [np.array(w, dtype=np.float64) for w in W],
+        [np.array(v, dtype=np.float64) for v in b], "tanh", np.array([1.0, -1.0]))
+    for got, want in zip(grad_h + grad_W, ref_h + ref_W, strict=True):
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, want)
+    f32 = [np.array(w, dtype=np.float32) / 3 for w in W]
+    h32, W32 = autograd_network_gradients(np.float32([0.1, 0.2]), f32,
+                                          [np.float32(v) / 7 for v in b], "tanh",
+                                          np.float32([1.0, -1.0]))
+    assert all(g.dtype == np.float64 for g in h32 + W32)
+    with pytest.raises(ValueError):
+        autograd_network_gradients([1.0, 2.0], W, b[:1], "tanh", [1.0, -1.0])

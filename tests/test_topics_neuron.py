@@ -203,3 +203,79 @@ def test_autograd_stores_the_sigmoid_output_and_computes_a_times_one_minus_a(dty
     assert torch.equal(saved, a.detach())
     (grad,) = torch.autograd.grad(a.sum(), z)
     assert torch.equal(grad, saved * (1 - saved))
+
+
+def test_default_activation_is_the_sigmoid_whose_slope_falls_below_a_tenth():
+    """With no argument the bounds are the sigmoid's: |z| where sigma'(z) = 0.1 * 1/4."""
+    lo, hi = saturation_bounds()
+    assert (lo, hi) == saturation_bounds("sigmoid")
+    s = 1 / (1 + math.exp(-hi))
+    assert s * (1 - s) == pytest.approx(0.025, rel=1e-4) and lo == -hi
+
+
+@pytest.mark.parametrize("activation,w,b", [("elu", 1.5, 0.5), ("elu", 2.0, -1.0),
+                                            ("gelu", 1.5, 0.8), ("silu", 0.7, -0.3)])
+def test_monte_carlo_agrees_for_one_sided_saturation(activation, w, b):
+    """Activations that saturate on one side only: the sign of b matters."""
+    exact = saturated_fraction(w, b, activation)
+    assert exact != pytest.approx(saturated_fraction(w, -b, activation), abs=0.05)
+    p, se = saturated_fraction_mc(w, b, activation, n=20_000, seed=3)
+    assert abs(p - exact) < 5 * se
+
+
+def test_zero_weight_uses_the_saturation_rule_at_b_itself():
+    """With w = 0 every input gives z = b: the fraction is is_saturated(b), also exactly on a
+    bound (where the slope is 10% of its maximum, not below it), and no warning is raised."""
+    import warnings
+
+    lo, hi = saturation_bounds("sigmoid")
+    for b in (lo, hi, lo - 1e-9, hi + 1e-9, 0.0):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = saturated_fraction(0.0, b)
+        assert got == float(is_saturated("sigmoid", np.array(b)))
+    assert isinstance(saturated_fraction(1.0, 0.0), float)
+    assert isinstance(saturated_fraction(0.0, 0.0), float)
+
+
+def test_error_messages_name_the_argument():
+    for call, message in [(lambda: saturated_fraction(np.nan, 0.0), "^w must be finite"),
+                          (lambda: saturated_fraction(1.0, np.inf), "^b must be finite"),
+                          (lambda: saturated_fraction_mc(np.inf), "^w must be finite"),
+                          (lambda: saturated_fraction_mc(1.0, np.nan), "^b must be finite"),
+                          (lambda: saturated_fraction_curve([1.0, np.nan]),
+                           "^w_values must be finite"),
+                          (lambda: neuron_state(np.nan, 1.0, 0.0), "^x must be finite"),
+                          (lambda: neuron_state(1.0, np.inf, 0.0), "^w must be finite"),
+                          (lambda: neuron_state(1.0, 1.0, np.nan), "^b must be finite"),
+                          (lambda: neuron_state(1.0, 1.0, 0.0, z_range=(2.0, 2.0)), "z_range"),
+                          (lambda: neuron_state(1.0, 1.0, 0.0, z_range=(3.0, 2.0)), "z_range")]:
+        with pytest.raises(ValueError, match=message):
+            call()
+    assert saturated_fraction_mc(1.0, n=2)[0] in (0.0, 0.5, 1.0)  # the smallest sample
+
+
+def test_curve_takes_one_activation_name_and_uses_the_monte_carlo_defaults():
+    out = saturated_fraction_curve([0.5, 2], activations="tanh", mc_w_values=[1, 3])
+    assert list(out["exact"]) == ["tanh"] and list(out["mc"]) == ["tanh"]
+    assert out["mc_w"].dtype == np.float64
+    for i, w in enumerate((1.0, 3.0)):
+        assert (out["mc"]["tanh"][i], out["mc_se"]["tanh"][i]) == \
+            saturated_fraction_mc(w, 0.0, "tanh")
+
+
+@pytest.mark.parametrize("w,b", [(10.0, 0.0), (0.0, 12.0), (0.0, -12.0), (0.0, 13.0),
+                                 (3.0, 11.0)])
+def test_histogram_and_outside_share_the_samples(w, b):
+    """Every sampled z is either drawn by the histogram (whose bins include the window's
+    edges) or counted outside; outside matches the Gaussian tail mass beyond the window."""
+    s = neuron_state(0.5, w, b, n=20_000, seed=4)
+    width = s.hist_centers[1] - s.hist_centers[0]
+    assert s.hist_density.sum() * width + s.outside == pytest.approx(1.0, abs=1e-9)
+    if w:
+        lo, hi = s.z_grid[0], s.z_grid[-1]
+        tail = stats.norm.cdf(lo, b, abs(w)) + stats.norm.sf(hi, b, abs(w))
+        assert abs(s.outside - tail) < 5 * math.sqrt(tail * (1 - tail) / 20_000) + 1e-12
+    else:
+        assert s.outside == float(abs(b) > 12.0)
+    assert s.seed == 4 and s.n == 20_000

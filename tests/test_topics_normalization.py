@@ -277,3 +277,149 @@ def test_batch_norm_backward_of_a_batch_constant_dy_is_zero():
     t = torch.as_tensor(x).requires_grad_(True)
     F.batch_norm(t, None, None, training=True).backward(torch.as_tensor(dy))
     assert t.grad.abs().max() < 1e-12
+
+
+def test_random_batches_are_reproducible_with_unequal_means_and_scales():
+    xs, gamma, beta = random_batches(n_batches=3, batch=200, features=4, seed=5)
+    again = random_batches(n_batches=3, batch=200, features=4, seed=5)
+    for a, b in zip(xs + [gamma, beta], again[0] + list(again[1:]), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert len(xs) == 3 and all(x.shape == (200, 4) for x in xs)
+    x = np.vstack(xs)
+    assert np.ptp(x.mean(0)) > 0.5 and np.ptp(x.std(0)) > 0.2  # features differ
+    assert gamma.shape == beta.shape == (4,) and np.all(gamma > 0)
+
+
+def test_both_batch_norm_runs_honour_momentum_and_eps():
+    """A single batch, momentum 0.5 and a large eps: the running mean moves half way to the
+    batch mean, the running variance half way to the unbiased variance, and eps enters the
+    train-mode and eval-mode outputs of both runs."""
+    x = np.array([[0.0, 1.0], [2.0, 5.0], [4.0, 0.0]])
+    gamma, beta = np.array([1.0, 2.0]), np.array([0.0, 1.0])
+    mom, eps = 0.5, 0.7
+    want_train = (x - x.mean(0)) / np.sqrt(x.var(0) + eps) * gamma + beta
+    rm, rv = mom * x.mean(0), (1 - mom) + mom * x.var(0, ddof=1)
+    want_eval = (x - rm) / np.sqrt(rv + eps) * gamma + beta
+    for out in (torch_batch_norm_run([x], gamma, beta, momentum=mom, eps=eps),
+                reference_run(batch_norm_step, [x], gamma, beta, momentum=mom, eps=eps)):
+        np.testing.assert_allclose(out["train_out"][0], want_train, rtol=1e-12)
+        np.testing.assert_allclose(out["running_mean"][0], rm, rtol=1e-12)
+        np.testing.assert_allclose(out["running_var"][0], rv, rtol=1e-12)
+        np.testing.assert_allclose(out["eval_out"][0], want_eval, rtol=1e-12)
+
+
+def test_backward_vs_autograd_reports_each_gradient():
+    diffs = backward_vs_autograd(seed=2)
+    assert set(diffs) == {"dx", "dgamma", "dbeta"}
+    assert all(0 <= v < 1e-10 for v in diffs.values())
+
+
+def test_adam_final_loss_uses_its_eps_and_checks_it():
+    """eps reaches the optimiser (the result is that of torch.optim.Adam with that eps), the
+    default is PyTorch's 1e-8, and eps outside [0, 1] is refused."""
+    from helpers.data import lesson_data
+    from helpers.topics.normalization import adam_final_loss
+
+    X, y = lesson_data(32)
+    config = MLPConfig(depth=2, width=4, activation="tanh", dtype="float64")
+
+    def by_hand(eps, steps):
+        model = build_mlp(config).train()
+        opt = torch.optim.Adam(model.parameters(), lr=0.01, eps=eps)
+        for _ in range(steps):
+            opt.zero_grad()
+            F.cross_entropy(model(X.double()), y).backward()
+            opt.step()
+        with torch.no_grad():
+            return F.cross_entropy(model(X.double()), y).item()
+
+    assert adam_final_loss(config, X, y, steps=5, eps=0.5) == pytest.approx(by_hand(0.5, 5),
+                                                                           rel=1e-12)
+    assert adam_final_loss(config, X, y, steps=1) == pytest.approx(by_hand(1e-8, 1), rel=1e-12)
+    assert adam_final_loss(config, X, y, steps=4) == adam_final_loss(config, X, y, steps=4,
+                                                                     eps=1e-8)
+    for eps in (-1e-3, 1.5):
+        with pytest.raises(ValueError, match="^eps must be"):
+            adam_final_loss(config, X, y, steps=1, eps=eps)
+    with pytest.raises(ValueError, match="^steps must be"):
+        adam_final_loss(config, X, y, steps=0)
+
+
+def test_batch_noise_accepts_every_size_from_two_to_the_population():
+    n = batch_noise((2, 64), n_batches=4, width=3, population=64)
+    assert list(n.batch_sizes) == [2, 64] and n.spread.shape == (2,)
+    assert n.spread[1] == pytest.approx(0.0, abs=1e-12)  # the whole population every time
+    assert batch_noise((8,), n_batches=3, width=2, population=32).spread.shape == (1,)
+    for bad in ((1, 8), (8, 33), ()):
+        with pytest.raises(ValueError, match="batch sizes"):
+            batch_noise(bad, n_batches=2, width=2, population=32)
+
+
+def test_the_explorer_profile_is_norm_profiles_with_the_same_settings():
+    from helpers.capture import gradient_profile
+    from helpers.data import lesson_data
+
+    got = norm_explorer_profile(4, "tanh", "layer", 32, init="he", seed=3)
+    want = norm_profiles(("layer",), depth=4, width=64, activation="tanh", init="he", batch=32,
+                         seed=3)["layer"]
+    np.testing.assert_array_equal(got.weight_grad_norm, want.weight_grad_norm)
+    X, y = lesson_data(32, seed=3)
+    model = build_mlp(MLPConfig(depth=4, width=64, activation="tanh", norm="layer", init="he",
+                                dtype="float64", seed=3)).train()
+    np.testing.assert_array_equal(gradient_profile(model, X, y).weight_grad_norm,
+                                  want.weight_grad_norm)
+
+
+def test_norm_growth_table_is_the_log_fit_without_the_end_layers():
+    """measured = exp(-slope) of log ||dL/dW|| against the layer, first and last left out."""
+    from helpers.theory import norm_growth_estimate
+    from helpers.topics.normalization import norm_growth_table
+
+    table = norm_growth_table(("relu",), ("batch",), depth=8, seed=2)
+    profile = norm_profiles(("batch",), depth=8, width=64, activation="relu", init="he",
+                            batch=256, seed=2)["batch"]
+    g = np.asarray(profile.weight_grad_norm)[1:-1]
+    slope = np.polyfit(np.arange(g.size), np.log(g), 1)[0]
+    estimate, measured = table["relu", "batch"]
+    assert estimate == norm_growth_estimate("relu", "batch")
+    assert measured == pytest.approx(math.exp(-slope), rel=1e-12)
+
+
+def test_forward_spread_and_last_layer_identity_describe_the_last_blocks():
+    """Defaults to the lesson batch; the spread is the population std over examples, and the
+    identity counts come from the last block's output (examples x width)."""
+    from helpers.data import lesson_data
+    from helpers.topics.normalization import forward_spread, last_layer_identity
+
+    # seed 3: the last block has 2 units that are 0 for every example, the one before 1
+    config = MLPConfig(depth=3, width=6, activation="relu", init="normal", weight_std=0.3,
+                       dtype="float64", seed=3)
+    X = lesson_data()[0]
+
+    def blocks(X):
+        model = build_mlp(config).train()
+        outs, h = [], X.double()
+        with torch.no_grad():
+            for block in model.blocks:
+                h = block(h)
+                outs.append(h.numpy())
+        return outs
+
+    def counts(last):
+        return {"distinct": len(np.unique(last, axis=0)),
+                "constant_units": int(np.all(last == last[0], axis=0).sum()),
+                "examples": len(last), "width": 6}
+
+    outs = blocks(X)
+    spread = forward_spread(config)
+    np.testing.assert_allclose(spread, [o.std(0).mean() for o in outs], rtol=1e-12)
+    np.testing.assert_allclose(forward_spread(config, X[:40]),
+                               [o.std(0).mean() for o in blocks(X[:40])], rtol=1e-12)
+    ident = last_layer_identity(config)
+    assert ident == counts(outs[-1]) and ident["constant_units"] == 2
+    assert last_layer_identity(config, X[:40]) == counts(blocks(X[:40])[-1])
+    # a net whose last layer is the same for every example: all units constant, one vector
+    const = MLPConfig(depth=2, width=3, activation="relu", init="normal", weight_std=0.0,
+                      dtype="float64")
+    assert last_layer_identity(const, X[:10]) == {"distinct": 1, "constant_units": 3,
+                                                  "examples": 10, "width": 3}

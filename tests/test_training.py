@@ -323,3 +323,70 @@ def test_lesson3_update_data_under_adam_and_sgd():
     assert 5e-4 < np.median(np.median(sgd_he.update_ratio[1:], axis=0)[:-1]) < 3e-3
     s = np.median(sgd_sig.update_ratio[1:], axis=0)
     assert s[0] == 0.0 and s[-2] < 1e-18  # too small to change a float64 weight at all
+
+
+def test_a_batch_as_large_as_the_data_is_full_batch_training(data):
+    """batch_size >= n draws no mini-batches: the run equals full-batch training."""
+    X, y = data
+    full = train(small(seed=1), X, y, steps=4, record_every=1, optimizer="sgd", lr=0.1)
+    for b in (len(X), len(X) + 5):
+        h = train(small(seed=1), X, y, steps=4, record_every=1, optimizer="sgd", lr=0.1,
+                  batch_size=b, seed=7)
+        np.testing.assert_array_equal(h.loss, full.loss)
+        np.testing.assert_array_equal(h.grad_norm, full.grad_norm)
+
+
+def test_a_layer_without_gradient_and_a_zero_weight_are_recorded_as_such(data):
+    """A Linear the loss does not reach has gradient norm 0 and update 0; an all-zero weight
+    has no update:data ratio (NaN: ||W_before|| = 0)."""
+    X, y = data
+
+    class WithSpare(nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.a, self.b, self.spare = nn.Linear(2, 8), nn.Linear(8, 2), nn.Linear(3, 3)
+            with torch.no_grad():
+                self.b.weight.zero_()
+
+        def forward(self, x):
+            return self.b(torch.tanh(self.a(x)))
+
+    h = train(WithSpare(), X, y, steps=2, record_every=1, optimizer="sgd", lr=0.1)
+    assert h.layer_names == ("a", "b", "spare")
+    assert np.all(h.grad_norm[:, 2] == 0.0) and np.all(h.update_ratio[:, 2] == 0.0)
+    assert math.isnan(h.update_ratio[0, 1]) and np.isfinite(h.update_ratio[1, 1])
+    assert h.grad_norm[0, 1] > 0
+
+
+def test_history_without_eval_data_has_empty_test_arrays_and_a_wall_time(data):
+    import time
+
+    X, y = data
+    start = time.perf_counter()
+    h = train(small(), X, y, steps=3)
+    elapsed = time.perf_counter() - start
+    assert h.test_loss.shape == (0,) and h.test_accuracy.shape == (0,)
+    assert h.test_loss.dtype == np.float64
+    assert 0 < h.seconds <= elapsed
+
+
+def test_input_of_the_wrong_width_is_named_for_a_course_mlp(data):
+    X, y = data
+    for bad in (torch.zeros(8, 3), torch.zeros(8, 1)):
+        with pytest.raises(ValueError, match=r"^X must have shape \(n_examples, 2\) for this "
+                                             r"model \(in_features=2\), got \(8, \d\)"):
+            train(small(), bad, y[:8], steps=1)
+        with pytest.raises(ValueError, match=r"^X must have shape \(n_examples, 2\)"):
+            accuracy(small(), bad, y[:8])
+
+
+def test_regression_has_no_held_out_accuracy():
+    """With an MSE loss there are no classes: the held-out accuracy is NaN at every record,
+    while the held-out loss is recorded."""
+    X, y = teacher(60, in_features=4, task="regression", seed=0)
+    model = build_mlp(MLPConfig(depth=2, width=8, in_features=4, out_features=1))
+    h = train(model, X[:40], y[:40], steps=5, loss="mse", record_every=2,
+              eval_data=(X[40:], y[40:]))
+    assert h.test_accuracy.shape == h.test_loss.shape == (3,)
+    assert np.all(np.isnan(h.test_accuracy)) and np.all(np.isfinite(h.test_loss))
