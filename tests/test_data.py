@@ -282,3 +282,13 @@ def test_adding_problem_marks_are_drawn_per_sequence():
     first, second = marks[:, :5].argmax(1), 5 + marks[:, 5:].argmax(1)
     assert set(first.tolist()) == set(range(5)) and set(second.tolist()) == set(range(5, 10))
     np.testing.assert_array_equal(marks.sum(1), 2.0)
+
+
+def test_lesson_data_is_the_lessons_spirals_for_any_seed_and_size():
+    from helpers.data import lesson_data, spirals
+
+    for n, seed in ((256, 0), (64, 3)):
+        X, y = lesson_data(n, seed=seed)
+        X2, y2 = spirals(n, noise=0.1, seed=seed)
+        assert torch.equal(X, X2) and torch.equal(y, y2) and X.shape == (n, 2)
+    assert not torch.equal(lesson_data(64, seed=3)[0], lesson_data(64, seed=4)[0])
