@@ -157,6 +157,74 @@ def test_batch_noise_shrinks_like_inverse_sqrt():
     assert "B=8" in repr(n)
 
 
+def test_batch_noise_matches_large_batch_theory_on_gaussian_features():
+    """Gaussian features, unequal means and scales, and a fixed example 3 standard deviations
+    above the mean in every unit: the large-batch prediction is sqrt(5.5 / B) (closed form),
+    and the measured spread of its normalised value agrees with it at large B, once the
+    batches' drawing without replacement from N examples is allowed for (the finite
+    population correction sqrt((N - B) / (N - 1)): 0.974 at B = 1024; what is left is the
+    O(1/B) of the theory, 3-6% at B = 256)."""
+    rng = np.random.default_rng(7)
+    loc, scale = rng.normal(0, 3, 16), rng.uniform(0.5, 4, 16)
+    n = 20_000
+    Z = loc + scale * rng.standard_normal((n, 16))
+    Z[0] = Z[1:].mean(0) + 3 * Z[1:].std(0)  # x_hat = 3 (to 1e-3) in every unit
+    sizes = np.array([256, 1024])
+    noise = batch_noise(tuple(sizes), n_batches=400, features=Z, seed=1)
+    np.testing.assert_allclose(noise.theory, np.sqrt(5.5 / sizes), rtol=1e-3)
+    correction = np.sqrt((n - sizes) / (n - 1))
+    np.testing.assert_allclose(noise.spread, noise.theory * correction, rtol=0.07)
+    # the same population through torch's own BatchNorm: one batch, same normalised value
+    batch = Z[:64]
+    bn = nn.BatchNorm1d(16, eps=1e-5, affine=False).double().train()
+    want = bn(torch.from_numpy(batch))[0].detach().numpy()
+    got = (batch[0] - batch.mean(0)) / np.sqrt(batch.var(0) + 1e-5)
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    with pytest.raises(ValueError, match="features must be"):
+        batch_noise((4,), features=np.ones(5))
+    with pytest.raises(ValueError, match="features must be"):
+        batch_noise((4,), features=np.where(np.eye(6, 3) > 0, np.nan, 1.0))
+    two = batch_noise((2,), features=[[0.0, 1.0], [2.0, 5.0]], n_batches=3)  # the smallest
+    np.testing.assert_allclose(two.spread, [0.0], atol=1e-12)  # one possible batch: no spread
+    with pytest.raises(ValueError, match="population=10"):
+        batch_noise((4, 11), features=np.ones((10, 3)))
+
+
+def test_batch_noise_is_torch_batchnorm_of_the_fixed_example_over_its_batches():
+    """The spread is that of ``nn.BatchNorm1d``'s train-mode output for row 0, over batches
+    of row 0 plus B - 1 other rows drawn without replacement from ``seed``'s generator."""
+    rng = np.random.default_rng(3)
+    Z = rng.normal(0, 1, (50, 4)) * [1.0, 2.0, 5.0, 0.5] + [0.0, 3.0, -4.0, 10.0]
+    got = batch_noise((3, 10), n_batches=6, features=Z, seed=5)
+    draws = np.random.default_rng(5)
+    bn = nn.BatchNorm1d(4, affine=False).double().train()  # eps 1e-5, as BatchNorm's
+    for b, spread in zip((3, 10), got.spread, strict=True):
+        values = []
+        for _ in range(6):
+            rows = 1 + draws.choice(49, b - 1, replace=False)
+            batch = torch.from_numpy(np.vstack([Z[0], Z[rows]]))
+            values.append(bn(batch)[0].detach().numpy())
+        assert spread == pytest.approx(np.std(values, axis=0).mean(), rel=1e-10)
+
+
+def test_batch_noise_population_is_a_random_first_layer_on_the_lessons_spirals():
+    """By default the population is the pre-activations of a Linear layer with N(0, 1)
+    weights and biases (drawn in that order from ``seed``) on ``lesson_data(population,
+    seed)``: given those features directly, the result is the same."""
+    from helpers.data import lesson_data
+
+    for seed in (0, 2):
+        X, _ = lesson_data(300, seed=seed)
+        gen = torch.Generator().manual_seed(seed)
+        W = torch.empty(8, 2, dtype=torch.float64).normal_(0, 1, generator=gen)
+        b = torch.empty(8, dtype=torch.float64).normal_(0, 1, generator=gen)
+        Z = (X.double() @ W.T + b).numpy()
+        got = batch_noise((4, 16), n_batches=20, width=8, population=300, seed=seed)
+        want = batch_noise((4, 16), n_batches=20, features=Z, seed=seed)
+        np.testing.assert_allclose(got.spread, want.spread, rtol=1e-12)
+        np.testing.assert_allclose(got.theory, want.theory, rtol=1e-12)
+
+
 def test_mode_accuracies_restores_state_and_mode():
     from helpers.data import spirals
     X, y = spirals(32, seed=0)

@@ -187,32 +187,42 @@ class BatchNoise:
 
 
 def batch_noise(batch_sizes=(4, 16, 64, 256), *, n_batches: int = 200, width: int = 32,
-                population: int = 4096, seed: int = 0) -> BatchNoise:
+                population: int = 4096, seed: int = 0, features=None) -> BatchNoise:
     """How much one example's BatchNorm output changes with the other examples in its batch.
 
     The pre-activations of the first layer of a random network on spiral data (``width``
-    units) are the population. For each batch size ``B``, draw ``n_batches`` batches of one
-    fixed example plus ``B - 1`` random others, normalise in train mode and record the fixed
-    example's normalised value. Large-batch theory (the batch mean has variance
-    ``sigma^2 / B``, the batch std about ``sigma^2 / (2B)``) predicts a spread of
-    ``sqrt((1 + x_hat^2 / 2) / B)``, which is exact only for Gaussian features.
+    units, ``population`` examples) are the population, or ``features`` if given (an
+    (examples, units) array; then ``width`` and ``population`` are not used). Row 0 is the
+    fixed example. For each batch size ``B``, draw ``n_batches`` batches of it plus
+    ``B - 1`` random others, normalise in train mode and record its normalised value.
+    Large-batch theory (the batch mean has variance ``sigma^2 / B``, the batch std about
+    ``sigma^2 / (2B)``) predicts a spread of ``sqrt((1 + x_hat^2 / 2) / B)``, with ``x_hat``
+    the example's value under the population's mean and std; it is exact only for Gaussian
+    features (``seed`` also draws the batches).
     """
+    if features is None:
+        X, _ = lesson_data(check_int("population", population, 2), seed=seed)
+        gen = torch.Generator().manual_seed(seed)
+        layer = nn.Linear(X.shape[1], width).double()
+        with torch.no_grad():
+            layer.weight.normal_(0, 1, generator=gen)
+            layer.bias.normal_(0, 1, generator=gen)
+            Z = layer(X.double()).numpy()  # (population, width)
+    else:
+        Z = np.asarray(features, dtype=np.float64)
+        if Z.ndim != 2 or len(Z) < 2 or not np.isfinite(Z).all():
+            raise ValueError("features must be a finite (examples, units) array with at least "
+                             f"2 examples, got shape {Z.shape}")
+    population = len(Z)
     sizes = np.asarray(batch_sizes, dtype=np.int64)
     if sizes.ndim != 1 or len(sizes) == 0 or sizes.min() < 2 or sizes.max() > population:
         raise ValueError(f"batch sizes must be between 2 and population={population}")
-    X, _ = lesson_data(population, seed=seed)
-    gen = torch.Generator().manual_seed(seed)
-    layer = nn.Linear(X.shape[1], width).double()
-    with torch.no_grad():
-        layer.weight.normal_(0, 1, generator=gen)
-        layer.bias.normal_(0, 1, generator=gen)
-        Z = layer(X.double()).numpy()  # (population, width)
     x0, others = Z[0], Z[1:]
     x_hat = (x0 - Z.mean(0)) / Z.std(0)  # the example's value under population statistics
     rng = np.random.default_rng(seed)
     spread = []
     for b in sizes:
-        values = np.empty((n_batches, width))
+        values = np.empty((n_batches, Z.shape[1]))
         for i in range(n_batches):
             batch = np.vstack([x0, others[rng.choice(len(others), b - 1, replace=False)]])
             values[i] = (x0 - batch.mean(0)) / np.sqrt(batch.var(0) + EPS)
