@@ -64,6 +64,10 @@ def teacher(n: int = 1000, in_features: int = 10, classes: int = 2, width: int =
             depth: int = 2, task: str = "classification", noise: float = 0.0, seed: int = 0):
     """Inputs ``N(0, I)`` labelled by a random tanh network (the *teacher*).
 
+    The teacher has ``depth`` hidden layers ``h = tanh(h W)`` of ``width`` units, with
+    ``W ~ N(0, 1.5^2 / fan_in)`` (a gain of 1.5: neither saturated nor nearly linear), no
+    biases, and a linear output ``h W_out`` with ``W_out ~ N(0, 1 / width)``; ``seed`` draws
+    the inputs, then the weights layer by layer, then the noise, from one NumPy generator.
     ``task="classification"`` gives the teacher's arg-max class (int64), ``"regression"``
     its first output plus Gaussian noise of std ``noise`` (float32, shape (n,)).
     """

@@ -292,3 +292,26 @@ def test_lesson_data_is_the_lessons_spirals_for_any_seed_and_size():
         X2, y2 = spirals(n, noise=0.1, seed=seed)
         assert torch.equal(X, X2) and torch.equal(y, y2) and X.shape == (n, 2)
     assert not torch.equal(lesson_data(64, seed=3)[0], lesson_data(64, seed=4)[0])
+
+
+@pytest.mark.parametrize("depth", [1, 3])
+def test_teacher_is_the_documented_tanh_network(depth):
+    """Recomputed in float64 with torch from the same generator's draws (inputs, hidden
+    weights N(0, 1.5^2 / fan_in), output weights N(0, 1 / width), then the noise): the
+    classes are the output's arg-max, the regression target its first unit plus noise."""
+    n, d, c, w = 300, 5, 3, 16
+    rng = np.random.default_rng(4)
+    X = torch.from_numpy(rng.standard_normal((n, d)))
+    h, fan_in = X, d
+    for _ in range(depth):
+        W = torch.from_numpy(rng.standard_normal((fan_in, w))) * (1.5 / fan_in ** 0.5)
+        h = torch.tanh(h @ W)
+        fan_in = w
+    out = h @ torch.from_numpy(rng.standard_normal((w, c))) * (1.0 / w ** 0.5)
+    noise = torch.from_numpy(rng.standard_normal(n)) * 0.3
+    Xc, yc = teacher(n, d, classes=c, width=w, depth=depth, seed=4)
+    torch.testing.assert_close(Xc, X.float())
+    assert torch.equal(yc, out.argmax(1))
+    assert len(torch.unique(yc)) == c  # every class occurs
+    _, yr = teacher(n, d, classes=c, width=w, depth=depth, task="regression", noise=0.3, seed=4)
+    torch.testing.assert_close(yr, (out[:, 0] + noise).float())
