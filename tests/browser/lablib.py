@@ -268,7 +268,15 @@ def open_notebook(page, server: LabServer, rel_path: str, timeout_ms: int = 60_0
 
 def run_all_and_wait(page, timeout_ms: int = 180_000) -> dict:
     """Run every cell; wait until each code cell has an execution count and the kernel is idle."""
-    page.evaluate(JS_RUN_ALL)
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        page.evaluate(JS_RUN_ALL)
+    except PlaywrightError as exc:
+        # The command's promise was once collected unsettled (one run of the suite, on
+        # the training-dashboard notebook); the cells' state below is what decides
+        if "garbage collected" not in str(exc):
+            raise
     page.wait_for_function(
         f"""() => {{
           const s = ({JS_NOTEBOOK_STATE})();
