@@ -123,13 +123,14 @@ def test_plain_sigmoid_stalls_on_every_seed(spiral_table):
     assert np.all(np.isnan(spiral_table.steps_to_target[i]))
 
 
-def test_he_and_residual_pre_ln_reach_the_target_on_every_seed(spiral_table):
-    """Every seed reaches the target; the final accuracy is high on most seeds (Adam at
-    lr 0.01 can dip late in a run: seed 0 of ReLU + He ends at 0.57 on some CPUs, 0.99 on
-    others, as rounding moves single runs)."""
+def test_he_and_residual_pre_ln_reach_the_target_on_most_seeds(spiral_table):
+    """Most seeds reach the target and end with high accuracy. Not every seed: Adam at lr
+    0.01 can dip late in a run, and rounding that differs between CPUs moves single runs
+    (seed 0 of ReLU + He ends at 0.57 on some CPUs, 0.99 on others; seed 2 reaches 93% on
+    some and never on others)."""
     for name in ("ReLU + He init", "residual ReLU + pre-LN"):
         i = _row(spiral_table, name)
-        assert np.all(np.isfinite(spiral_table.steps_to_target[i])), name
+        assert np.sum(np.isfinite(spiral_table.steps_to_target[i])) >= 2, name
         assert np.sum(spiral_table.test_accuracy[i] >= 0.93) >= 2, name
 
 
@@ -149,14 +150,14 @@ def test_batchnorm_trains_but_its_running_statistics_lag(spiral_table):
 
 def test_residual_fastest_verdict_follows_the_measured_medians(spiral_table):
     """Whether 'residual + norm trains fastest' holds on the spirals is measured, not assumed:
-    the verdict names what the medians say (measured here: the residual net 60 steps, ReLU +
-    He 80; single runs move with the CPU's rounding, so the test asserts the agreement)."""
-    he = np.median(spiral_table.steps_to_target[_row(spiral_table, "ReLU + He init")])
-    res = np.median(spiral_table.steps_to_target[_row(spiral_table, "residual ReLU + pre-LN")])
+    the verdict names what the medians (over the seeds that reach the target) say. Single
+    runs move with the CPU's rounding, so the test asserts the agreement and that the two
+    medians lie within a few records of each other, as lesson 8's instructor note says."""
+    medians = {r["configuration"]: r["median steps"] for r in spiral_table.rows()}
+    he, res = medians["ReLU + He init"], medians["residual ReLU + pre-LN"]
     assert np.isfinite(he) and np.isfinite(res) and abs(he - res) <= 40
     v = verdicts(spiral_table, chance=0.5)
-    assert "**holds**" in v["sigmoid stalls"] and "**holds**" in v["He trains"]
-    medians = {r["configuration"]: r["median steps"] for r in spiral_table.rows()}
+    assert "**holds**" in v["sigmoid stalls"] and "**holds" in v["He trains"]
     fastest = min((m, n) for n, m in medians.items() if np.isfinite(m))
     if fastest[1] == "residual ReLU + pre-LN":
         assert f"**holds** (median {res:.0f} steps)" in v["residual fastest"]
@@ -194,3 +195,32 @@ def test_run_records_weights_and_grid():
     counted = [run.lr * float((g.abs() > 1e-7).sum()) ** 0.5 / float(w.detach().norm())
                for g, w in zip(grads, weights)]
     np.testing.assert_allclose(run.history.update_ratio[0], counted, rtol=0.05)
+
+
+def _table(reach_he, reach_res=50.0):
+    """A table of made-up results: only the steps to the target of ReLU + He and of the
+    residual net vary."""
+    names = tuple(CONFIGURATIONS)
+    shape = (len(names), len(reach_he))
+    reach = np.full(shape, np.nan)
+    reach[names.index("ReLU + He init")] = reach_he
+    reach[names.index("residual ReLU + pre-LN")] = reach_res
+    loss, acc = np.full(shape, 0.69), np.full(shape, 0.5)
+    return SeedTable(names, tuple(range(len(reach_he))), loss, acc, reach,
+                     np.ones(shape), np.full(shape, np.nan))
+
+
+def test_he_verdict_counts_the_seeds_that_reach_the_target():
+    """All seeds: holds; a majority: holds on most seeds; half or fewer: does not hold."""
+    cases = {(40, 60, 80): "**holds** (3 of 3", (40, np.nan, 80): "**holds on most seeds** (2 of 3",
+             (40, np.nan, np.nan): "**does not hold** (1 of 3", (40, np.nan): "**does not hold**"}
+    for reach, expected in cases.items():
+        assert expected in verdicts(_table(reach), chance=0.5)["He trains"], reach
+    v = verdicts(_table((40, 60, 80)), chance=0.5)
+    assert "**holds**" in v["sigmoid stalls"]  # loss 0.69 > 0.6 and accuracy 0.5 < 0.65
+    assert v["residual fastest"].endswith("**holds** (median 50 steps)")
+    v = verdicts(_table((40, 60, 80), 70.0), chance=0.5)
+    assert v["residual fastest"].endswith(
+        "**does not hold**: ReLU + He init needs a median 60 steps, the residual net 70")
+    v = verdicts(_table((40, 60, 80), np.nan), chance=0.5)
+    assert v["residual fastest"].endswith("the residual net never reaches it")

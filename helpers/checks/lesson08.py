@@ -17,6 +17,11 @@ from helpers.training import History, train
 MOMENTUM = 0.9
 RESCUE_TARGET = 0.9  # test accuracy the rescued network must reach
 RESCUE_FIELDS = ("init", "norm", "residual", "norm_position")  # what 8.3 may change
+# 8.3 trains for twice the lesson's spirals budget. At 100 steps BatchNorm alone is on the
+# edge: seed 0's re-estimated test accuracy was 0.69 on two threads and 0.81 on one on an AMD
+# EPYC, above 0.9 on another CPU. At 200 steps it was 0.965 and 0.975 there, while init alone,
+# LayerNorm alone and residual without BatchNorm stayed at a training loss above 0.63.
+RESCUE_STEPS = 200
 
 
 # --- 8.1 ------------------------------------------------------------------------------
@@ -178,8 +183,8 @@ def stalled_config() -> MLPConfig:
 
 def check_rescue(fn) -> CheckResult:
     """Exercise 8.3: ``fn(stalled)`` returns a copy of ``stalled`` with only init / norm /
-    residual / norm_position changed, whose test accuracy after the lesson's spirals budget
-    reaches ``RESCUE_TARGET`` (for BatchNorm nets with their statistics re-estimated on the
+    residual / norm_position changed, whose test accuracy after ``RESCUE_STEPS`` Adam steps
+    on the lesson's spirals reaches ``RESCUE_TARGET`` (for BatchNorm nets with their statistics re-estimated on the
     training set, as the lesson does)."""
     from helpers.topics.training import lesson_split, run_configuration
 
@@ -200,7 +205,7 @@ def check_rescue(fn) -> CheckResult:
         return finish(CheckResult(ex, "failed", f"you changed {', '.join(changed)}; only "
                                                  f"{', '.join(RESCUE_FIELDS)} may change.", hint))
     split = lesson_split("spirals")
-    run = run_configuration("rescued", split, config=config, grid_points=0)
+    run = run_configuration("rescued", split, config=config, steps=RESCUE_STEPS, grid_points=0)
     batchnorm = math.isfinite(run.recalibrated_accuracy)
     acc = run.recalibrated_accuracy if batchnorm else run.final_test_accuracy
     what = (f"test accuracy {acc:.3f}{' (BatchNorm statistics re-estimated)' if batchnorm else ''}"

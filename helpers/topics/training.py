@@ -232,8 +232,9 @@ def verdicts(table: SeedTable, chance: float) -> dict[str, str]:
                              f" ({k} of {n} seeds end with training loss above {STALLED_LOSS} "
                              f"and test accuracy within {CHANCE_MARGIN} of chance)")
     k = reached("ReLU + He init")
-    out["He trains"] = (f"ReLU + He trains: **{'holds' if k == n else 'does not hold'}** ({k} of "
-                        f"{n} seeds reach {table.target:.0%} test accuracy)")
+    held = "holds" if k == n else "holds on most seeds" if 2 * k > n else "does not hold"
+    out["He trains"] = (f"ReLU + He trains: **{held}** ({k} of {n} seeds reach "
+                        f"{table.target:.0%} test accuracy)")
     bn = rows["sigmoid + BatchNorm"]
     learns = bn["final train loss"] < STALLED_LOSS
     tested = reached("sigmoid + BatchNorm")
