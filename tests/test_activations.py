@@ -185,3 +185,28 @@ def test_is_saturated_returns_a_boolean_mask_for_every_activation():
         mask = is_saturated(name, z)
         assert mask.dtype == bool and mask.shape == z.shape, name
     assert not is_saturated("relu", z).any()  # ReLU has no saturating region
+
+
+def test_saturation_region_is_strictly_outside_its_bounds():
+    """The saturating region is open: a pre-activation on a bound is not saturated, the
+    next float beyond it is."""
+    for name in ("sigmoid", "tanh"):
+        lo, hi = get_spec(name).saturation_bounds
+        z = np.array([lo, hi, np.nextafter(lo, -np.inf), np.nextafter(hi, np.inf)])
+        assert is_saturated(name, z).tolist() == [False, False, True, True], name
+
+
+def test_tanh_derivative_underflows_quietly_far_out():
+    with np.errstate(all="raise"):
+        assert derivative("tanh")(np.array([1000.0, -1000.0])).tolist() == [0.0, 0.0]
+
+
+def test_torch_side_names_are_reachable_from_the_numpy_module():
+    import helpers.activations as numpy_side
+    from helpers import activation_modules
+
+    for name in ("IdentityActivation", "MODULE_TYPES", "activation_name", "get_activation"):
+        assert getattr(numpy_side, name) is getattr(activation_modules, name)
+    with pytest.raises(AttributeError, match="module 'helpers.activations' has no attribute "
+                                             "'nonexistent'"):
+        numpy_side.nonexistent  # noqa: B018

@@ -381,6 +381,62 @@ def test_repr_shows_key_numbers():
     assert "blocks.4.linear" in long and "blocks.5.linear" not in long and "output" in long
 
 
+def _made_up_profile(names, params=None, frozen=None, parametrizations=None):
+    """A GradientProfile with known numbers: layer i has |dW| = 10^-i, |W| = i + 1, act std
+    0.5 + i, saturation and dead fractions i / 100 and i / 200."""
+    n = len(names)
+    i = np.arange(n, dtype=float)
+    return GradientProfile(
+        layer_names=tuple(names), param_names=tuple(params or ["weight"] * n),
+        activations=tuple(["tanh"] * (n - 1) + ["linear"]),
+        frozen=np.array(frozen or [False] * n), parametrizations=tuple(parametrizations or
+                                                                     [""] * n),
+        weight_grad_norm=10.0 ** -i, weight_norm=i + 1, grad_zero_fraction=np.zeros(n),
+        activation_mean=np.zeros(n), activation_std=0.5 + i, activation_grad_norm=np.ones(n),
+        saturation=i / 100, dead_fraction=i / 200, hist_edges=np.linspace(-1, 1, 3),
+        activation_hist=np.full((n, 2), 0.5), loss=0.6931, dtype="float64")
+
+
+def test_entry_names_mark_parameters_frozen_and_parametrized_entries():
+    p = _made_up_profile(["", "rnn", "enc.0", "head"],
+                         params=["weight", "weight_hh_l0", "weight.original1", "weight"],
+                         frozen=[True, False, True, False],
+                         parametrizations=["", "", "WeightNorm", "SpectralNorm"])
+    assert [p.entry_name(i) for i in range(4)] == [
+        "(model) [frozen]", "rnn.weight_hh_l0", "enc.0.weight.original1 [frozen, WeightNorm]",
+        "head [SpectralNorm]"]
+
+
+def test_repr_rows_are_the_profile_numbers():
+    """Every row of the printed table, exactly: name, activation, |dW|, |W|, activation std,
+    saturated and dead percentages; names pad to at least 16 characters."""
+    p = _made_up_profile(["a", "b", "out"])
+    assert repr(p).splitlines() == [
+        "GradientProfile(3 layers, loss=0.6931, dtype=float64, first/last hidden grad "
+        "ratio=10)",
+        "  layer           act               |dW|       |W|   act std   sat %  dead %",
+        "  a               tanh         1.000e+00         1       0.5     0.0     0.0",
+        "  b               tanh         1.000e-01         2       1.5     1.0     0.5",
+        "  out             linear       1.000e-02         3       2.5     2.0     1.0"]
+
+
+def test_repr_of_a_long_profile_shows_first_and_last_five_and_cuts_long_names():
+    names = [f"layer{i}" for i in range(13)] + ["x" * 45]
+    rows = repr(_made_up_profile(names)).splitlines()
+    assert len(rows) == 2 + 5 + 1 + 5 and rows[7] == "  ..."
+    assert [r.split()[0] for r in rows[2:7]] == names[:5]
+    assert [r.split()[0] for r in rows[8:]] == names[9:13] + ["x" * 39]  # width 40, less 1
+    assert rows[-1].startswith("  " + "x" * 39 + " linear")
+    assert rows[1].startswith("  layer" + " " * 35 + "act")  # the column is 40 wide
+
+
+def test_default_histogram_has_forty_bins():
+    X, y = toy_data()
+    p = gradient_profile(build_mlp(MLPConfig(depth=2, width=8)), X, y)
+    assert p.hist_edges.shape == (41,) and p.activation_hist.shape == (3, 40)
+    assert p.frozen.dtype == bool
+
+
 def test_compute_loss_checks():
     out = torch.zeros(4, 3)
     with pytest.raises(ValueError, match="1-D tensor of integer class indices"):

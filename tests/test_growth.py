@@ -1,6 +1,7 @@
 """helpers.growth: the one home of the per-layer growth estimators."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -60,3 +61,33 @@ def test_geometric_mean_keeps_finite_positive_factors_only():
     assert geometric_mean([2.0, 8.0]) == pytest.approx(4.0)
     assert geometric_mean([2.0, 8.0, 0.0, np.inf, np.nan, -1.0]) == pytest.approx(4.0)
     assert math.isnan(geometric_mean([0.0, np.nan]))
+
+
+def test_smallest_inputs_and_the_skip_bounds():
+    """Two layers are enough for both estimators; skip may leave exactly one ratio (ratios)
+    or two layers (log_fit), never fewer, and is never negative."""
+    for est in GROWTH_ESTIMATORS:
+        assert growth_per_layer([4.0, 2.0], estimator=est) == pytest.approx(2.0)
+        with pytest.raises(ValueError, match=r"^skip must be"):
+            growth_per_layer([8.0, 4.0, 2.0], estimator=est, skip=-1)
+    g = 2.0 ** np.arange(6, 0, -1)  # 6 layers, 5 ratios: skip 2 keeps one ratio
+    assert growth_per_layer(g, estimator="ratios", skip=2) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match=r"^skip must be between 0 and 2, got 3$"):
+        growth_per_layer(np.append(g, 1.0), estimator="ratios", skip=3)  # 7 layers
+    assert growth_per_layer(g, estimator="log_fit", skip=2) == pytest.approx(2.0)
+    assert math.isnan(growth_per_layer(g, estimator="log_fit", skip=3))
+    with pytest.raises(ValueError, match=r"^unknown estimator 'mean'"):
+        growth_per_layer(g, estimator="mean")
+
+
+def test_dead_and_infinite_layers_are_handled_quietly():
+    """Zeros, infinities and empty windows give the documented results without a warning or
+    a floating-point error, whatever NumPy's error settings are."""
+    with np.errstate(all="raise"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert math.isnan(growth_per_layer([1.0, 0.0, 0.0], estimator="ratios"))
+        assert math.isnan(growth_per_layer([8.0, 4.0, 0.0, 1.0], estimator="log_fit"))
+        assert math.isnan(growth_per_layer([8.0, np.inf, 2.0], estimator="log_fit"))
+        assert math.isnan(growth_per_layer([8.0, -4.0, 2.0], estimator="log_fit"))
+        assert math.isnan(geometric_mean([]))
+        assert math.isnan(geometric_mean([0.0, -1.0]))

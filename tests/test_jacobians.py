@@ -41,6 +41,17 @@ def test_random_network_draws_and_scales():
         np.testing.assert_allclose(Ok.T @ Ok, 4.0 * np.eye(16), atol=1e-12)
     a, b2 = random_network(2, 8, 1.0, seed=5)[0], random_network(2, 8, 4.0, seed=5)[0]
     np.testing.assert_allclose(2 * a, b2)  # compared weight scales share their draws
+    # Gaussian weights are not orthogonal (their entries have the same variance as an
+    # orthogonal matrix's, so the variance alone cannot tell the two apart)
+    gram = W[0].T @ W[0] / 2.0
+    assert np.max(np.abs(gram - np.eye(64))) > 0.3
+    assert np.mean(np.abs(W) ** 4) / np.mean(W ** 2) ** 2 == pytest.approx(3.0, rel=0.05)
+
+
+def test_random_network_smallest_sizes_and_scales_are_valid():
+    W, b, x = random_network(1, 1, 0.5)  # depth 1, width 1, a weight variance below 1
+    assert W.shape == (1, 1, 1) and np.all(b == 0) and x.shape == (1,)
+    assert np.array_equal(random_network(2, 4, 1.0)[0], random_network(2, 4, 1.0, seed=0)[0])
 
 
 def test_random_network_validation():
@@ -48,7 +59,25 @@ def test_random_network_validation():
         random_network(0, 8, 1.0)
     with pytest.raises(ValueError, match="between"):
         random_network(2, 0, 1.0)
-    with pytest.raises(ValueError):
-        random_network(2, 8, -1.0)
-    with pytest.raises(ValueError, match="gaussian"):
+    for args, name in [((0, 8, 1.0), "depth"), ((2, 0, 1.0), "width"),
+                       ((2, 8, -1.0), "sigma_w2"), ((2, 8, 1.0, -0.5), "sigma_b2")]:
+        with pytest.raises(ValueError, match=rf"^{name} must"):
+            random_network(*args)
+    with pytest.raises(ValueError, match="^unknown init .uniform.; valid choices: gaussian"):
         random_network(2, 8, 1.0, init="uniform")
+
+
+def test_layers_need_one_bias_per_weight():
+    W, b, x = random_network(3, 4, 1.0)
+    with pytest.raises(ValueError):
+        list(jacobian_layers("tanh", W, b[:2], x))
+
+
+def test_overflow_becomes_inf_without_an_error():
+    """An exploding linear network overflows to inf, quietly, even where NumPy would raise."""
+    W, b, x = random_network(400, 8, 100.0, seed=0)
+    with np.errstate(all="raise"):
+        layers = list(jacobian_layers("linear", W, b, x))
+        assert np.isinf(layers[-1][1]).any() or np.isnan(layers[-1][1]).any()
+        tiny = list(jacobian_layers("linear", W * 1e-3, b, x))  # underflows to 0
+        assert np.any(tiny[-1][1] == 0)
