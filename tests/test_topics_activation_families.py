@@ -198,3 +198,106 @@ def test_small_derivative_intervals_gelu_has_two():
     assert small_derivative_intervals("silu") == [(-np.inf, pytest.approx(-0.88248, abs=1e-5))]
     assert small_derivative_intervals("linear") == []
     assert len(small_derivative_intervals("sigmoid")) == 2
+
+
+# --- what the printed reports and the small pieces say, exactly -----------------------
+def test_dead_unit_report_table_is_its_numbers(data):
+    from helpers.topics.activation_families import DeadUnitReport
+
+    r = DeadUnitReport(activation="relu", n_examples=200, width=np.array([16, 8]),
+                       dead_count=np.array([4, 0]), dead_masks=(), loss=0.5,
+                       dead_grad_norm=np.array([0.0, 0.0]), alive_grad_norm=np.array([1.5, 2e-3]))
+    assert repr(r).splitlines() == [
+        "DeadUnitReport(ReLU, 200 examples, 4 of 24 hidden units dead)",
+        "  layer       dead   dead %   |grad| dead  |grad| alive",
+        "  1              4     25.0     0.000e+00     1.500e+00",
+        "  2              0      0.0     0.000e+00     2.000e-03"]
+    r2 = DeadUnitReport(**{**r.__dict__, "activation": "MyAct"})
+    assert repr(r2).startswith("DeadUnitReport(MyAct, 200")  # not in the registry: its name
+    X, y = data
+    model = small("relu")
+    rep = dead_units(model, X, y)
+    assert rep.activation == "relu" and rep.n_examples == 200
+    assert rep.loss == pytest.approx(float(F.cross_entropy(model(X.double()), y)), rel=1e-12)
+
+
+def test_measurements_refuse_models_that_are_not_course_mlps(data):
+    X, y = data
+
+    class OnlyLinear(torch.nn.Module):  # blocks with a linear layer but no activation
+        def __init__(self):
+            super().__init__()
+            self.blocks = torch.nn.ModuleList([torch.nn.Module()])
+            self.blocks[0].linear = torch.nn.Linear(2, 2)
+
+    for fn in (dead_units, gradient_factors):
+        with pytest.raises(TypeError, match="^model must be an MLP made by helpers.models"):
+            fn(OnlyLinear(), X, y)
+        with pytest.raises(ValueError, match="^this measurement needs a plain MLP"):
+            fn(small("relu", norm="batch"), X, y)
+    model = small("relu")
+    model.blocks[0].act = torch.nn.Softsign()  # not a course activation
+    with pytest.raises(ValueError, match="^unknown activation module Softsign$"):
+        gradient_factors(model, X, y)
+
+
+def test_gradient_factor_fields(data):
+    X, y = data
+    model = small("tanh")
+    f = gradient_factors(model, X, y)
+    assert f.activation == "tanh" and f.predicted.dtype == np.float64
+    sw2 = [float((b.linear.weight.detach() ** 2).sum()) / b.linear.in_features
+           for b in model.blocks]
+    np.testing.assert_allclose(f.sigma_w2, sw2, rtol=1e-12)
+    assert repr(f) == (f"GradientFactors(tanh: per-layer factor measured {f.measured_mean:.3g}, "
+                       f"predicted {f.predicted_mean:.3g})")
+
+
+def test_small_derivative_intervals_fraction_bounds():
+    from helpers.topics.activation_families import small_derivative_intervals
+
+    assert len(small_derivative_intervals("sigmoid", fraction=1.0)) == 2  # 1.0 is allowed
+    for bad in (0.0, -0.1, 1.5):
+        with pytest.raises(ValueError, match="^fraction must be"):
+            small_derivative_intervals("sigmoid", fraction=bad)
+    (a, b), (c, d) = small_derivative_intervals("sigmoid", fraction=0.5)
+    # sigma'(z) = 1/8 at sigma(z)(1 - sigma(z)) = 1/8: |z| = 2 acosh(sqrt 2) = 1.7627...
+    z = 2 * np.arccosh(np.sqrt(2))
+    assert (a, d) == (-np.inf, np.inf)
+    assert b == pytest.approx(-z, abs=1e-10) and c == pytest.approx(z, abs=1e-10)
+
+
+def test_squared_derivative_table_keys_and_one_name():
+    t = squared_derivative_table("tanh", [0.5, 2.0], n=1000, seed=3)
+    assert set(t) == {"names", "q", "quadrature", "monte_carlo", "std_error"}
+    assert t["names"] == ("tanh",) and t["q"].tolist() == [0.5, 2.0]
+    again = squared_derivative_table(["tanh"], [0.5, 2.0], n=1000, seed=3)
+    np.testing.assert_array_equal(t["monte_carlo"], again["monte_carlo"])
+    other = squared_derivative_table(["tanh"], [0.5, 2.0], n=1000, seed=4)
+    assert not np.array_equal(t["monte_carlo"], other["monte_carlo"])  # the seed is used
+    big = squared_derivative_table(["tanh"], [0.5], seed=3)  # default n = 100,000 draws
+    assert big["std_error"][0, 0] < t["std_error"][0, 0] / 5
+
+
+def test_compare_activations_shapes_its_network_from_the_data():
+    """One activation by name; inputs from X's columns; one output for float targets (MSE)."""
+    X = torch.randn(40, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    c = compare_activations("tanh", X, torch.randint(0, 4, (40,)), depth=3, width=8)
+    assert c.names == ("tanh",) and c.config.in_features == 3 and c.config.out_features == 4
+    assert c.config.seed == 0
+    target = X[:, 0].clone()
+    r = compare_activations("tanh", X, target, depth=3, width=8)
+    assert r.config.out_features == 1
+    model = build_mlp(r.config)
+    mse = F.mse_loss(model(X)[:, 0], target)
+    w = [b.linear.weight for b in model.blocks] + [model.output.weight]
+    np.testing.assert_allclose(r.weight_grad_norm[0],
+                               [float(g.norm()) for g in torch.autograd.grad(mse, w)], rtol=1e-10)
+    with pytest.raises(ValueError, match="^names must list at least one activation$"):
+        compare_activations([], X, X[:, 0])
+    rows = repr(c).splitlines()
+    assert rows[0] == "ActivationComparison(depth 3, width 8, init he, float64, seed 0)"
+    assert rows[1] == "  activation           first/last |dW|  factor meas.  factor pred."
+    assert rows[2] == (f"  {'Tanh':<20}{c.first_to_last[0]:>16.3g}{c.factor_measured[0]:>14.3g}"
+                       f"{c.factor_predicted[0]:>14.3g}")
+    assert len(rows) == 3

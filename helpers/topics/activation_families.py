@@ -244,20 +244,24 @@ class ActivationComparison:
 
 def compare_activations(names, X, y, *, depth: int = 20, width: int = 64, init: str = "he",
                         dtype: str = "float64", seed: int = 0) -> ActivationComparison:
-    """Build the same MLP once per activation (same seed) and measure its gradients on (X, y)."""
+    """Build the same MLP once per activation (same seed) and measure its gradients on (X, y).
+
+    Integer ``y`` are class labels (cross-entropy, one output per class); float ``y`` are
+    regression targets (mean squared error, one output).
+    """
     names = [names] if isinstance(names, str) else list(names)
     if not names:
         raise ValueError("names must list at least one activation")
     X, y = check_data(X, y)
-    out = int(y.max()) + 1 if not y.is_floating_point() else 1
+    out, loss = (1, "mse") if y.is_floating_point() else (int(y.max()) + 1, "cross_entropy")
     norms, meas, pred, first = [], [], [], None
     for name in names:
         config = MLPConfig(depth=depth, width=width, activation=name, init=init, dtype=dtype,
                            seed=seed, in_features=int(X.shape[1]), out_features=out)
         first = first or config
         model = build_mlp(config)
-        norms.append(gradient_profile(model, X, y).weight_grad_norm)
-        f = gradient_factors(model, X, y)
+        norms.append(gradient_profile(model, X, y, loss).weight_grad_norm)
+        f = gradient_factors(model, X, y, loss)
         meas.append(f.measured_mean)
         pred.append(f.predicted_mean)
     return ActivationComparison(tuple(names), first, np.array(norms), np.array(meas),
