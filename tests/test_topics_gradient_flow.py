@@ -165,7 +165,8 @@ def test_flow_summary_reads_the_first_and_last_hidden_layers():
     assert s.activation_orders == pytest.approx(-4.0)
     p.weight_grad_norm = np.array([0.0, np.inf, 1.0, 1.0])
     p.activation_grad_norm = np.array([0.0, 1.0, 0.0, 1.0])
-    s = flow_summary(p)
+    with np.errstate(all="raise"):  # 0 / 0 is NaN here, quietly
+        s = flow_summary(p)
     assert s.weight_ratio == 0.0 and s.largest_weight_grad == np.inf
     assert np.isnan(s.activation_ratio) and np.isnan(s.activation_orders)
 
@@ -224,3 +225,24 @@ def test_tanh_activation_gradient_ratio_crosses_1_near_one_over_sqrt_width():
 
     assert ratio(0.01) < 1e-20 and ratio(0.1259) < 1.0 < ratio(0.13)  # 1/sqrt(64) = 0.125
     assert ratio(0.1585) > 5.0
+
+
+def test_config_title_names_every_setting():
+    c = MLPConfig(depth=5, width=16, activation="tanh", init="xavier")
+    assert config_title(c) == "Tanh, depth 5, width 16, init xavier, norm none, float32"
+    r = c.replace(norm="layer", residual=True, dtype="float64")
+    assert config_title(r) == "Tanh, depth 5, width 16, init xavier, norm layer, residual, float64"
+
+
+def test_inputs_without_labels_are_refused_not_replaced_by_the_lesson_data():
+    from helpers.topics.gradient_flow import underflow_trace
+
+    X, _ = lesson_data()
+    c = MLPConfig(depth=3, width=8)
+    with pytest.raises(ValueError, match="^y is None: give targets y"):
+        measure_config(c, X)
+    with pytest.raises(TypeError, match="^config must be an MLPConfig, got dict$"):
+        measure_config({"depth": 3})
+    for args in ((X, None), (None, torch.zeros(4, dtype=torch.long))):
+        with pytest.raises(ValueError, match="^give both X and y"):
+            underflow_trace(c, *args)

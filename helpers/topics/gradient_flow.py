@@ -101,6 +101,8 @@ def underflow_trace(config: MLPConfig, X=None, y=None, layers: int = 4) -> dict:
     that are exactly 0, each a NumPy array (one entry per layer)."""
     if X is None and y is None:
         X, y = lesson_data()
+    elif X is None or y is None:
+        raise ValueError("give both X and y (class indices), or neither for the lesson's batch")
     model = build_mlp(config)
     trace = trace_layers(model, X.to(model.output.weight.dtype))
     weights = [lin.weight for _, lin in linear_layers(model)][:layers]
