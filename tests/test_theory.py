@@ -289,3 +289,36 @@ def test_critical_line_is_nan_without_a_crossing_in_the_bracket():
     both = critical_line("tanh", [0.0, 0.1, 0.3])
     for sb, c in zip([0.0, 0.1, 0.3], both):
         assert chi1("tanh", c, sb) == pytest.approx(1.0, abs=1e-8)
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_q_star_on_a_grid_is_an_attracting_fixed_point_from_any_start(name):
+    """Over a grid of weight and bias variances and from a small and a large start: a finite
+    q* satisfies q* = L(q*) to 1e-12 and attracts (L'(q*) <= 1); an infinite one means the
+    length map keeps growing (L(q) > q far out); bounded activations never diverge."""
+    sw, sb = np.meshgrid([0.3, 0.9, 1.0, 1.7, 2.0, 2.6, 5.0, 12.0], [0.0, 0.05, 0.5])
+    for q0 in (0.01, 50.0):
+        q = q_star(name, sw, sb, q0=q0)
+        assert q.shape == sw.shape
+        for qi, w, b in zip(q.ravel(), sw.ravel(), sb.ravel(), strict=True):
+            if name == "relu" and w == 2.0 and b == 0.0:
+                assert qi == pytest.approx(q0, rel=1e-12)  # every q is a fixed point: kept
+                continue
+            if np.isinf(qi):
+                assert name not in ("sigmoid", "tanh"), (w, b)
+                assert length_map(name, 1e8, w, b) > 1e8, (w, b)
+                continue
+            assert length_map(name, qi, w, b) == pytest.approx(qi, rel=1e-12, abs=1e-13), (w, b)
+            h = 1e-6 * max(qi, 1e-3)
+            slope = (length_map(name, qi + h, w, b) - length_map(name, max(qi - h, 0.0), w, b)
+                     ) / (qi + h - max(qi - h, 0.0))
+            assert slope <= 1 + 1e-4, (w, b, qi, slope)
+        if name in ("sigmoid", "tanh"):
+            np.testing.assert_allclose(q, q_star(name, sw, sb, q0=1.0), rtol=1e-10, atol=1e-12)
+
+
+def test_q_star_start_is_checked():
+    assert q_star("tanh", 1.5, 0.05, q0=0.0) == pytest.approx(q_star("tanh", 1.5, 0.05))
+    for bad in (-1.0, math.nan):
+        with pytest.raises(ValueError, match="^q0 must be"):
+            q_star("tanh", 1.5, 0.05, q0=bad)
