@@ -383,7 +383,7 @@ def test_repr_shows_key_numbers():
 
 def _made_up_profile(names, params=None, frozen=None, parametrizations=None):
     """A GradientProfile with known numbers: layer i has |dW| = 10^-i, |W| = i + 1, act std
-    0.5 + i, saturation and dead fractions i / 100 and i / 200."""
+    0.5 + i, saturation and dead fractions i / 4 and i / 8."""
     n = len(names)
     i = np.arange(n, dtype=float)
     return GradientProfile(
@@ -393,7 +393,7 @@ def _made_up_profile(names, params=None, frozen=None, parametrizations=None):
                                                                      [""] * n),
         weight_grad_norm=10.0 ** -i, weight_norm=i + 1, grad_zero_fraction=np.zeros(n),
         activation_mean=np.zeros(n), activation_std=0.5 + i, activation_grad_norm=np.ones(n),
-        saturation=i / 100, dead_fraction=i / 200, hist_edges=np.linspace(-1, 1, 3),
+        saturation=i / 4, dead_fraction=i / 8, hist_edges=np.linspace(-1, 1, 3),
         activation_hist=np.full((n, 2), 0.5), loss=0.6931, dtype="float64")
 
 
@@ -416,11 +416,17 @@ def test_repr_rows_are_the_profile_numbers():
         "ratio=10)",
         "  layer           act               |dW|       |W|   act std   sat %  dead %",
         "  a               tanh         1.000e+00         1       0.5     0.0     0.0",
-        "  b               tanh         1.000e-01         2       1.5     1.0     0.5",
-        "  out             linear       1.000e-02         3       2.5     2.0     1.0"]
+        "  b               tanh         1.000e-01         2       1.5    25.0    12.5",
+        "  out             linear       1.000e-02         3       2.5    50.0    25.0"]
+    wide = repr(_made_up_profile(["a" * 20, "out"])).splitlines()  # width: longest name + 2
+    assert wide[1].startswith("  layer" + " " * 17 + "act") and wide[2].startswith(
+        "  " + "a" * 20 + "  tanh")
 
 
 def test_repr_of_a_long_profile_shows_first_and_last_five_and_cuts_long_names():
+    for n, rows in ((12, 2 + 12), (13, 2 + 11)):  # up to 12 layers in full
+        text = repr(_made_up_profile([f"l{i}" for i in range(n)]))
+        assert len(text.splitlines()) == rows and ("  ..." in text) == (n == 13)
     names = [f"layer{i}" for i in range(13)] + ["x" * 45]
     rows = repr(_made_up_profile(names)).splitlines()
     assert len(rows) == 2 + 5 + 1 + 5 and rows[7] == "  ..."

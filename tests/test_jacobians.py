@@ -81,3 +81,12 @@ def test_overflow_becomes_inf_without_an_error():
         assert np.isinf(layers[-1][1]).any() or np.isnan(layers[-1][1]).any()
         tiny = list(jacobian_layers("linear", W * 1e-3, b, x))  # underflows to 0
         assert np.any(tiny[-1][1] == 0)
+
+
+def test_log_singular_values_passes_are_checked():
+    from helpers.jacobians import log_singular_values
+
+    W, _, _ = random_network(3, 4, 1.0, init="orthogonal")
+    np.testing.assert_allclose(log_singular_values(list(W), max_passes=1), 0.0, atol=1e-12)
+    with pytest.raises(ValueError, match="^max_passes must be"):
+        log_singular_values(list(W), max_passes=0)
