@@ -82,3 +82,110 @@ def test_post_norm_gradient_grows_toward_the_output_at_depth_12():
     post = ffn_grad_norms(transformer_stack(12, False), X, y)
     pre = ffn_grad_norms(transformer_stack(12, True), X, y)
     assert post[0] / post[-1] < 0.7 and pre[0] / pre[-1] > 1.2
+
+
+# --- the lesson's data, models and tables, each against its definition -----------------
+def test_sequence_task_labels_are_the_largest_of_the_first_four_feature_means():
+    from helpers.topics.diagnose import sequence_task
+
+    X, y = sequence_task(50, seed=3)
+    assert X.shape == (50, 8, 32)
+    assert np.array_equal(y.numpy(), X.numpy().mean(axis=1)[:, :4].argmax(axis=1))
+    assert torch.equal(sequence_task(50, seed=3)[0], X)  # the seed decides the draw
+    assert not torch.equal(sequence_task(50, seed=4)[0], X)
+    assert sequence_task(1)[0].shape == (1, 8, 32)
+    with pytest.raises(ValueError, match="^n must be"):
+        sequence_task(0)
+
+
+def test_mystery_c_data_labels_follow_the_last_three_steps():
+    from helpers.topics.diagnose import mystery_data
+
+    X, y = mystery_data("C", seed=2)
+    assert X.shape == (128, 30, 8)
+    assert np.array_equal(y.numpy(), X.numpy()[:, 27:, :4].mean(axis=1).argmax(axis=1))
+    assert torch.equal(mystery_data("C", seed=2)[0], X)
+    assert not torch.equal(mystery_data("C", seed=3)[0], X)
+
+
+def test_sequence_classifier_reads_the_last_hidden_state_of_a_tanh_rnn():
+    from helpers.topics.diagnose import SequenceClassifier
+
+    torch.manual_seed(0)
+    model = SequenceClassifier(3, 5, 2)
+    x = torch.randn(4, 6, 3)  # (batch, time, features)
+    r = model.rnn
+    h = torch.zeros(4, 5)
+    for t in range(6):  # the recurrence by hand
+        h = torch.tanh(x[:, t] @ r.weight_ih_l0.T + r.bias_ih_l0 + h @ r.weight_hh_l0.T
+                       + r.bias_hh_l0)
+    torch.testing.assert_close(model(x), model.head(h))
+
+
+def test_transformer_stack_shape_and_norms():
+    from helpers.topics.diagnose import sequence_task
+
+    X, _ = sequence_task(5)
+    for norm_first in (False, True):
+        model = transformer_stack(1, norm_first, seed=0)
+        assert model(X).shape == (5, 4)
+        enc = model[0]
+        assert (enc.norm is not None) == norm_first  # pre-norm ends with a LayerNorm
+        assert enc.layers[0].linear1.out_features == 64 and enc.layers[0].norm_first == norm_first
+    a, b = transformer_stack(2, True, seed=5), transformer_stack(2, True, seed=5)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    with pytest.raises(TypeError, match="^norm_first must be"):
+        transformer_stack(3, "pre")
+
+
+def test_norm_position_profiles_measure_each_stack_with_the_seed():
+    from helpers.topics.diagnose import ffn_grad_norms, sequence_task
+
+    p = norm_position_profiles(depths=(1, 2), seed=3)
+    X, y = sequence_task(seed=3)
+    for d in (1, 2):
+        np.testing.assert_array_equal(p.post[d], ffn_grad_norms(transformer_stack(d, False, 3),
+                                                                X, y))
+        np.testing.assert_array_equal(p.pre[d], ffn_grad_norms(transformer_stack(d, True, 3),
+                                                               X, y))
+    np.testing.assert_array_equal(p.last_layer("post"), [p.post[1][-1], p.post[2][-1]])
+    np.testing.assert_array_equal(p.last_layer("pre"), [p.pre[1][-1], p.pre[2][-1]])
+    for bad in (0, 201):
+        with pytest.raises(ValueError, match="^depth must be"):
+            norm_position_profiles(depths=(bad,))
+
+
+def test_train_briefly_is_adam_on_the_seeded_batches():
+    """Against a plain loop: Adam, cross-entropy, batches drawn by a generator seeded with
+    ``seed``, one loss per step."""
+    from helpers.topics.diagnose import mlp
+
+    X, y = torch.randn(40, 10, generator=torch.Generator().manual_seed(1)), torch.arange(40) % 4
+    torch.manual_seed(0)
+    model = mlp(torch.nn.Tanh, depth=2, width=8)
+    ref = __import__("copy").deepcopy(model)
+    losses = train_briefly(model, X, y, steps=3, lr=0.05, batch_size=8, seed=7)
+    gen, opt, expected = torch.Generator().manual_seed(7), torch.optim.Adam(ref.parameters(),
+                                                                            lr=0.05), []
+    for _ in range(3):
+        idx = torch.randint(0, 40, (8,), generator=gen)
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(ref(X[idx]), y[idx])
+        loss.backward()
+        opt.step()
+        expected.append(float(loss))
+    assert losses == pytest.approx(expected, rel=1e-6)
+    assert len(train_briefly(mlp(torch.nn.Tanh), X, y, steps=1)) == 1
+    assert mlp(torch.nn.Tanh)(X).shape == (40, 4)  # four classes by default
+    with pytest.raises(ValueError, match="^steps must be"):
+        train_briefly(model, X, y, steps=0)
+
+
+def test_course_summary_rows_name_their_lessons():
+    from helpers.findings import lesson_label
+
+    rows = course_summary_markdown().splitlines()
+    assert rows[:2] == ["| lesson | what goes wrong, measured | what fixes it |", "|---|---|---|"]
+    for line, (n, what, fix) in zip(rows[2:], COURSE_SUMMARY, strict=True):
+        assert line == f"| {lesson_label(n)[len('Lesson '):]} | {what} | {fix} |"
+        assert not line.startswith("| Lesson")
