@@ -21,6 +21,9 @@ def test_activation_derivatives_figure():
     assert tanh_max.y[0] == pytest.approx(1.0)
     np.testing.assert_allclose(fig.data[1].y, derivative("sigmoid")(np.asarray(fig.data[1].x)))
     assert fig.data[3].x[0] == pytest.approx(-3.636893, abs=1e-4)
+    lo, hi = fig.data[3].x[0], fig.data[3].x[3]  # two vertical lines, from 0 to max phi'
+    assert list(fig.data[3].x) == [lo, lo, None, hi, hi, None] and hi == pytest.approx(-lo)
+    assert list(fig.data[3].y) == [0.0, 0.25, None, 0.0, 0.25, None]
 
 
 def test_activation_derivatives_figure_errors():
@@ -38,7 +41,11 @@ def test_saturated_fraction_figure():
     assert len(fig.data) == 4
     np.testing.assert_allclose(fig.data[0].y, curve["exact"]["sigmoid"])
     np.testing.assert_allclose(fig.data[3].y, curve["mc"]["tanh"])
-    assert fig.data[0].line.dash == "dash" and fig.data[1].error_y.array is not None
+    assert fig.data[0].line.dash == "dash"
+    for i, name in ((1, "sigmoid"), (3, "tanh")):  # error bars: two standard errors, in data units
+        assert fig.data[i].error_y.type == "data"
+        np.testing.assert_allclose(fig.data[i].error_y.array, 2 * np.asarray(curve["mc_se"][name]))
+        np.testing.assert_allclose(fig.data[i].x, curve["mc_w"])
     assert "b = 0" in fig.layout.title.text
     assert fig.layout.xaxis.title.text == "weight w" and fig.layout.yaxis.title.text
 
