@@ -189,3 +189,22 @@ def test_course_summary_rows_name_their_lessons():
     for line, (n, what, fix) in zip(rows[2:], COURSE_SUMMARY, strict=True):
         assert line == f"| {lesson_label(n)[len('Lesson '):]} | {what} | {fix} |"
         assert not line.startswith("| Lesson")
+
+
+def test_digits_images_are_the_split_digits_as_one_channel_images():
+    from helpers.data import digits, train_test_split
+    from helpers.topics.diagnose import digits_cnn, digits_images
+
+    X, y = digits()
+    X_tr, y_tr, X_te, y_te = train_test_split(X, y, test_fraction=0.25, seed=2)
+    a, b, c, d = digits_images(seed=2)
+    assert a.shape[1:] == (1, 8, 8) and c.shape[1:] == (1, 8, 8)
+    assert torch.equal(a.reshape(len(a), 64), X_tr) and torch.equal(c.reshape(len(c), 64), X_te)
+    assert torch.equal(b, y_tr) and torch.equal(d, y_te)
+    model = digits_cnn(seed=4)
+    assert model(a[:3]).shape == (3, 10)
+    shapes = [tuple(m(a[:2]).shape) for m in (model[:2], model[:4], model[:6])]
+    assert shapes == [(2, 8, 8, 8), (2, 16, 8, 8), (2, 64)]
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), digits_cnn(seed=4)
+                                                 .parameters(), strict=True))
+    assert not torch.equal(model[0].weight, digits_cnn(seed=5)[0].weight)
