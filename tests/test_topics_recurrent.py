@@ -219,3 +219,74 @@ def test_solved_table_counts_by_task():
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# --- the numbers lesson 9 prints, against independent computations -------------------
+def test_bound_uses_the_spectral_norm_of_a_general_matrix():
+    w = np.random.default_rng(0).normal(size=(4, 4))
+    norm = np.linalg.svd(w, compute_uv=False)[0]
+    np.testing.assert_allclose(through_time_bound(w, "tanh", 5), norm ** np.arange(4, -1, -1),
+                               rtol=1e-12)
+    np.testing.assert_allclose(through_time_bound(torch.tensor(w), "relu", 3, last=0.5),
+                               0.5 * norm ** np.array([2.0, 1.0, 0.0]), rtol=1e-12)
+    assert through_time_bound(w, "tanh", 1).tolist() == [1.0]  # one step: the last factor
+    with np.errstate(all="raise"):  # a huge bound overflows to inf, quietly
+        assert np.isinf(through_time_bound(10 * w, "tanh", 400)[0])
+
+
+def test_measure_through_time_reports_w_hh_norms_and_uses_the_seed():
+    c = task_config("adding", hidden=6, dtype="float64", seed=2)
+    r = measure_through_time(c, 5, batch=4, seed=1)
+    w = build_recurrent(c).rnn.weight_hh_l0.detach().numpy()
+    assert r.spectral_norm == pytest.approx(np.linalg.svd(w, compute_uv=False)[0], rel=1e-12)
+    assert r.spectral_radius == pytest.approx(np.abs(np.linalg.eigvals(w)).max(), rel=1e-12)
+    again, other = measure_through_time(c, 5, batch=4, seed=1), measure_through_time(c, 5, batch=4,
+                                                                                      seed=2)
+    np.testing.assert_array_equal(r.profile.h_grad_norm, again.profile.h_grad_norm)
+    assert not np.array_equal(r.profile.h_grad_norm, other.profile.h_grad_norm)
+    assert measure_through_time(task_config("first_symbol"), 1, task="first_symbol").bound.size == 1
+
+
+def test_radius_sweep_measures_the_configured_network():
+    """Every argument reaches the measurement: the sweep equals measure_through_time on the
+    task_config it describes."""
+    cases = [dict(cell="rnn", nonlinearity="relu"), dict(cell="gru"),
+             dict(cell="lstm", forget_bias=2.0)]
+    for kw in cases:
+        s = radius_sweep([0.8, 1.5], steps=6, hidden=8, seeds=(3,), batch=5, dtype="float32", **kw)
+        assert s["seeds"].tolist() == [3] and s["radius"].tolist() == [0.8, 1.5]
+        for j, radius in enumerate((0.8, 1.5)):
+            c = task_config("adding", hidden=8, init="spectral", spectral_radius=radius, seed=3,
+                            dtype="float32", **kw)
+            expected = measure_through_time(c, 6, batch=5, seed=3).profile.ratio
+            assert s["ratio"][0, j] == expected, kw
+
+
+def test_solved_table_counts_every_seed_and_the_threshold_is_strict():
+    from types import SimpleNamespace
+
+    runs = {("rnn", 20, s): SimpleNamespace(task="adding", final=f) for s, f in
+            enumerate([0.01, 0.05, 0.2])}
+    runs["gru", 20, 0] = SimpleNamespace(task="first_symbol", final=0.9)
+    runs["gru", 20, 1] = SimpleNamespace(task="first_symbol", final=0.95)
+    table = solved_table(runs, 0.05)
+    assert table["rnn", 20]["seeds"] == 3 and table["rnn", 20]["solved"] == 1  # 0.05 is not < 0.05
+    assert table["rnn", 20]["finals"].tolist() == [0.01, 0.05, 0.2]
+    table = solved_table(runs, 0.9)
+    assert table["gru", 20]["solved"] == 1 and table["gru", 20]["seeds"] == 2  # 0.9 is not > 0.9
+    with pytest.raises(ValueError, match="^threshold must be"):
+        solved_table(runs, float("nan"))
+
+
+def test_memory_experiment_passes_the_seed_to_the_network_and_the_data():
+    train = dict(train_steps=3, batch=4, n_test=8, eval_every=1)
+    runs = memory_experiment(cells=("rnn",), lengths=(3,), seeds=(1,), task="first_symbol",
+                             config=dict(hidden=8), **train)
+    ref = train_memory(task_config("first_symbol", cell="rnn", seed=1, hidden=8), "first_symbol",
+                       3, data_seed=1, **train)
+    np.testing.assert_array_equal(runs["rnn", 3, 1].loss, ref.loss)
+    np.testing.assert_array_equal(runs["rnn", 3, 1].test_metric, ref.test_metric)
+    for empty in (dict(cells=()), dict(lengths=()), dict(seeds=())):
+        with pytest.raises(ValueError, match="must each name at least one value"):
+            memory_experiment(**{"cells": ("rnn",), "lengths": (3,), "seeds": (1,), **empty},
+                              task="first_symbol", **train)

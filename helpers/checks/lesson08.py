@@ -184,8 +184,8 @@ def stalled_config() -> MLPConfig:
 def check_rescue(fn) -> CheckResult:
     """Exercise 8.3: ``fn(stalled)`` returns a copy of ``stalled`` with only init / norm /
     residual / norm_position changed, whose test accuracy after ``RESCUE_STEPS`` Adam steps
-    on the lesson's spirals reaches ``RESCUE_TARGET`` (for BatchNorm nets with their statistics re-estimated on the
-    training set, as the lesson does)."""
+    on the lesson's spirals reaches ``RESCUE_TARGET`` (for BatchNorm nets with their
+    statistics re-estimated on the training set, as the lesson does)."""
     from helpers.topics.training import lesson_split, run_configuration
 
     ex = "8.3"
