@@ -135,3 +135,50 @@ def test_hints_escalate_and_are_hidden_while_not_done():
     assert check_value("9.5", 1.0, 2.0, hint=levels).hint.startswith("look at the sign")
     r = check_function("9.4", stub, square, [1.0], hint=levels)
     assert r.status == "not done" and r.hint == "" and "Hint" not in repr(r)
+
+
+# --- the pieces every check is built from ------------------------------------------------
+def test_compare_uses_the_tolerances_it_is_given():
+    assert compare(1.0 + 1e-4, 1.0, rtol=1e-3, atol=0.0) is None
+    assert compare(1.0 + 1e-4, 1.0, rtol=1e-6, atol=0.0) is not None
+    assert compare(1e-6, 0.0, rtol=0.0, atol=1e-5) is None
+    assert compare(1e-6, 0.0, rtol=0.0, atol=1e-8) is not None
+
+
+def test_check_function_default_tolerance_catches_small_absolute_errors():
+    r = check_function("0.0", lambda x: x + 1e-6, lambda x: x, [np.zeros(3)])
+    assert r.status == "failed" and "3 of 3 value(s) differ" in r.message
+
+
+def test_course_functions_are_helpers_outside_the_checks():
+    from helpers.theory import q_star
+
+    assert core._course_function(q_star) and not core._course_function(np.mean)
+    assert not core._course_function(compare) and not core._course_function(lambda: 0)
+    assert not core._course_function(object())  # no module at all
+    assert str(core.ReferenceCalled("q_star")) == "q_star"
+
+
+@pytest.mark.parametrize("fn, status", [
+    (3, "error"), (lambda: (_ for _ in ()).throw(NotImplementedError()), "not done"),
+    (lambda: 1 / 0, "error")])
+def test_run_student_results_name_the_exercise_and_carry_the_hint(fn, status):
+    value, r = core.run_student("4.2", fn, hint="look at the sign")
+    assert value is None and (r.exercise, r.status, r.hint) == ("4.2", status, "look at the sign")
+
+
+def test_run_student_reports_a_forbidden_call_with_its_hint():
+    from helpers.theory import q_star
+
+    value, r = core.run_student("5.1", lambda: q_star("tanh", 1.0), hint="by hand", forbid=[q_star])
+    assert value is None and (r.exercise, r.status, r.hint) == ("5.1", "failed", "by hand")
+    assert "`q_star`" in r.message
+
+
+def test_a_pass_resets_the_hint_levels():
+    levels = ("first", "second")
+    wrong = CheckResult("9.9", "failed", "no", levels)
+    assert core.finish(wrong).hint.startswith("first")
+    assert core.finish(wrong).hint.startswith("first second")
+    core.finish(CheckResult("9.9", "passed", "yes", levels))
+    assert core.finish(wrong).hint.startswith("first (try again")
