@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.optimize import brentq
 
 from helpers.activations import activation_fn, derivative, get_spec
 from helpers.validation import check_choice, check_float, check_int, check_seed
@@ -162,38 +163,22 @@ def q_star(activation: str, sigma_w2, sigma_b2=0.0, q0=1.0, tol: float = 1e-13):
         diverging = (~bounded & (g > 1e-14 * qi) & (dg >= 0)) | (new > Q_MAX)
         q[i] = np.where(diverging, np.inf, new)
         active[i] = ~diverging & (np.abs(new - qi) > tol * np.maximum(1.0, new))
-    left = np.flatnonzero(active)  # still moving: the map's slope is near 1 (e.g. GELU at
-    if left.size:                  # sigma_w2 = 2 from a large q0 creeps down by ~0.06 a step)
-        q[left] = _bisect_fixed_point(lambda v, j: lmap(v, sw[left][j], sb[left][j])[0] - v,
-                                      q[left])
+    for k in np.flatnonzero(active):  # still moving, L' near 1 (GELU, sigma_w2 = 2, q0 = 50)
+        q[k] = _attracting_root(lambda v, k=k: lmap(np.array([v]), sw[[k]], sb[[k]])[0][0] - v,
+                                q[k])
     q = q.reshape(shape)
     return q if q.ndim else float(q)
 
 
-def _bisect_fixed_point(gap, q):
-    """The attracting fixed point next to ``q`` by bisection: ``gap(v, j) = L(v) - v`` for
-    entries ``j``. Below the identity (``gap < 0``) one lies in ``[0, q]``, where ``gap(0) =
-    sigma_b2 >= 0``; above it, in ``[q, hi]`` once ``gap(hi) < 0`` (``hi`` doubled until then,
-    ``inf`` if that passes ``Q_MAX``). Either way the bracket holds a crossing from ``+`` to
-    ``-``, where ``L`` crosses the identity from above: a fixed point that attracts."""
-    j = np.arange(q.size)
-    below = gap(q, j) < 0
-    lo, hi = np.where(below, 0.0, q), np.where(below, q, 2 * np.maximum(q, 1.0))
-    grow = ~below
-    while grow.any():
-        k = np.flatnonzero(grow)
-        up = gap(hi[k], k) >= 0
-        hi[k[up]] = np.where(hi[k[up]] > Q_MAX, np.inf, 2 * hi[k[up]])
-        grow[k[~up | np.isinf(hi[k])]] = False
-    ok = np.isfinite(hi)
-    for _ in range(200):
-        k = np.flatnonzero(ok & (hi - lo > 1e-15 * np.maximum(hi, 1e-300)))
-        if not k.size:
-            break
-        mid = 0.5 * (lo[k] + hi[k])
-        pos = gap(mid, k) >= 0
-        lo[k[pos]], hi[k[~pos]] = mid[pos], mid[~pos]
-    return np.where(ok, 0.5 * (lo + hi), np.inf)
+def _attracting_root(gap, q: float) -> float:
+    """A root of ``gap = L - id`` where it goes from + to - (an attracting fixed point): in
+    ``[0, q]`` if ``gap(q) < 0`` (``gap(0) = sigma_b2 >= 0``), else in ``[q, 2^k q]``."""
+    lo, hi = (0.0, q) if gap(q) < 0 else (q, 2 * max(q, 1.0))
+    while gap(hi) >= 0:
+        if hi > Q_MAX:
+            return math.inf
+        hi *= 2
+    return brentq(gap, lo, hi, xtol=1e-300, maxiter=2000)
 
 
 def chi1(activation: str, sigma_w2, sigma_b2=0.0):
