@@ -224,3 +224,25 @@ def test_he_verdict_counts_the_seeds_that_reach_the_target():
         "**does not hold**: ReLU + He init needs a median 60 steps, the residual net 70")
     v = verdicts(_table((40, 60, 80), np.nan), chance=0.5)
     assert v["residual fastest"].endswith("the residual net never reaches it")
+
+
+def test_table_rows_and_markdown_from_made_up_results():
+    """The shown numbers: mean over seeds, spread as half the range, the seeds that reached
+    the target and their median steps, and the re-estimated accuracy only where there is one."""
+    t = _table((40, np.nan, 80))
+    acc = t.test_accuracy.copy()
+    acc[t.names.index("ReLU + He init")] = [0.9, 0.7, 0.95]
+    recal = t.recalibrated.copy()
+    recal[t.names.index("sigmoid + BatchNorm")] = [0.8, 0.9, 1.0]
+    t = SeedTable(t.names, t.seeds, t.final_loss, acc, t.steps_to_target, t.seconds, recal)
+    row = {r["configuration"]: r for r in t.rows()}
+    he = row["ReLU + He init"]
+    assert he["test accuracy"] == pytest.approx(0.85) and he["spread"] == pytest.approx(0.125)
+    assert he["reached"] == "2/3" and he["median steps"] == 60.0
+    assert row["sigmoid + BatchNorm"]["recalibrated"] == pytest.approx(0.9)
+    lines = {line.split(" | ")[0]: line for line in t.markdown().splitlines()[2:]}
+    assert lines["| ReLU + He init"] == ("| ReLU + He init | 0.690 | 0.850 ± 0.125 | 2/3 seeds "
+                                         "| 60 | 1.0 |")
+    assert "(0.900 with BN statistics re-estimated)" in lines["| sigmoid + BatchNorm"]
+    assert "re-estimated" not in lines["| ReLU + He init"]
+    assert lines["| sigmoid, default init"].endswith("| 0/3 seeds | never | 1.0 |")
