@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import brentq
 
 from helpers.activations import activation_fn, derivative, get_spec
 from helpers.validation import check_choice, check_float, check_int, check_seed
@@ -173,6 +172,7 @@ def q_star(activation: str, sigma_w2, sigma_b2=0.0, q0=1.0, tol: float = 1e-13):
 def _attracting_root(gap, q: float) -> float:
     """A root of ``gap = L - id`` where it goes from + to - (an attracting fixed point): in
     ``[0, q]`` if ``gap(q) < 0`` (``gap(0) = sigma_b2 >= 0``), else in ``[q, 2^k q]``."""
+    from scipy.optimize import brentq  # rarely needed: not imported with the module
     lo, hi = (0.0, q) if gap(q) < 0 else (q, 2 * max(q, 1.0))
     while gap(hi) >= 0:
         if hi > Q_MAX:
