@@ -1,5 +1,7 @@
 """Tests for helpers.topics.activation_families (autograd is the oracle for every gradient)."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -212,7 +214,7 @@ def test_dead_unit_report_table_is_its_numbers(data):
         "  layer       dead   dead %   |grad| dead  |grad| alive",
         "  1              4     25.0     0.000e+00     1.500e+00",
         "  2              0      0.0     0.000e+00     2.000e-03"]
-    r2 = DeadUnitReport(**{**r.__dict__, "activation": "MyAct"})
+    r2 = replace(r, activation="MyAct")
     assert repr(r2).startswith("DeadUnitReport(MyAct, 200")  # not in the registry: its name
     X, y = data
     model = small("relu")

@@ -1,5 +1,7 @@
 """helpers.topics.diagnose: the measured facts lesson 10's prose states, with margins."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -163,7 +165,7 @@ def test_train_briefly_is_adam_on_the_seeded_batches():
     X, y = torch.randn(40, 10, generator=torch.Generator().manual_seed(1)), torch.arange(40) % 4
     torch.manual_seed(0)
     model = mlp(torch.nn.Tanh, depth=2, width=8)
-    ref = __import__("copy").deepcopy(model)
+    ref = copy.deepcopy(model)
     losses = train_briefly(model, X, y, steps=3, lr=0.05, batch_size=8, seed=7)
     gen, opt, expected = torch.Generator().manual_seed(7), torch.optim.Adam(ref.parameters(),
                                                                             lr=0.05), []

@@ -2,6 +2,7 @@
 the lesson's measured facts (over three seeds) asserted with margins."""
 
 import copy
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -234,7 +235,7 @@ def test_table_rows_and_markdown_from_made_up_results():
     acc[t.names.index("ReLU + He init")] = [0.9, 0.7, 0.95]
     recal = t.recalibrated.copy()
     recal[t.names.index("sigmoid + BatchNorm")] = [0.8, 0.9, 1.0]
-    t = SeedTable(t.names, t.seeds, t.final_loss, acc, t.steps_to_target, t.seconds, recal)
+    t = replace(t, test_accuracy=acc, recalibrated=recal)
     row = {r["configuration"]: r for r in t.rows()}
     he = row["ReLU + He init"]
     assert he["test accuracy"] == pytest.approx(0.85) and he["spread"] == pytest.approx(0.125)
