@@ -41,8 +41,8 @@ def check_float(name: str, value, lo: float | None = None, hi: float | None = No
                                                                       np.floating)):
         raise TypeError(f"{name} must be a number, got {value!r}")
     value = float(value)
-    bounds = _range_text(lo, hi, lo_open, hi_open)
     one_sided = (lo is None) != (hi is None)
+    bounds = _range_text(lo, hi, lo_open, hi_open) if lo is not None or hi is not None else ""
     if math.isnan(value) or (math.isinf(value) and not allow_inf):
         rule = f"finite and {bounds}" if one_sided else "a finite number"
         raise ValueError(f"{name} must be {rule}, got {value}")
@@ -59,7 +59,7 @@ def check_choice(name: str, value, choices: Iterable):
     choices = list(choices)
     try:
         ok = value in choices
-    except TypeError:  # e.g. an unhashable value against a dict's keys
+    except (TypeError, ValueError):  # e.g. an array, whose == gives no single truth value
         ok = False
     if not ok:
         # Plain names when every choice is a string; repr otherwise (None vs 'None').
@@ -87,6 +87,7 @@ def _num(x) -> str:
 
 
 def _range_text(lo, hi, lo_open: bool = False, hi_open: bool = False) -> str:
+    """The valid range in words; at least one of ``lo`` and ``hi`` is a number."""
     if lo is not None and hi is not None:
         lo, hi = _num(lo), _num(hi)
         if lo_open == hi_open:
@@ -94,6 +95,4 @@ def _range_text(lo, hi, lo_open: bool = False, hi_open: bool = False) -> str:
         return f"in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
     if lo is not None:
         return f"{'>' if lo_open else '>='} {_num(lo)}"
-    if hi is not None:
-        return f"{'<' if hi_open else '<='} {_num(hi)}"
-    return "any value"
+    return f"{'<' if hi_open else '<='} {_num(hi)}"
