@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import torch
 
 from helpers.activation_modules import MODULE_FACTORIES, dead_unit_mask, get_activation
@@ -37,3 +38,32 @@ def test_dead_unit_mask_on_stacked_layers_matches_each_layer():
         np.testing.assert_array_equal(stacked[k].numpy(), want)
         np.testing.assert_array_equal(dead_unit_mask(z[k].numpy()), want)
     assert stacked[0, 2] and stacked[2, 4]
+
+
+def test_dead_unit_mask_input_kinds_and_errors():
+    """NumPy (or list) input gives a NumPy mask, a tensor that needs grad gives a tensor; an
+    input with no example axis or no example is refused with the shape it had."""
+    z = [[-1.0, 2.0, 0.0], [-3.0, -1.0, 0.0]]
+    mask = dead_unit_mask(np.array(z))
+    assert isinstance(mask, np.ndarray) and mask.tolist() == [True, False, True]
+    assert dead_unit_mask(z).tolist() == [True, False, True]
+    t = torch.tensor(z, requires_grad=True)
+    got = dead_unit_mask(t)
+    assert isinstance(got, torch.Tensor) and got.tolist() == [True, False, True]
+    for bad, shape in ((np.array([1.0, -1.0]), "(2,)"), (np.zeros((0, 3)), "(0, 3)")):
+        with pytest.raises(ValueError) as info:
+            dead_unit_mask(bad)
+        assert str(info.value) == ("A must have shape (examples, units) with at least one "
+                                   f"example, got {shape}")
+
+
+def test_activation_name_of_hugging_face_gelu_by_class_name():
+    """transformers' GELU modules are recognised by class name, without importing it."""
+    from torch import nn
+
+    from helpers.activation_modules import activation_name
+
+    for cls_name in ("GELUActivation", "NewGELUActivation", "PytorchGELUTanh"):
+        module = type(cls_name, (nn.Module,), {"forward": lambda self, x: x})()
+        assert activation_name(module) == "gelu"
+    assert activation_name(type("Other", (nn.Module,), {})()) is None

@@ -246,3 +246,25 @@ def test_inputs_without_labels_are_refused_not_replaced_by_the_lesson_data():
     for args in ((X, None), (None, torch.zeros(4, dtype=torch.long))):
         with pytest.raises(ValueError, match="^give both X and y"):
             underflow_trace(c, *args)
+
+
+def test_model_cache_keeps_the_two_most_recently_used_by_default():
+    """The default holds two architectures and drops the least recently used one; a bound
+    of one is allowed, below one is refused by name."""
+    cache = ModelCache()
+    a, b, c = (MLPConfig(depth=2, width=w) for w in (3, 4, 5))
+    model_a = cache(a)
+    old_b = cache(b)
+    assert cache(a) is model_a  # a is now the most recent
+    cache(c)  # drops b, not a
+    assert len(cache) == 2 and cache(a) is model_a
+    model_b = cache(b)  # rebuilt: a new object
+    assert model_b is not old_b and model_b.blocks[0].linear.out_features == 4
+    assert len(cache) == 2
+    one = ModelCache(maxsize=1)
+    one(a)
+    one(b)
+    assert len(one) == 1
+    with pytest.raises(ValueError) as info:
+        ModelCache(maxsize=0)
+    assert str(info.value) == "maxsize must be an int >= 1, got 0"

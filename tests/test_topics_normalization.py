@@ -491,3 +491,37 @@ def test_forward_spread_and_last_layer_identity_describe_the_last_blocks():
                       dtype="float64")
     assert last_layer_identity(const, X[:10]) == {"distinct": 1, "constant_units": 3,
                                                   "examples": 10, "width": 3}
+
+
+def test_numpy_batch_norm_computes_in_float64_and_names_bad_input():
+    """float32 input is computed in float64 (torch in float64 agrees to 1e-12, not to
+    float32's 1e-7); eval mode returns float64 running statistics too; a wrong shape or a
+    batch of one, and a momentum outside [0, 1], are refused by name."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 3)).astype(np.float32)
+    g, b = np.array([1.5, 0.5, 2.0]), np.array([0.1, -0.2, 0.3])
+    x64 = x.astype(np.float64)
+    want = F.batch_norm(torch.from_numpy(x64), None, None, torch.from_numpy(g),
+                        torch.from_numpy(b), training=True, eps=1e-5).numpy()
+    np.testing.assert_allclose(batch_norm_train(x, g, b), want, rtol=1e-12, atol=1e-12)
+    dy = rng.normal(size=(8, 3)).astype(np.float32)
+    np.testing.assert_allclose(batch_norm_backward(dy, x, g)[0],
+                               batch_norm_backward(dy.astype(np.float64), x64, g)[0],
+                               rtol=1e-12, atol=1e-12)
+    _, mean, var = batch_norm_step(x, g, b, np.zeros(3, np.float32), np.ones(3, np.float32),
+                                   training=False)
+    assert mean.dtype == var.dtype == np.float64
+    with pytest.raises(ValueError) as info:
+        batch_norm_train(x[0], g, b)
+    assert str(info.value) == "x must have shape (batch, features), got (3,)"
+    with pytest.raises(ValueError) as info:
+        batch_norm_backward(dy[0], x, g)
+    assert str(info.value) == "dy must have shape (batch, features), got (3,)"
+    with pytest.raises(ValueError) as info:
+        batch_norm_train(x[:1], g, b)
+    assert str(info.value) == ("train-mode BatchNorm needs at least 2 examples per batch "
+                               "(got 1): one example has no variance")
+    for momentum in (-0.1, 1.1):
+        with pytest.raises(ValueError) as info:
+            update_running_stats(np.zeros(3), np.ones(3), x, momentum)
+        assert str(info.value) == f"momentum must be between 0 and 1, got {momentum}"
