@@ -14,6 +14,9 @@ if str(ROOT) not in sys.path:
 
 from tools.browser import INSTALL_HINT, LAUNCH_ARGS, browser_required, find_chromium  # noqa: E402
 
+if "mutmut" in sys.modules:  # mutmut runs the suite in-process: see tools/mutation_stats.py
+    pytest_plugins = ["tools.mutation_stats"]
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _single_torch_thread():
