@@ -408,3 +408,91 @@ def test_an_output_changed_in_place_later_is_refused_with_the_way_out(data):
 
     with pytest.raises(ValueError, match=r"changed in place.*h = h \+ x"):
         diagnose(Overwrite(), *data)
+
+
+# -- what lesson 10 prints: a finding, the checklist, the headline numbers ------------------
+def test_finding_text_in_full():
+    from dataclasses import replace
+
+    from helpers.findings import Finding
+
+    f = Finding("dead units", 0.625, 0.5, "largest dead fraction", "Lu et al. 2019; lesson 4",
+                tuple(f"blocks.{i}" for i in range(6)), ("cause a", "cause b"),
+                ("fix a (Lesson 4: activation functions)", "fix b (Lesson 5: initialization)"),
+                "at the current weights")
+    tail = ("\n    likely causes: cause a; cause b\n    try, in order: 1) fix a (Lesson 4: "
+            "activation functions); 2) fix b (Lesson 5: initialization)")
+    head = ("dead units at the current weights: largest dead fraction = 0.625 "
+            "(threshold 0.5; Lu et al. 2019; lesson 4)\n    layers: ")
+    four = "blocks.0, blocks.1, blocks.2, blocks.3"
+    assert str(f) == head + four + " (+2)" + tail
+    assert str(replace(f, layers=f.layers[:5])) == head + four + " (+1)" + tail
+    assert str(replace(f, layers=f.layers[:4])) == head + four + tail
+    assert str(replace(f, layers=())) == head + "-" + tail
+
+
+def test_checklist_rows_show_the_first_cause_and_fix_and_the_table_escapes_lt():
+    from helpers.findings import lesson_label
+
+    rows = checklist_rows()
+    for row, spec in zip(rows, CATALOGUE.values(), strict=True):
+        assert row == dict(finding=spec.name, symptom=spec.symptom,
+                           measurement=spec.measurement, threshold=spec.threshold,
+                           cause=spec.causes[0], fix=spec.fixes[0][0], lesson=spec.fixes[0][1])
+    lines = checklist_markdown().split("\n")
+    assert lines[:2] == ["| finding | symptom | measured | alarm | likely cause | "
+                         "first fix (lesson) |", "|---|---|---|---|---|---|"]
+    spec = CATALOGUE["vanishing gradients"]
+    assert lines[2] == (f"| **vanishing gradients** | {spec.symptom} | {spec.measurement} | "
+                        f"&lt; 1e-2 | {spec.causes[0]} | {spec.fixes[0][0]} (5) |")
+    some = ["dead units", "vanishing gradients"]  # the table keeps the catalogue's order
+    picked = checklist_markdown(some).split("\n")
+    assert len(picked) == 4
+    assert picked[2].startswith("| **vanishing gradients** |")
+    assert picked[3].startswith("| **dead units** |")
+    with pytest.raises(ValueError) as info:
+        checklist_markdown(["dead units", "sad units"])
+    assert str(info.value) == (f"unknown findings ['sad units']; valid choices: "
+                               f"{', '.join(CATALOGUE)}")
+    with pytest.raises(ValueError) as info:
+        lesson_label(11)
+    assert str(info.value) == "unknown lesson 11; valid choices: 1, 2, 3, 4, 5, 6, 7, 8, 9"
+
+
+@pytest.mark.parametrize(("losses", "want"), [
+    ([2.0, 1.5, 0.5], 0.75), ([1.0, 0.5], 0.5), ([-2.0, -3.0], 0.5), ([1.0, 1.25], -0.25),
+    ([0.0, 1.0], math.nan), ([1.0, math.inf], math.nan), ([math.nan, 1.0], math.nan),
+])
+def test_loss_decrease_is_relative_to_the_first_loss(losses, want):
+    from helpers.findings import loss_decrease
+
+    got = loss_decrease(losses)
+    assert (math.isnan(got) and math.isnan(want)) or got == pytest.approx(want, rel=1e-12)
+
+
+def test_headline_figures_from_made_up_measurements():
+    """Two roles repeated down six blocks: the grad:data spread is the one farthest from 1
+    on a log scale (1e-4 here, not the larger 10), an embedding is left out, and each other
+    figure is the largest (or median) of what was measured."""
+    from helpers.findings import headline
+
+    names = [f"blocks.{i}.{r}.weight" for i in range(6) for r in "ab"]
+    a = [1e6, 1e-4, 1e-2, 1e-2, 1.0, 1.0]  # without the first (an embedding): 1e-4 / 1
+    b = [10.0, 10.0, 5.0, 5.0, 1.0, 1.0]  # first third / last third = 10
+    grad = np.array([v for pair in zip(a, b, strict=True) for v in pair])
+    m = dict(names=names, embedding=[True] + [False] * 11, grad_norm=grad,
+             weight_norm=np.ones(12), unit_grad=[1.0, 0.5, 0.25, 0.1],
+             unit_names=["act0", "act1", "act2", "act3"], saturation=[0.1, 0.3, math.nan],
+             dead=[0.0, 0.2], nonfinite={"blocks.0": 2, "blocks.1": 3})
+    figures = headline(m, underflow=[0.0, 0.05], ratios=[1e-3, 2e-3, 4e-2],
+                       losses=[2.0, 1.0])
+    assert figures == {
+        "grad:data spread": pytest.approx(1e-4, rel=1e-12),
+        "activation-gradient spread": pytest.approx(10.0, rel=1e-12),  # 1.0 / 0.1
+        "max saturation": 0.3, "max dead fraction": 0.2, "max underflow": 0.05,
+        "non-finite entries": 5.0, "median update:data": 2e-3, "max update:data": 4e-2,
+        "loss decrease": 0.5}
+    empty = headline({**m, "saturation": [math.nan]}, underflow=[math.nan], ratios=[],
+                     losses=[2.0])
+    assert {"max saturation", "max underflow", "median update:data", "max update:data",
+            "loss decrease"}.isdisjoint(empty)
