@@ -117,7 +117,9 @@ def build_recurrent(config: RecurrentConfig) -> RecurrentNet:
     if not isinstance(config, RecurrentConfig):
         raise TypeError(f"config must be a RecurrentConfig, got {type(config).__name__}")
     torch.manual_seed(config.seed)
-    net = RecurrentNet(config)
+    # PyTorch draws its default weights in float32; cast before writing W_hh, so that a
+    # float64 net holds the chosen recurrent matrix to float64 precision
+    net = RecurrentNet(config).to(DTYPES[config.dtype])
     h = config.hidden
     with torch.no_grad():
         if config.init != "default":
@@ -129,7 +131,7 @@ def build_recurrent(config: RecurrentConfig) -> RecurrentNet:
         if config.forget_bias is not None:  # PyTorch's LSTM gate order: input, forget, cell, output
             net.rnn.bias_ih_l0[h:2 * h] = config.forget_bias
             net.rnn.bias_hh_l0[h:2 * h] = 0.0
-    return net.to(DTYPES[config.dtype])
+    return net
 
 
 def recurrent_weights(net: RecurrentNet) -> dict[str, torch.Tensor]:
@@ -237,12 +239,10 @@ def through_time_profile(net: RecurrentNet, x: torch.Tensor, y: torch.Tensor,
             value = nn.functional.cross_entropy(out, y.long())
         else:
             value = nn.functional.mse_loss(out, y.to(dtype).reshape(out.shape))
-        grads = torch.autograd.grad(value, hs + cs, allow_unused=True)
-    hs_grad = [torch.zeros_like(h) if g is None else g for h, g in zip(hs, grads, strict=False)]
+        grads = torch.autograd.grad(value, hs + cs)  # every h_t and c_t reaches h_T
+    hs_grad, cs_grad = grads[:len(hs)], grads[len(hs):]
     c_norm = path = f_mean = None
     if cs:
-        cs_grad = [torch.zeros_like(c) if g is None else g
-                   for c, g in zip(cs, grads[len(hs):], strict=True)]
         c_norm = _norms(cs_grad)
         # Along the cell path alone, dc_T/dc_t = diag(f_T ... f_{t+1}): a product of gates.
         carried, path_list = cs_grad[-1].detach(), []

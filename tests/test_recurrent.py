@@ -138,24 +138,136 @@ def test_forward_shape_and_replace():
         cfg.replace(hidden=0)
 
 
-@pytest.mark.parametrize("fields, error, match", [
-    (dict(cell="transformer"), ValueError, "valid choices"),
-    (dict(nonlinearity="sigmoid"), ValueError, "valid choices"),
-    (dict(cell="lstm", nonlinearity="relu"), ValueError, "rnn' only"),
-    (dict(hidden=2.5), TypeError, "must be an int"),
-    (dict(hidden=True), TypeError, "must be an int"),
-    (dict(init="xavier"), ValueError, "valid choices"),
-    (dict(init="spectral"), ValueError, "needs spectral_radius"),
-    (dict(spectral_radius=1.0), ValueError, "orthogonal"),
-    (dict(init="spectral", spectral_radius=-1.0), ValueError, "spectral_radius"),
-    (dict(forget_bias=1.0), ValueError, "lstm' only"),
-    (dict(cell="lstm", forget_bias=float("nan")), ValueError, "finite"),
-    (dict(seed=-1), ValueError, "seed"),
-    (dict(dtype="float16"), ValueError, "valid choices"),
+@pytest.mark.parametrize("fields, error, message", [
+    (dict(cell="transformer"), ValueError,
+     "unknown cell 'transformer'; valid choices: rnn, lstm, gru"),
+    (dict(nonlinearity="sigmoid"), ValueError,
+     "unknown nonlinearity 'sigmoid'; valid choices: tanh, relu"),
+    (dict(cell="lstm", nonlinearity="relu"), ValueError,
+     "nonlinearity applies to cell 'rnn' only; the lstm has its own gates "
+     "(leave nonlinearity='tanh')"),
+    (dict(hidden=2.5), TypeError, "hidden must be an int, got 2.5"),
+    (dict(hidden=True), TypeError, "hidden must be an int, got True"),
+    (dict(hidden=0), ValueError, "hidden must be between 1 and 4096, got 0"),
+    (dict(hidden=4097), ValueError, "hidden must be between 1 and 4096, got 4097"),
+    (dict(input_size=0), ValueError, "input_size must be between 1 and 1000000, got 0"),
+    (dict(input_size=10**6 + 1), ValueError,
+     "input_size must be between 1 and 1000000, got 1000001"),
+    (dict(output_size=0), ValueError, "output_size must be between 1 and 1000000, got 0"),
+    (dict(output_size=10**6 + 1), ValueError,
+     "output_size must be between 1 and 1000000, got 1000001"),
+    (dict(init="xavier"), ValueError,
+     "unknown init 'xavier'; valid choices: default, orthogonal, spectral"),
+    (dict(init="spectral"), ValueError, "init='spectral' needs spectral_radius (e.g. 1.0)"),
+    (dict(spectral_radius=1.0), ValueError,
+     "spectral_radius needs init='orthogonal' or 'spectral'"),
+    (dict(init="spectral", spectral_radius=0.0), ValueError,
+     "spectral_radius must be in (0, 100], got 0.0"),
+    (dict(init="orthogonal", spectral_radius=100.5), ValueError,
+     "spectral_radius must be in (0, 100], got 100.5"),
+    (dict(forget_bias=1.0), ValueError, "forget_bias applies to cell 'lstm' only, not 'rnn'"),
+    (dict(cell="lstm", forget_bias=float("nan")), ValueError,
+     "forget_bias must be a finite number, got nan"),
+    (dict(cell="lstm", forget_bias=-100.5), ValueError,
+     "forget_bias must be between -100 and 100, got -100.5"),
+    (dict(cell="lstm", forget_bias=100.5), ValueError,
+     "forget_bias must be between -100 and 100, got 100.5"),
+    (dict(seed=-1), ValueError, "seed must be between 0 and 4294967295, got -1"),
+    (dict(dtype="float16"), ValueError,
+     "unknown dtype 'float16'; valid choices: float32, float64"),
 ])
-def test_bad_configs(fields, error, match):
-    with pytest.raises(error, match=match):
+def test_bad_configs(fields, error, message):
+    with pytest.raises(error) as info:
         RecurrentConfig(**fields)
+    assert str(info.value) == message
+
+
+def test_config_bounds_are_inclusive():
+    for fields in (dict(hidden=1), dict(hidden=4096), dict(input_size=10**6),
+                   dict(output_size=10**6), dict(init="spectral", spectral_radius=100.0),
+                   dict(cell="lstm", forget_bias=-100.0), dict(cell="lstm", forget_bias=100.0)):
+        RecurrentConfig(**fields)
+
+
+def test_scaled_matrix_seeding_kinds_and_bounds():
+    """Seeded (seed 0 and kind "spectral" by default); "orthogonal" is radius times an
+    orthogonal matrix, "spectral" is not orthogonal; n from 1 to 4096, radius in (0, 100]."""
+    assert torch.equal(scaled_matrix(6, 0.8), scaled_matrix(6, 0.8, "spectral", seed=0))
+    assert not torch.equal(scaled_matrix(6, 0.8, seed=0), scaled_matrix(6, 0.8, seed=1))
+    q = scaled_matrix(6, 0.8, "orthogonal", seed=3)
+    torch.testing.assert_close(q @ q.T, 0.64 * torch.eye(6, dtype=torch.float64))
+    w = scaled_matrix(6, 0.8, seed=3)
+    assert not torch.allclose(w @ w.T, 0.64 * torch.eye(6, dtype=torch.float64), atol=1e-2)
+    assert scaled_matrix(1, 0.5).abs().item() == pytest.approx(0.5)
+    assert torch.linalg.eigvals(scaled_matrix(3, 100.0)).abs().max() == pytest.approx(100.0)
+    for args, message in (((0, 1.0), "n must be between 1 and 4096, got 0"),
+                          ((4097, 1.0), "n must be between 1 and 4096, got 4097"),
+                          ((4, 0.0), "radius must be in (0, 100], got 0.0"),
+                          ((4, 100.5), "radius must be in (0, 100], got 100.5"),
+                          ((4, 1.0, "uniform"),
+                           "unknown kind 'uniform'; valid choices: spectral, orthogonal")):
+        with pytest.raises(ValueError) as info:
+            scaled_matrix(*args)
+        assert str(info.value) == message
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_every_gate_block_gets_the_chosen_init(cell):
+    """Each of W_hh's gate blocks is its own draw of the chosen kind: orthogonal blocks
+    times the radius (1 when none is given), or Gaussian blocks with that spectral radius;
+    the seed changes them."""
+    h = 5
+    blocks = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    eye = torch.eye(h, dtype=torch.float64)
+
+    def gate_blocks(**fields):
+        net = build_recurrent(RecurrentConfig(cell=cell, hidden=h, dtype="float64", **fields))
+        w = net.rnn.weight_hh_l0.detach()
+        return [w[k * h:(k + 1) * h] for k in range(blocks)]
+
+    for b in gate_blocks(init="orthogonal"):
+        torch.testing.assert_close(b @ b.T, eye)
+    for b in gate_blocks(init="orthogonal", spectral_radius=0.5):
+        torch.testing.assert_close(b @ b.T, 0.25 * eye)
+    spectral = gate_blocks(init="spectral", spectral_radius=0.5)
+    for b in spectral:
+        assert torch.linalg.eigvals(b).abs().max().item() == pytest.approx(0.5, rel=1e-9)
+        assert not torch.allclose(b @ b.T, 0.25 * eye, atol=1e-3)
+    assert all(not torch.equal(a, b) for i, a in enumerate(spectral) for b in spectral[i + 1:])
+    other = gate_blocks(init="spectral", spectral_radius=0.5, seed=1)
+    assert all(not torch.equal(a, b) for a, b in zip(spectral, other, strict=True))
+
+
+def test_profile_messages_loss_names_and_repr():
+    """The errors a lesson cell can meet, word for word; the loss named explicitly equals
+    the one chosen by the targets' dtype; the repr names the cell and its nonlinearity."""
+    net = build_recurrent(RecurrentConfig(hidden=4, dtype="float64"))
+    X, y = adding_problem(4, 5)
+    for args, message in (
+            ((X[:, :0], y), "x must be a tensor of shape (batch, T, input_size) with T >= 1, "
+                            "got torch.Size([4, 0, 2])"),
+            (([[1.0]], y), "x must be a tensor of shape (batch, T, input_size) with T >= 1, "
+                           "got list"),
+            ((X, y[:2]), "y must be a tensor with one target per sequence of x"),
+            ((X, y, "hinge"), "unknown loss 'hinge'; valid choices: auto, cross_entropy, mse")):
+        with pytest.raises(ValueError) as info:
+            through_time_profile(net, *args)
+        assert str(info.value) == message
+    auto, mse = through_time_profile(net, X, y), through_time_profile(net, X, y, loss="mse")
+    np.testing.assert_array_equal(auto.h_grad_norm, mse.h_grad_norm)
+    labels = (y > y.median()).long()
+    classes = build_recurrent(RecurrentConfig(hidden=4, output_size=2, dtype="float64"))
+    ce = through_time_profile(classes, X, labels, loss="cross_entropy")
+    with torch.no_grad():
+        want_mse = nn.functional.mse_loss(net(X.double()).squeeze(-1), y.double())
+        want_ce = nn.functional.cross_entropy(classes(X.double()), labels)
+    assert auto.loss == mse.loss == pytest.approx(float(want_mse), rel=1e-12)
+    assert ce.loss == pytest.approx(float(want_ce), rel=1e-12)
+    assert repr(auto).startswith("ThroughTimeProfile(rnn (tanh), hidden 4, T=5, loss ")
+    relu = build_recurrent(RecurrentConfig(nonlinearity="relu", hidden=3))
+    assert repr(through_time_profile(relu, X, y)).startswith("ThroughTimeProfile(rnn (relu), ")
+    lstm = build_recurrent(RecurrentConfig(cell="lstm", hidden=3))
+    assert repr(through_time_profile(lstm, X, y)).startswith("ThroughTimeProfile(lstm, ")
 
 
 def test_bad_inputs():

@@ -7,6 +7,8 @@ Usage::
         tests/test_checks_lesson06.py
     python -m tools.mutation theory --timeout 900 --show-survivors
     python -m tools.mutation theory --only 'helpers.theory.x_chi1*'   # some mutants only
+    python -m tools.mutation models tests/test_models.py tests/test_capture.py \
+        --deselect tests/test_capture.py::test_built_mlps_still_compile_with_torchscript
 
 The base configuration is ``[tool.mutmut]`` in ``pyproject.toml``. This script copies the
 project into ``mutation-runs/<module>/`` (ignored by git), restricts mutmut there to the one
@@ -41,7 +43,7 @@ def _toml_value(value) -> str:
     return "[" + ", ".join(_toml_value(v) for v in value) + "]"
 
 
-def prepare(module: str, tests: list[str], workdir: Path) -> None:
+def prepare(module: str, tests: list[str], workdir: Path, deselect=()) -> None:
     """Copy the project into ``workdir`` with a pyproject restricted to ``module``."""
     path = Path("helpers", *module.split(".")).with_suffix(".py")
     if not (ROOT / path).is_file():
@@ -51,6 +53,8 @@ def prepare(module: str, tests: list[str], workdir: Path) -> None:
             sys.exit(f"no test file {test}")
     base = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
     config = {**base, "only_mutate": [path.as_posix()],
+              "pytest_add_cli_args": [*base.get("pytest_add_cli_args", []),
+                                      *(f"--deselect={node}" for node in deselect)],
               "pytest_add_cli_args_test_selection": tests}
     workdir.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
@@ -75,12 +79,15 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=int, default=900, help="wall-clock bound, seconds")
     parser.add_argument("--only", nargs="+", default=[], metavar="NAME",
                         help="mutant names or globs to run, e.g. 'helpers.theory.x_chi1*'")
+    parser.add_argument("--deselect", nargs="+", default=[], metavar="NODEID",
+                        help="tests to leave out, e.g. one that compiles the module with "
+                             "TorchScript (mutmut's wrappers do not compile)")
     parser.add_argument("--show-survivors", action="store_true",
                         help="print the diff of every surviving mutant")
     args = parser.parse_args(argv)
     tests = args.tests or [f"tests/test_{args.module.replace('.', '_')}.py"]
     workdir = ROOT / "mutation-runs" / args.module
-    prepare(args.module, tests, workdir)
+    prepare(args.module, tests, workdir, args.deselect)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # mutmut sets sys.path
     mutmut = [sys.executable, "-m", "mutmut"]
     log = workdir / "mutmut-run.log"  # mutmut's progress display, kept out of the terminal
