@@ -62,8 +62,9 @@ def check_choice(name: str, value, choices: Iterable):
     except (TypeError, ValueError):  # e.g. an array, whose == gives no single truth value
         ok = False
     if not ok:
-        # Plain names when every choice is a string; repr otherwise (None vs 'None').
-        show = str if all(isinstance(c, str) for c in choices) else repr
+        # Plain names when every choice is a string without a comma; repr otherwise (None vs
+        # 'None', and 'sigmoid, default init' stays one choice in the list).
+        show = str if all(isinstance(c, str) and "," not in c for c in choices) else repr
         raise ValueError(f"unknown {name} {value!r}; valid choices: "
                          f"{', '.join(show(c) for c in choices)}")
     return value

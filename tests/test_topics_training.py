@@ -247,3 +247,133 @@ def test_table_rows_and_markdown_from_made_up_results():
     assert "(0.900 with BN statistics re-estimated)" in lines["| sigmoid + BatchNorm"]
     assert "re-estimated" not in lines["| ReLU + He init"]
     assert lines["| sigmoid, default init"].endswith("| 0/3 seeds | never | 1.0 |")
+
+
+# --- what lesson 8 prints, word for word, and what run_configuration passes on -----------
+def test_verdict_texts_in_full():
+    """Each verdict's sentence and its thresholds: stalled means loss above 0.6 *and*
+    accuracy below chance + 0.15 (strictly); BatchNorm "holds" below a mean loss of 0.6; a
+    residual median equal to the fastest one is a tie."""
+    v = verdicts(_table((40, 60, 80)), chance=0.5)
+    assert v == {
+        "sigmoid stalls": "plain sigmoid stalls: **holds** (3 of 3 seeds end with training loss "
+                          "above 0.6 and test accuracy within 0.15 of chance)",
+        "He trains": "ReLU + He trains: **holds** (3 of 3 seeds reach 90% test accuracy)",
+        "BatchNorm trains": "sigmoid + BatchNorm trains: **fails** (mean final loss 0.690); in "
+                            "eval mode its test accuracy is 0.500 and 0 of 3 seeds reach 90%, "
+                            "nan once the BatchNorm statistics are re-estimated",
+        "residual fastest": "residual + norm trains fastest: **holds** (median 50 steps)"}
+    t = _table((40, 60, 80))
+    sig, bn = t.names.index("sigmoid, default init"), t.names.index("sigmoid + BatchNorm")
+    loss, acc, reach = t.final_loss.copy(), t.test_accuracy.copy(), t.steps_to_target.copy()
+    loss[sig] = [0.6, 0.7, 0.7]  # not above 0.6: this seed did not stall
+    acc[sig] = [0.5, 0.65, 0.9]  # 0.65 is not below chance + 0.15; 0.9 learned
+    loss[bn] = [0.5, 0.55, 0.7]  # mean 0.583 < 0.6
+    reach[bn] = [30, np.nan, np.nan]
+    t = replace(t, final_loss=loss, test_accuracy=acc, steps_to_target=reach,
+                recalibrated=np.where(np.arange(5)[:, None] == bn, 0.95, np.nan) * np.ones((5, 3)))
+    v = verdicts(t, chance=0.5)
+    assert v["sigmoid stalls"].startswith("plain sigmoid stalls: **does not hold** (0 of 3 ")
+    assert v["BatchNorm trains"] == (
+        "sigmoid + BatchNorm trains: **holds for the training loss** (mean final loss 0.583); "
+        "in eval mode its test accuracy is 0.500 and 1 of 3 seeds reach 90%, 0.950 once the "
+        "BatchNorm statistics are re-estimated")
+    assert v["residual fastest"] == ("residual + norm trains fastest: **does not hold**: "
+                                     "sigmoid + BatchNorm needs a median 30 steps, the "
+                                     "residual net 50")
+    loss[bn] = 0.6  # a mean of exactly 0.6 has not learned
+    assert "**fails**" in verdicts(replace(t, final_loss=loss), chance=0.5)["BatchNorm trains"]
+    tie = verdicts(_table((50, 50, 50), 50.0), chance=0.5)["residual fastest"]
+    assert tie == ("residual + norm trains fastest: **ties**: ReLU + He init needs a median 50 "
+                   "steps, the residual net 50")
+    none = verdicts(_table((np.nan,) * 3, np.nan), chance=0.5)["residual fastest"]
+    assert none == "residual + norm trains fastest: no configuration reached the target"
+
+
+def test_lesson_split_is_the_data_the_lesson_describes():
+    """800 spiral points (noise 0.1, seed 0) or the 1,797 digits, a quarter held out."""
+    from helpers.data import train_test_split
+
+    split = lesson_split()
+    want = train_test_split(*spirals(800, noise=0.1, seed=0), test_fraction=0.25, seed=0)
+    got = (split.X_train, split.y_train, split.X_test, split.y_test)
+    assert split.name == "spirals" and all(torch.equal(a, b) for a, b in zip(got, want,
+                                                                              strict=True))
+    assert repr(lesson_split("digits")) == ("Split('digits': 1348 train, 449 test, 64 features, "
+                                            "10 classes)")
+    with pytest.raises(ValueError) as info:
+        lesson_split("mnist")
+    assert str(info.value) == "unknown data set 'mnist'; valid choices: spirals, digits"
+    with pytest.raises(ValueError) as info:
+        lesson_config("tanh", split)
+    assert str(info.value) == ("unknown configuration 'tanh'; valid choices: " +
+                               ", ".join(map(repr, CONFIGURATIONS)))
+
+
+def test_run_configuration_passes_every_setting_to_train():
+    """A run is train() on the lesson's network with the given seed, lr, optimizer and
+    record interval (seed 0 by default); its weight rms are those of the network before and
+    after; 2-D data get a decision grid, digits none."""
+    split = lesson_split()
+    name = "ReLU + He init"
+    run = run_configuration(name, split, seed=2, steps=4, lr=0.05, optimizer="sgd",
+                            record_every=2, grid_points=5)
+    model = build_mlp(lesson_config(name, split, seed=2))
+    rms = [float(m.weight.detach().double().pow(2).mean().sqrt())
+           for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    history = train(model, split.X_train, split.y_train, steps=4, lr=0.05, optimizer="sgd",
+                    seed=2, record_every=2, eval_data=(split.X_test, split.y_test))
+    np.testing.assert_allclose(run.weight_rms_init, rms, rtol=1e-12)
+    np.testing.assert_array_equal(run.history.loss, history.loss)
+    np.testing.assert_array_equal(run.history.steps, history.steps)
+    np.testing.assert_array_equal(run.history.test_accuracy, history.test_accuracy)
+    np.testing.assert_allclose(run.weight_rms_final, [
+        float(m.weight.detach().double().pow(2).mean().sqrt())
+        for m in model.modules() if isinstance(m, torch.nn.Linear)], rtol=1e-12)
+    assert (run.optimizer, run.lr, run.config.seed) == ("sgd", 0.05, 2)
+    assert run.grid["p"].shape == (5, 5)
+    default = run_configuration(name, split, steps=1, grid_points=2)
+    assert default.config.seed == 0 and default.lr == 0.01 and default.optimizer == "adam"
+    assert run_configuration(name, lesson_split("digits"), steps=1).grid is None
+    for kwargs, message in ((dict(steps=0), "steps must be between 1 and 100000, got 0"),
+                            (dict(steps=100_001), "steps must be between 1 and 100000, got 100001"),
+                            (dict(lr=0), "lr must be in (0, 10], got 0.0"),
+                            (dict(lr=10.5), "lr must be in (0, 10], got 10.5")):
+        with pytest.raises(ValueError) as info:
+            run_configuration(name, split, **kwargs)
+        assert str(info.value) == message
+
+
+def test_compare_and_over_seeds_pass_names_seeds_and_settings_on():
+    """compare_configurations trains the named configurations under its seed with the given
+    settings; results_over_seeds uses a finished run from ``known`` as it is."""
+    split = lesson_split()
+    runs = compare_configurations(split, names=["ReLU + He init"], seed=1, steps=2,
+                                  record_every=1, grid_points=2)
+    (run,) = runs.values()
+    assert list(runs) == ["ReLU + He init"] and run.config.seed == 1
+    assert list(run.history.steps) == [0, 1]
+    assert (compare_configurations(split, names=["ReLU + He init"], steps=1, grid_points=2)
+            ["ReLU + He init"].config.seed == 0)
+    table = results_over_seeds(split, seeds=(1,), names=["ReLU + He init"],
+                               known={("ReLU + He init", 1): run})
+    assert table.names == ("ReLU + He init",) and table.seeds == (1,)
+    assert table.final_loss[0, 0] == run.history.final_loss
+    assert table.test_accuracy[0, 0] == run.final_test_accuracy
+    assert table.seconds[0, 0] == run.history.seconds
+    assert np.isnan(table.steps_to_target[0, 0]) == (run.steps_to_target is None)
+
+
+def test_run_repr_and_first_step_at_a_target_of_zero():
+    split = lesson_split()
+    run = run_configuration("ReLU + He init", split, steps=1, grid_points=2)
+    text = repr(run)
+    assert text.startswith("Run('ReLU + He init': train loss ")
+    reach = run.steps_to_target
+    assert f"90% at step {'never' if reach is None else reach}, " in text
+    reached = replace(run, history=replace(run.history, test_accuracy=np.array([0.95])))
+    assert ", 90% at step 0, " in repr(reached)
+    never = replace(run, history=replace(run.history, test_accuracy=np.array([0.5])))
+    assert ", 90% at step never, " in repr(never)
+    # a NaN record (a diverged evaluation) never counts, even against a target of 0
+    assert first_step_at([0, 10], [np.nan, 0.0], 0.0) == 10

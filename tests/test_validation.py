@@ -133,6 +133,8 @@ def test_check_float_upper_bound_is_inclusive_unless_open():
 def test_check_choice_messages_in_full():
     assert (_message(check_choice, "activation", "foo", ["relu", "tanh"])
             == "unknown activation 'foo'; valid choices: relu, tanh")
+    assert (_message(check_choice, "configuration", "x", ["sigmoid, default init", "ReLU"])
+            == "unknown configuration 'x'; valid choices: 'sigmoid, default init', 'ReLU'")
     # a value whose comparison with a choice raises is refused the same way, not with
     # NumPy's "truth value of an array is ambiguous"
     assert (_message(check_choice, "norm", np.array([1, 2]), [None, "batch"])
