@@ -290,3 +290,145 @@ def test_memory_experiment_passes_the_seed_to_the_network_and_the_data():
         with pytest.raises(ValueError, match="must each name at least one value"):
             memory_experiment(**{"cells": ("rnn",), "lengths": (3,), "seeds": (1,), **empty},
                               task="first_symbol", **train)
+
+
+def _train_memory_by_hand(config, task, steps, train_steps, lr, batch, clip, optimizer,
+                          eval_every, n_test, data_seed):
+    """train_memory written out: fresh batches 100 at a time, the test set from seed
+    data_seed + 10**6, clipping of the total norm, a score every eval_every steps and at the
+    end."""
+    net = build_recurrent(config)
+    dtype = net.readout.weight.dtype
+    X_test, y_test = task_data(task, n_test, steps, seed=data_seed + 10**6)
+    X_test = X_test.to(dtype)
+    opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(net.parameters(), lr=lr)
+    losses, norms, at, metric = [], [], [], []
+
+    def score():
+        with torch.no_grad():
+            out = net(X_test)
+        if task == "adding":
+            return float(((out[:, 0] - y_test.to(dtype)) ** 2).mean())
+        return float((out.argmax(1) == y_test).double().mean())
+
+    X_all, y_all = task_data(task, batch * 100, steps, seed=data_seed * 100_003)
+    for step in range(train_steps):
+        X, y = X_all[step * batch:(step + 1) * batch].to(dtype), y_all[step * batch:
+                                                                        (step + 1) * batch]
+        out = net(X)
+        loss = (nn.functional.mse_loss(out[:, 0], y.to(dtype)) if task == "adding"
+                else nn.functional.cross_entropy(out, y))
+        opt.zero_grad()
+        loss.backward()
+        total = torch.sqrt(sum((p.grad.double() ** 2).sum() for p in net.parameters()))
+        if clip is not None and total > clip:
+            for p in net.parameters():
+                p.grad.mul_(clip / (float(total) + 1e-6))
+        losses.append(float(loss.detach()))
+        norms.append(float(total))
+        opt.step()
+        if (step + 1) % eval_every == 0 or step + 1 == train_steps:
+            at.append(step + 1)
+            metric.append(score())
+    return np.array(losses), np.array(norms), np.array(at), np.array(metric)
+
+
+@pytest.mark.parametrize(("task", "kwargs"), [
+    ("adding", dict(optimizer="adam", clip=0.05, lr=0.02, eval_every=2, data_seed=3)),
+    ("first_symbol", dict(optimizer="sgd", clip=None, lr=0.3, eval_every=3, data_seed=0)),
+])
+def test_train_memory_equals_a_training_loop_written_out(task, kwargs):
+    """Every recorded number of a short run against the loop by hand: losses, the norm
+    before clipping, the evaluation steps (every eval_every and the last), the test metric,
+    and the settings kept on the run."""
+    config = task_config(task, hidden=5, seed=1, dtype="float64")
+    settings = dict(steps=6, train_steps=5, batch=4, n_test=16, **kwargs)
+    run = train_memory(config, task, **settings)
+    loss, norm, at, metric = _train_memory_by_hand(config, task, **settings)
+    np.testing.assert_allclose(run.loss, loss, rtol=1e-9)
+    np.testing.assert_allclose(run.grad_norm, norm, rtol=1e-9)
+    np.testing.assert_array_equal(run.eval_at, at)
+    np.testing.assert_allclose(run.test_metric, metric, rtol=1e-9)
+    assert (run.task, run.steps, run.clip, run.lr) == (task, 6, kwargs["clip"], kwargs["lr"])
+    assert 0 < run.seconds < 60
+
+
+def test_train_memory_defaults_and_blank_distractors():
+    """The defaults the lesson relies on (clip 1, Adam at 0.01, a score every 50 steps) give
+    the run the explicit settings give; blank distractors change the data."""
+    config = task_config("first_symbol", hidden=4, seed=0, dtype="float64")
+    short = dict(train_steps=3, batch=4, n_test=8)
+    default = train_memory(config, "first_symbol", 5, **short)
+    explicit = train_memory(config, "first_symbol", 5, lr=0.01, clip=1.0, optimizer="adam",
+                            eval_every=50, data_seed=0, distractors="random", **short)
+    np.testing.assert_array_equal(default.loss, explicit.loss)
+    assert default.clip == 1.0 and list(default.eval_at) == [3]
+    blank = train_memory(config, "first_symbol", 5, distractors="blank", **short)
+    assert not np.array_equal(blank.loss, default.loss)
+    assert (train_memory(task_config("adding", hidden=4), steps=20, train_steps=1, batch=2,
+                         n_test=2).steps == 20)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: train_memory(task_config("adding"), "copy"),
+     "unknown task 'copy'; valid choices: adding, first_symbol"),
+    (lambda: train_memory(task_config("adding"), steps=1),
+     "steps must be between 2 and 10000, got 1"),
+    (lambda: train_memory(task_config("adding"), steps=10_001),
+     "steps must be between 2 and 10000, got 10001"),
+    (lambda: train_memory(task_config("adding"), train_steps=0),
+     "train_steps must be between 1 and 1000000, got 0"),
+    (lambda: train_memory(task_config("adding"), train_steps=10**6 + 1),
+     "train_steps must be between 1 and 1000000, got 1000001"),
+    (lambda: train_memory(task_config("adding"), lr=0.0), "lr must be in (0, 100], got 0.0"),
+    (lambda: train_memory(task_config("adding"), lr=100.5),
+     "lr must be in (0, 100], got 100.5"),
+    (lambda: train_memory(task_config("adding"), batch=0),
+     "batch must be between 1 and 100000, got 0"),
+    (lambda: train_memory(task_config("adding"), batch=10**5 + 1),
+     "batch must be between 1 and 100000, got 100001"),
+    (lambda: train_memory(task_config("adding"), clip=0.0),
+     "clip must be finite and > 0, got 0.0"),
+    (lambda: train_memory(task_config("adding"), optimizer="rmsprop"),
+     "unknown optimizer 'rmsprop'; valid choices: adam, sgd"),
+    (lambda: train_memory(task_config("adding"), eval_every=0),
+     "eval_every must be an int >= 1, got 0"),
+    (lambda: train_memory(task_config("adding"), n_test=0),
+     "n_test must be between 1 and 100000, got 0"),
+    (lambda: train_memory(task_config("adding"), n_test=10**5 + 1),
+     "n_test must be between 1 and 100000, got 100001"),
+    (lambda: train_memory(task_config("adding"), distractors="none"),
+     "unknown distractors 'none'; valid choices: random, blank"),
+    (lambda: train_memory({"cell": "rnn"}), "config must be a RecurrentConfig, got dict"),
+    (lambda: measure_through_time({"cell": "rnn"}, 5),
+     "config must be a RecurrentConfig, got dict"),
+    (lambda: measure_through_time(task_config("adding"), 1),
+     "steps must be between 2 and 10000, got 1"),
+    (lambda: measure_through_time(task_config("first_symbol"), 0, task="first_symbol"),
+     "steps must be between 1 and 10000, got 0"),
+    (lambda: measure_through_time(task_config("adding"), 10_001),
+     "steps must be between 2 and 10000, got 10001"),
+    (lambda: measure_through_time(task_config("adding"), 5, batch=0),
+     "batch must be between 1 and 100000, got 0"),
+    (lambda: measure_through_time(task_config("adding"), 5, batch=10**5 + 1),
+     "batch must be between 1 and 100000, got 100001"),
+    (lambda: memory_experiment(cells=("rnn", "tcn")),
+     "unknown cell 'tcn'; valid choices: rnn, lstm, gru"),
+    (lambda: memory_experiment(lengths=(1,)), "T must be between 2 and 10000, got 1"),
+    (lambda: memory_experiment(lengths=(10_001,)), "T must be between 2 and 10000, got 10001"),
+    (lambda: memory_experiment(seeds=()),
+     "cells, lengths and seeds must each name at least one value"),
+    (lambda: radius_sweep([0.5, 0.0]), "radii must be a non-empty list of positive numbers"),
+    (lambda: radius_sweep([0.5], seeds=()), "seeds must name at least one seed"),
+    (lambda: task_config("copy"), "unknown task 'copy'; valid choices: adding, first_symbol"),
+])
+def test_memory_functions_name_every_bad_argument(call, message):
+    with pytest.raises((TypeError, ValueError)) as info:
+        call()
+    assert str(info.value) == message
+
+
+def test_measure_through_time_accepts_its_smallest_lengths():
+    assert measure_through_time(task_config("adding", hidden=3), 2, batch=1).profile.steps == 2
+    first = task_config("first_symbol", hidden=3)
+    assert measure_through_time(first, 1, task="first_symbol", batch=1).profile.steps == 1
