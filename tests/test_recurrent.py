@@ -281,13 +281,6 @@ def test_bad_inputs():
         through_time_profile(net, X[0], y)
     with pytest.raises(ValueError, match="features per step"):
         through_time_profile(net, torch.zeros(4, 5, 3), y)
-    with pytest.raises(ValueError, match="one target"):
-        through_time_profile(net, X, y[:2])
-    with pytest.raises(ValueError, match="valid choices"):
-        through_time_profile(net, X, y, loss="hinge")
     with pytest.raises(TypeError, match="RecurrentNet"):
         recurrent_weights(nn.RNN(2, 3))
-    with pytest.raises(ValueError, match="valid choices"):
-        scaled_matrix(4, 1.0, "uniform")
-    with pytest.raises(ValueError, match="radius"):
-        scaled_matrix(4, 0.0)
+

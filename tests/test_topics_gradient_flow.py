@@ -90,13 +90,6 @@ def test_model_cache_gives_a_fresh_builds_weights_after_any_write(norm, monkeypa
     assert _same_weights(model, build_mlp(config.replace(seed=6)))
 
 
-def test_model_cache_is_bounded():
-    cache = ModelCache(maxsize=2)
-    for depth in (1, 2, 3):
-        cache(MLPConfig(depth=depth, width=4))
-    assert len(cache) == 2
-
-
 def test_trace_layers_matches_forward_hooks():
     config = MLPConfig(depth=3, width=5, in_features=5, residual=True, norm="layer",
                        norm_position="post", dtype="float64", seed=1)

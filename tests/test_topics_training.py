@@ -87,13 +87,6 @@ def test_decision_grid_is_a_probability_and_keeps_train_mode():
     assert decision_grid(model, 0) is None
 
 
-def test_bad_names_list_the_choices():
-    with pytest.raises(ValueError, match="valid choices"):
-        lesson_split("mnist")
-    with pytest.raises(ValueError, match="valid choices"):
-        lesson_config("tanh", lesson_split("spirals"))
-
-
 def test_recalibration_uses_training_statistics():
     split = lesson_split("spirals")
     config = lesson_config("sigmoid + BatchNorm", split).replace(depth=3)
