@@ -182,3 +182,39 @@ def test_a_pass_resets_the_hint_levels():
     assert core.finish(wrong).hint.startswith("first second")
     core.finish(CheckResult("9.9", "passed", "yes", levels))
     assert core.finish(wrong).hint.startswith("first (try again")
+
+
+def test_forbid_reaches_closures_skips_empty_cells_and_patches_only_the_callers_globals():
+    """A forbidden function the student's function closes over is stood in for, and put
+    back; an empty cell (a name assigned later in the enclosing function) is left alone; a
+    forbidden object that is not a course function is stood in for in the caller's globals
+    only, never in the course modules."""
+    from helpers.activations import derivative
+
+    def make():
+        ref = derivative
+
+        def closes_over(z):
+            if z is None:
+                return later(z)  # noqa: F821 (never called; its cell stays empty)
+            return ref("tanh")(z)
+        return closes_over
+        later = None  # noqa: F841 (unreachable: makes `later` an empty cell)
+
+    fn = make()
+    got, problem = core.run_student("9.5", fn, np.zeros(3), forbid=[derivative])
+    assert got is None and problem.status == "failed" and "`derivative`" in problem.message
+    assert fn.__closure__[1].cell_contents is derivative  # restored
+    assert fn(np.zeros(3)).tolist() == [1.0, 1.0, 1.0]
+
+    def local_reference(z):
+        return z
+
+    ns = {"local_reference": local_reference}
+    exec("def cheat(z):\n    return local_reference(z)\n", ns)
+    import helpers.activations as acts
+
+    before = dict(vars(acts))
+    got, problem = core.run_student("9.4", ns["cheat"], 1.0, forbid=[local_reference])
+    assert got is None and "`local_reference`" in problem.message
+    assert ns["local_reference"] is local_reference and vars(acts) == before

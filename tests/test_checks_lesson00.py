@@ -72,3 +72,18 @@ def test_not_done_error_and_hint_levels():
     check_layer_gradient_norms(wrong)
     last = check_layer_gradient_norms(wrong).hint
     assert "model.zero_grad()" in last and "further hint" not in last
+
+
+@pytest.mark.parametrize("old,new,message", [
+    ("return np.array(norms)", "return np.array(norms) * 1.5", "value(s) differ"),
+    ("return np.array(norms)", "return np.array(norms[:-2])", "expected shape"),
+    ("return np.array(norms)", "return ['n/a'] * len(norms)", "expected numbers, got list"),
+])
+def test_other_wrong_answers_fail_without_naming_a_mistake(old, new, message):
+    """Right shape but wrong values, two layers missing, not numbers: each fails with the
+    comparison's own words and none of the named mistakes."""
+    r = check_layer_gradient_norms(_define(SOLUTION.replace(old, new)))
+    assert r.status == "failed" and message in r.message
+    for words in ("twice the gradient", "batch size times", "reversed", "themselves",
+                  "include the output layer"):
+        assert words not in r.hint

@@ -187,3 +187,14 @@ def test_hints_escalate_from_a_nudge_to_the_recipe(monkeypatch):
         last = check_sigmoid_prime(wrong).hint
     assert "expit" in last and "further hint" not in last
     assert check_sigmoid_prime(stub).hint == ""  # not done: no hint
+
+
+def test_saturated_fraction_answers_that_match_no_mistake():
+    """An array where one number is due, and a fraction in [0, 1] matching no known mistake,
+    fail with the plain hint, naming none of the known mistakes."""
+    for wrong in (lambda w, b: np.array([good_fraction(w, b)] * 2),
+                  lambda w, b: 0.7 * good_fraction(w, b)):
+        r = check_saturated_fraction(wrong)
+        assert r.status == "failed"
+        for words in ("only one tail was counted", "w^2 was used", "A fraction lies"):
+            assert words not in r.hint

@@ -197,3 +197,12 @@ def test_network_backward_calling_the_course_fails(call, name):
     r = check_network_backward(_define(
         f"def answer(x, weights, biases, activation, grad_out):\n    return {call}\n"))
     assert r.status == "failed" and f"`{name}`" in r.message and "course's own" in r.message
+
+
+def test_chain_backward_wrong_answers_that_match_no_mistake():
+    """Right shape and wrong values, or two values short: no named mistake in the hint."""
+    for wrong in (lambda w, z, a: 2 * backward(w, z, a), lambda w, z, a: backward(w, z, a)[:-2]):
+        r = check_chain_backward(wrong)
+        assert r.status == "failed"
+        for words in ("the weight belongs to it", "reversed", "L values"):
+            assert words not in r.hint

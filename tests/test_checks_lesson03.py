@@ -232,3 +232,10 @@ def test_capture_cannot_call_the_course_capture(course_function):
 
     r = L.check_activation_grad_capture(via_course)
     assert r.status == "failed" and course_function in r.message
+
+
+def test_capture_wrong_values_name_no_mistake():
+    """Twice the right norms: neither the weight-gradient nor the order hint applies."""
+    r = L.check_activation_grad_capture(lambda m, X, y: 2 * solution_capture(m, X, y))
+    assert r.status == "failed" and "value(s) differ" in r.message
+    assert "weight gradients" not in r.hint and "wrong order" not in r.hint

@@ -140,3 +140,13 @@ def test_smooth_derivatives_cannot_be_the_course_answer():
 
     r = check_smooth_derivatives(shortcut)
     assert r.status == "failed" and "`derivative`" in r.message
+
+
+def test_smooth_derivatives_that_are_not_numbers_or_match_no_mistake():
+    from helpers.checks.lesson04 import check_smooth_derivatives
+
+    r = check_smooth_derivatives(lambda z: {**smooth(z), "gelu": ["?"] * z.size})
+    assert r.status == "failed" and r.message == "gelu: expected numbers, got list."
+    assert "alone" not in r.hint  # no named mistake
+    r = check_smooth_derivatives(lambda z: {**smooth(z), "silu": 2 * smooth(z)["silu"]})
+    assert r.status == "failed" and r.message.startswith("silu: ") and "alone" not in r.hint

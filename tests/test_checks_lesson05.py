@@ -190,3 +190,46 @@ def test_second_moments_wrong_answers_fail():
     cheat = lambda name, gain, depth=20, *a: length_map_iterates(  # noqa: E731
         name, gain * gain, 0.0, [1.0], steps=depth)[0, 1:]
     assert "course's own answer" in check_mc_gain(mc_gain, cheat).message
+
+
+def test_the_references_agree_with_torch_where_the_pass_messages_say_so():
+    """5.1 and 5.2 tell the student their answer equals torch's calculate_gain: the checks
+    compare with the references, so the references must equal torch on those cases."""
+    import torch
+
+    from helpers.checks.lesson05 import _TORCH_GAIN, GAIN_CASES, HE_INPUTS
+
+    for fan_in, a in HE_INPUTS:
+        torch_std = torch.nn.init.calculate_gain("leaky_relu", a) / math.sqrt(fan_in)
+        assert he_std_reference(fan_in, a) == pytest.approx(torch_std, rel=1e-12)
+    cases = [(name, q) for name, q in GAIN_CASES if name in _TORCH_GAIN]
+    assert {name for name, _ in cases} == set(_TORCH_GAIN)
+    for name, q in cases:
+        want = torch.nn.init.calculate_gain(name, _TORCH_GAIN[name])
+        assert variance_preserving_gain(name, q) == pytest.approx(want, rel=1e-9), name
+
+
+def test_second_moments_relu_branches():
+    """The ReLU network is checked after the two tanh ones: an answer right for tanh but
+    wrong for ReLU must fail there, and one that raises there must show its error."""
+    def tanh_or_linear(name, gain, depth=20, width=256, batch=256, q=1.0, seed=0):
+        rng = np.random.default_rng(seed)
+        phi = np.tanh if name == "tanh" else (lambda x: x)  # every other name taken as linear
+        h, out = math.sqrt(q) * rng.standard_normal((batch, width)), []
+        for _ in range(depth):
+            h = phi(h) @ (rng.standard_normal((width, width)) * (gain / math.sqrt(width))).T
+            out.append(np.mean(h ** 2))
+        return np.array(out)
+
+    result = check_mc_gain(mc_gain, tanh_or_linear)
+    assert result.status == "failed"
+    assert result.message.startswith("with ReLU and gain sqrt(2), E[h_20^2] should stay near "
+                                     "q = 1; you measured [")
+
+    def tanh_only(name, *args):
+        if name != "tanh":
+            raise KeyError(name)
+        return second_moments(name, *args)
+
+    result = check_mc_gain(mc_gain, tanh_only)
+    assert result.status == "error" and "KeyError" in result.message

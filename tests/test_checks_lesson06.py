@@ -170,6 +170,14 @@ def test_batch_norm_step_every_branch():
     assert r.status == "failed" and "running variance differs" in r.message
     assert "NEW batch" in r.hint
 
+    def running_var_off(x, g, b, rm, rv, training, momentum=0.1, eps=1e-5):
+        y, m, v = _torch_step(x, g, b, rm, rv, training, momentum, eps)
+        return (y, m, v * 1.01) if training else (y, m, v)  # neither known mistake
+
+    r = check_batch_norm_step(running_var_off)
+    assert r.status == "failed" and "running variance differs" in r.message
+    assert r.hint.startswith("running = (1 - momentum)")
+
     r = check_batch_norm_step(other_running_mean)
     assert r.status == "failed" and "running mean differs" in r.message
     assert r.hint.startswith("running = (1 - momentum)")
@@ -239,6 +247,21 @@ def test_batch_norm_backward_check():
     assert r.status == "failed" and "dbeta differs" in r.message
     r = check_batch_norm_backward(lambda dy, x, g, eps=1e-5: batch_norm_backward(dy, x, g)[0])
     assert r.status == "failed" and "tuple" in r.message
+
+    def direct_path_only(dy, x, g, eps=1e-5):
+        dx, dg, db = batch_norm_backward(dy, x, g, eps)
+        return g / np.sqrt(x.var(0) + eps) * dy, dg, db
+
+    def no_gamma(dy, x, g, eps=1e-5):
+        dx, dg, db = batch_norm_backward(dy, x, g, eps)
+        return dx / g, dg, db
+
+    r = check_batch_norm_backward(direct_path_only)
+    assert r.status == "failed" and r.message.startswith(
+        "only the direct path: the batch statistics depend on x too. dx differs from autograd")
+    r = check_batch_norm_backward(no_gamma)
+    assert r.status == "failed" and r.message.startswith(
+        "gamma is missing from dx. dx differs from autograd")
 
 
 def test_batch_norm_backward_oracle_is_autograd():

@@ -245,3 +245,13 @@ def test_stack_jacobian_oracle_matches_finite_differences():
 
     fd = np.stack([(f(x + 1e-6 * e) - f(x - 1e-6 * e)) / 2e-6 for e in np.eye(3)], axis=1)
     np.testing.assert_allclose(J, fd, rtol=1e-6, atol=1e-8)
+
+
+def test_stack_jacobian_of_the_wrong_shape_or_matching_no_mistake():
+    solve = SOLVED["residual_stack_jacobian"]
+    r = check_residual_stack_jacobian(lambda x, Ws, bs, a: np.diag(solve(x, Ws, bs, a)))
+    assert r.status == "failed" and "expected shape" in r.message
+    r = check_residual_stack_jacobian(lambda x, Ws, bs, a: 2 * solve(x, Ws, bs, a))
+    assert r.status == "failed" and "value(s) differ" in r.message
+    for words in ("dropped the identity", "wrong order", "not I + W^T", "own pre-activation"):
+        assert words not in r.message

@@ -45,6 +45,28 @@ def test_first_step_mistakes(bad, phrase):
     assert r.status == "failed" and phrase in r.hint
 
 
+@pytest.mark.parametrize("got", [None, True, 261, [260], "ten"])
+def test_first_step_other_wrong_answers_name_no_mistake(got):
+    """Answers that match no known mistake (the first history reaches 0.9 at step 260) get
+    the plain hint, whatever their type; a list or a string does not crash the check."""
+    first = check_first_step(good_first)
+    assert first.passed and first.message == ("correct on 5 histories (including one that "
+                                              "never reaches the target and one with a NaN).")
+    r = check_first_step(lambda h, t: got)
+    assert r.status == "failed"
+    assert r.message == (f"with target 0.9 and 31 records you returned {got!r}, "
+                         "expected 260.")
+    assert r.hint.startswith("history.steps says which training step")
+
+
+@pytest.mark.parametrize("got", ["260", 260.0, np.float64(260)])
+def test_first_step_right_number_wrong_type(got):
+    r = check_first_step(lambda h, t: got)
+    assert r.status == "failed"
+    assert r.hint.startswith(f"right step, but return it as an int, not a {type(got).__name__}. "
+                             "history.steps says")
+
+
 def test_first_step_not_done_error_strict(monkeypatch):
     assert check_first_step(not_done).status == "not done"
     assert check_first_step(lambda *a: 1 / 0).status == "error"
@@ -85,6 +107,30 @@ def test_training_loop_bias_norms_fail_at_the_first_step():
     assert r.status == "failed" and "first step" in r.hint
 
 
+def test_training_loop_later_differences_get_the_plain_hint():
+    """Wrong only after the first step: the first step's norms match train's, so no hint
+    about them; a momentum of 0.5 shows in the losses; non-numbers do not crash the check."""
+    def buffer_norms(model, X, y, steps, lr):
+        params = [m.weight for m in model.modules() if isinstance(m, nn.Linear)]
+        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+        losses, norms = [], []
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(X), y)
+            loss.backward()
+            losses.append(loss.item())
+            opt.step()  # the momentum buffer equals the gradient only at the first step
+            norms.append([opt.state[p]["momentum_buffer"].norm().item() for p in params])
+        return np.array(losses), np.array(norms)
+
+    for wrong, name in ((buffer_norms, "grad_norms"), (lambda *a: loop(*a, momentum=0.5),
+                                                       "losses"),
+                        (lambda *a: ([None] * a[3], loop(*a)[1]), "losses")):
+        r = check_training_loop(wrong)
+        assert r.status == "failed" and r.message.startswith(f"{name}: "), r.message
+        assert r.hint.startswith("record before optimizer.step(): the loss"), r.hint
+
+
 def test_calling_train_does_not_pass():
     """helpers.training.train is reachable from the notebook; it cannot do momentum."""
     def shortcut(model, X, y, steps, lr):
@@ -116,6 +162,7 @@ def test_rescue_may_not_change_the_activation_or_depth():
     r = check_rescue(lambda s: s.replace(depth=3))
     assert r.status == "failed" and "depth" in r.message
     assert check_rescue(lambda s: "batch").status == "failed"
+    assert check_rescue(not_done).status == "not done"
     assert stalled_config().activation == "sigmoid" and stalled_config().depth == 20
 
 

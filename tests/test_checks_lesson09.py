@@ -43,6 +43,22 @@ def test_bptt_mistakes():
             dh[t], grad = grad, W_hh.T @ grad
         return dh, np.zeros_like(W_hh)
     assert check_bptt(no_tanh_derivative).status == "failed"
+
+    def outer_with_h_t(W_xh, W_hh, b, x, g):  # dh right, dW_hh pairs delta_t with h_t
+        dh, _ = good(W_xh, W_hh, b, x, g)
+        hs = [np.zeros(len(b))]
+        for t in range(len(x)):
+            hs.append(np.tanh(W_xh @ x[t] + W_hh @ hs[-1] + b))
+        dW, grad = np.zeros_like(W_hh), np.asarray(g, dtype=float)
+        for t in range(len(x), 0, -1):
+            delta = (1 - hs[t] ** 2) * grad
+            dW += np.outer(delta, hs[t])
+            grad = W_hh.T @ delta
+        return dh, dW
+
+    r = check_bptt(outer_with_h_t)
+    assert r.status == "failed" and r.message.startswith("dW_hh (T = ")
+    assert "transposed" not in r.hint and "reverse" not in r.hint
     assert check_bptt(lambda *a: good(*a)[0]).status == "failed"  # not a pair
 
 
@@ -75,6 +91,18 @@ def test_clip_mistakes():
         return [g * min(1.0, max_norm / float(g.norm())) for g in grads], total
     assert check_clip_by_norm(per_tensor).status == "failed"
     assert check_clip_by_norm(lambda g, m: g).status == "failed"
+
+    def norm_after_clipping(grads, max_norm):
+        clipped, _ = SOL["clip_by_norm"](grads, max_norm)
+        return clipped, float(torch.sqrt(sum((c ** 2).sum() for c in clipped)))
+
+    def sum_of_norms(grads, max_norm):
+        clipped, _ = SOL["clip_by_norm"](grads, max_norm)
+        return clipped, float(sum(g.norm() for g in grads))
+
+    for wrong in (norm_after_clipping, sum_of_norms):
+        r = check_clip_by_norm(wrong)
+        assert r.status == "failed" and r.message.startswith("total_norm: "), r.message
 
 
 def test_strict_mode_raises(monkeypatch):

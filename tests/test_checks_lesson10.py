@@ -62,6 +62,26 @@ def test_dead_fraction_mistakes(solved):
     assert second.hint != r.hint  # hints escalate
 
 
+def test_dead_fraction_answers_of_the_wrong_kind(solved):
+    """Each failure branch of 10.1 with one answer that trips it."""
+    right = solved["dead_fractions"]
+
+    def changes_weights(model, X):
+        with torch.no_grad():
+            next(model.parameters()).add_(1.0)
+        return right(model, X)
+
+    r = check_dead_fractions(changes_weights)
+    assert r.status == "failed" and r.message == "your function changed the model's weights"
+    r = check_dead_fractions(lambda m, X: list(right(m, X).values()))
+    assert r.status == "failed" and r.message.startswith("expected a dict with keys [")
+    assert r.message.endswith(", got list")
+    r = check_dead_fractions(lambda m, X: dict(list(right(m, X).items())[1:]))
+    assert r.status == "failed" and r.message.startswith("expected a dict with keys [")
+    r = check_dead_fractions(lambda m, X: {k: "none" for k in right(m, X)})
+    assert r.status == "failed" and ": you gave 'none', measured " in r.message
+
+
 def test_mystery_name_mistakes():
     r = check_mystery_names(lambda ms: {"A": "saturated units", "B": "dead units",
                                         "C": "vanishing gradients"})
@@ -83,6 +103,18 @@ def test_fix_mistakes(solved):
     assert r.status == "failed" and "architecture" in r.message
     assert check_fixed_model(lambda ms: ("Z", None)).status == "failed"
     assert check_fixed_model(lambda ms: "C").status == "failed"
+    r = check_fixed_model(lambda ms: ("C", ms["C"].model.state_dict()))
+    assert r.status == "failed" and r.message == "expected an nn.Module, got OrderedDict"
+
+    def frozen_recurrence(ms):  # healthy by diagnose, but only the head can learn
+        letter, fixed = solved["fix_mystery"](ms)
+        fixed.rnn.requires_grad_(False)
+        return letter, fixed
+
+    r = check_fixed_model(frozen_recurrence)
+    assert r.status == "failed"
+    assert r.message.startswith("diagnosed healthy, but after 100 steps it reaches ")
+    assert r.message.endswith("(needed 90%)")
 
 
 @pytest.mark.parametrize("measure", ["capture_pass", "diagnose"])

@@ -28,11 +28,13 @@ def he_std_reference(fan_in: int, a: float) -> float:
     return math.sqrt(2.0 / ((1.0 + a * a) * fan_in))
 
 
-def check_he_std(fn) -> CheckResult:
-    """Exercise 5.1: ``he_std(fan_in, a)`` against the formula and torch's calculate_gain."""
-    import torch
+HE_INPUTS = ((256, 0.0), (100, 0.01), (64, 0.2), (512, 1.0), (3, 0.5))
 
-    inputs = [(256, 0.0), (100, 0.01), (64, 0.2), (512, 1.0), (3, 0.5)]
+
+def check_he_std(fn) -> CheckResult:
+    """Exercise 5.1: ``he_std(fan_in, a)`` against the formula, which equals torch's
+    ``calculate_gain('leaky_relu', a) / sqrt(fan_in)`` on ``HE_INPUTS`` (a test asserts it)."""
+    inputs = HE_INPUTS
     hint = ("He init keeps E[h^2] the same in every layer: Var W times fan_in times "
             "E[relu-like(h)^2] / Var h must be 1.",
             "For LeakyReLU with slope a, E[phi(h)^2] = (1 + a^2) / 2 Var h, so gain^2 = "
@@ -43,12 +45,9 @@ def check_he_std(fn) -> CheckResult:
                             forbid=(variance_preserving_gain,))
     if not result.passed:
         return result
-    for fan_in, a in inputs:  # the reference agrees with PyTorch, so the student does too
-        torch_std = torch.nn.init.calculate_gain("leaky_relu", a) / math.sqrt(fan_in)
-        if compare(he_std_reference(fan_in, a), torch_std, 1e-12, 0.0) is not None:
-            raise AssertionError("reference disagrees with torch.nn.init.calculate_gain")
     return finish(CheckResult("5.1", "passed", "correct: your std equals "
-                               "calculate_gain('leaky_relu', a) / sqrt(fan_in) for 5 cases."))
+                               "calculate_gain('leaky_relu', a) / sqrt(fan_in) for "
+                               f"{len(inputs)} cases."))
 
 
 def check_q_star(fn) -> CheckResult:
@@ -94,7 +93,9 @@ def check_phase(fn) -> CheckResult:
 
 GAIN_CASES = (("relu", 1.0), ("leaky_relu", 1.0), ("linear", 1.0), ("tanh", 1.0),
               ("tanh", 4.0), ("gelu", 1.0), ("silu", 2.0), ("elu", 1.0))
-_TORCH_GAIN = {"relu": None, "leaky_relu": 0.01, "linear": None}  # where torch derives it
+# Where torch derives the gain too (name: its param); a test asserts the quadrature's
+# variance-preserving gain equals calculate_gain on these, as the pass message says.
+_TORCH_GAIN = {"relu": None, "leaky_relu": 0.01, "linear": None}
 
 
 def gain_tolerance(name: str, q: float, n: int) -> float:
@@ -112,8 +113,6 @@ def gain_tolerance(name: str, q: float, n: int) -> float:
 def check_mc_gain(mc_gain, second_moments) -> CheckResult:
     """Exercise 5.2: Monte Carlo gains for eight (activation, q) cases, and a random network
     whose measured ``E[h_l^2]`` follows the length map."""
-    import torch
-
     hint = ("The gain keeps E[h^2] = q: Var W = g^2 / fan_in, and the next layer's E[h^2] is "
             "g^2 E[phi(h)^2] with h ~ N(0, q). Which power of phi, and which power of g?",
             "Draw h = sqrt(q) * z with z ~ N(0, 1) (q is a variance, so scale by its square "
@@ -131,11 +130,6 @@ def check_mc_gain(mc_gain, second_moments) -> CheckResult:
         if diff is not None:
             return finish(CheckResult("5.2", "failed", f"mc_gain({name!r}, q={q:g}): {diff} "
                                       f"(allowed: 5 standard errors, {tol:.1e}).", hint))
-        if name in _TORCH_GAIN:
-            torch_gain = torch.nn.init.calculate_gain(name, _TORCH_GAIN[name])
-            if abs(float(got) - torch_gain) > tol:
-                return finish(CheckResult("5.2", "failed", f"mc_gain({name!r}) = {got:.4f} "
-                                          f"but calculate_gain gives {torch_gain:.4f}.", hint))
     sm = lambda *a: run_student("5.2", second_moments, *a, hint=hint, forbid=_GAIN)  # noqa: E731
     for gain in (5.0 / 3.0, variance_preserving_gain("tanh")):  # tanh: q drifts or stays
         got, problem = sm("tanh", gain, 20, 256, 256, 1.0, 3)

@@ -84,7 +84,10 @@ def check_first_step(fn) -> CheckResult:
                 strict = first(_history(history.steps, np.nan_to_num(
                     history.test_accuracy, nan=-1.0) - 1e-12), target)
                 on_train = first(_history(history.steps, history.accuracy), target)
-                if g == list(history.steps).index(expected):
+                if g == expected:
+                    specific = (f"right step, but return it as an int, not a "
+                                f"{type(got).__name__}. ")
+                elif g == list(history.steps).index(expected):
                     specific = "you returned the record's index; return history.steps at it. "
                 elif g == strict:
                     specific = "'reaches' includes equality: use >=. "
@@ -95,8 +98,9 @@ def check_first_step(fn) -> CheckResult:
         return finish(CheckResult(
             ex, "failed", f"with target {target} and {len(history.steps)} records you returned "
                           f"{got!r}, expected {expected!r}.", prefixed(specific, hint)))
-    return finish(CheckResult(ex, "passed", "correct on 5 histories (including one that never "
-                                            "reaches the target and one with a NaN)."))
+    return finish(CheckResult(ex, "passed", f"correct on {len(_reach_cases())} histories "
+                                            "(including one that never reaches the target and "
+                                            "one with a NaN)."))
 
 
 # --- 8.2 ------------------------------------------------------------------------------
