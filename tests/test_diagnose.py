@@ -496,3 +496,118 @@ def test_headline_figures_from_made_up_measurements():
                      losses=[2.0])
     assert {"max saturation", "max underflow", "median update:data", "max update:data",
             "loss decrease"}.isdisjoint(empty)
+
+
+def _made_up_diagnosis(findings, not_measured=()):
+    from helpers.diagnose import Diagnosis
+
+    return Diagnosis(
+        findings=tuple(findings), figures={"spread (orders)": 4.56789, "dead max": 0.5},
+        layer_names=("0.weight", "2.weight", "4.weight"), layer_types=("Linear",) * 3,
+        grad_norm=np.array([1e-6, 1e-3, 2.0]), weight_norm=np.array([2.0, 4.0, 0.0]),
+        underflow=np.zeros(3), update_ratio=np.full(3, np.nan), unit_names=("1", "3"),
+        saturation=np.zeros(2), dead_fraction=np.array([0.5, 0.0]),
+        unit_grad_norm=np.ones(2), losses=np.array([1.0, 0.9, 0.8, 0.7]),
+        not_measured=tuple(not_measured), dtype="float32")
+
+
+def test_report_word_for_word_and_the_grad_data_ratio():
+    """The text lesson 10 prints, from a made-up Diagnosis (numbering, counts, separators)."""
+    from helpers.findings import Finding
+
+    def finding(name, figure):
+        return Finding(name=name, figure=figure, threshold=3.0, measured="m", why="w",
+                       layers=("0.weight",), causes=("c",), fixes=("f",), when="now")
+
+    d = _made_up_diagnosis([finding("vanishing gradients", 4.56789),
+                            finding("dead units", 0.5)], ["underflow: float64 model"])
+    assert d.report() == repr(d) == (
+        "Diagnosis (3 layers, 2 activation modules, float32, 3 steps): 2 finding(s): "
+        "vanishing gradients, dead units\n"
+        f"  1. {d.findings[0]}\n  2. {d.findings[1]}\n"
+        "  figures: spread (orders) 4.57, dead max 0.5\n"
+        "  not measured: underflow: float64 model")
+    assert str(d.findings[0]) == (
+        "vanishing gradients now: m = 4.57 (threshold 3; w)\n    layers: 0.weight\n"
+        "    likely causes: c\n    try, in order: 1) f")
+    healthy = _made_up_diagnosis([])
+    assert healthy.healthy and healthy.names == ()
+    assert healthy.report() == ("Diagnosis (3 layers, 2 activation modules, float32, 3 steps): "
+                                "healthy: no finding\n"
+                                "  figures: spread (orders) 4.57, dead max 0.5")
+    assert d.names == ("vanishing gradients", "dead units") and not d.healthy
+    np.testing.assert_array_equal(d.grad_data_ratio, [5e-7, 2.5e-4, np.inf])
+
+
+class _OddUnits(nn.Module):
+    """A tanh on the raw input (no gradient reaches it), a tanh of a 0-dim sum, a linear
+    (identity) activation and a frozen all-zero layer next to a zero-initialised one."""
+
+    def __init__(self):
+        super().__init__()
+        from helpers.activation_modules import get_activation
+
+        self.squash = nn.Tanh()
+        self.lin = nn.Linear(3, 4)
+        self.ident = get_activation("linear")
+        self.total = nn.Tanh()
+        self.frozen = nn.Linear(4, 4)
+        self.zero = nn.Linear(4, 2)
+        with torch.no_grad():
+            self.frozen.weight.zero_()
+            self.zero.weight.zero_()
+        self.frozen.requires_grad_(False)
+
+    def forward(self, x):
+        h = self.ident(self.lin(self.squash(x)))
+        return self.zero(h + self.frozen(h)) + self.total(h.sum())
+
+
+def test_odd_units_and_zero_weights_measured_without_warnings():
+    """Each number of these corner cases, with every warning an error: NaN where nothing is
+    measured (no gradient reaches the unit; a frozen or all-zero weight's update ratio) and 0
+    where an activation cannot saturate or die."""
+    torch.manual_seed(0)
+    X, y = torch.randn(16, 3), torch.randint(0, 2, (16,))
+    model = _OddUnits()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = diagnose(model, X, y, steps=1)  # one step: the zero weight is still zero before it
+    assert d.layer_names == ("lin.weight", "frozen.weight", "zero.weight")
+    assert d.unit_names == ("squash", "ident", "total")
+    assert d.unit_grad_norm.dtype == np.float64 and math.isnan(d.unit_grad_norm[0])
+    assert np.isfinite(d.unit_grad_norm[1:]).all()
+    from helpers.activations import ACTIVATIONS
+
+    z_sat = ACTIVATIONS["tanh"].saturation_bounds[1]
+    total = float(model.lin(torch.tanh(X)).detach().sum())
+    assert d.saturation[1] == 0.0 and d.dead_fraction[1] == 0.0  # linear: neither
+    assert d.saturation[2] == float(abs(total) > z_sat)  # one 0-dim value: in a tail or not
+    assert d.saturation[0] == pytest.approx(float((X.abs() > z_sat).double().mean()))
+    assert math.isnan(d.update_ratio[1])  # frozen (and zero): nothing to divide by
+    assert math.isnan(d.update_ratio[2])  # zero before the step: no ratio to its size
+    assert d.update_ratio[0] > 0 and math.isnan(d.grad_norm[1])
+
+
+def test_bare_module_parameter_names_and_optimizer_settings():
+    """A model that is one nn.Linear names its weight 'weight'; an optimizer instance is
+    copied with its own settings (lr), checked against the same optimizer run by hand."""
+    torch.manual_seed(0)
+    X, y = torch.randn(32, 3), torch.randint(0, 2, (32,))
+    model = nn.Linear(3, 2)
+    assert diagnose(model, X, y).layer_names == ("weight",)
+    sgd = torch.optim.SGD(model.parameters(), lr=0.7, momentum=0.5)
+    d = diagnose(model, X, y, steps=3, optimizer=sgd)
+    by_hand, losses = copy.deepcopy(model), []
+    opt = torch.optim.SGD(by_hand.parameters(), lr=0.7, momentum=0.5)
+    for _ in range(4):  # the loss at the weights, then after each of the 3 steps
+        opt.zero_grad()
+        loss = Fn.cross_entropy(by_hand(X), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    np.testing.assert_allclose(d.losses, losses, rtol=1e-6)
+    with pytest.raises(TypeError) as info:
+        diagnose(model, X, y, steps=1, optimizer="adam")
+    assert str(info.value) == ("optimizer must be a torch.optim.Optimizer, a callable params "
+                               "-> optimizer, or None; got str")
