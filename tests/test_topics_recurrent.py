@@ -218,14 +218,14 @@ def test_measure_through_time_reports_w_hh_norms_and_uses_the_seed():
 def test_radius_sweep_measures_the_configured_network():
     """Every argument reaches the measurement: the sweep equals measure_through_time on the
     task_config it describes."""
-    cases = [dict(cell="rnn", nonlinearity="relu"), dict(cell="gru"),
-             dict(cell="lstm", forget_bias=2.0)]
+    cases = [dict(cell="rnn", nonlinearity="relu", dtype="float32"),
+             dict(cell="gru", dtype="float64"), dict(cell="lstm", forget_bias=2.0, dtype="float32")]
     for kw in cases:
-        s = radius_sweep([0.8, 1.5], steps=6, hidden=8, seeds=(3,), batch=5, dtype="float32", **kw)
+        s = radius_sweep([0.8, 1.5], steps=6, hidden=8, seeds=(3,), batch=5, **kw)
         assert s["seeds"].tolist() == [3] and s["radius"].tolist() == [0.8, 1.5]
         for j, radius in enumerate((0.8, 1.5)):
             c = task_config("adding", hidden=8, init="spectral", spectral_radius=radius, seed=3,
-                            dtype="float32", **kw)
+                            **kw)
             expected = measure_through_time(c, 6, batch=5, seed=3).profile.ratio
             assert s["ratio"][0, j] == expected, kw
 
@@ -352,6 +352,12 @@ def test_train_memory_defaults_and_blank_distractors():
      "jacobian_norms needs a vanilla RNN (RecurrentNet with cell='rnn')"),
     (lambda: jacobian_norms(build_recurrent(RecurrentConfig()), torch.zeros(1, 3, 2)),
      "x must be one sequence of shape (T, 2)"),
+    (lambda: through_time_bound(np.eye(2), "tanh", 3, last=-1.0),
+     "last must be finite and >= 0, got -1.0"),
+    (lambda: jacobian_norms(build_recurrent(RecurrentConfig()), torch.zeros(2, 2, 2)),
+     "x must be one sequence of shape (T, 2)"),
+    (lambda: jacobian_norms(build_recurrent(RecurrentConfig()), np.zeros((3, 2))),
+     "x must be one sequence of shape (T, 2)"),
     (lambda: radius_sweep([]), "radii must be a non-empty list of positive numbers"),
     (lambda: radius_sweep([1.0, -1.0]), "radii must be a non-empty list of positive numbers"),
     (lambda: solved_table({}, 0.1), "runs is empty"),
@@ -419,3 +425,29 @@ def test_measure_through_time_accepts_its_smallest_lengths():
     assert measure_through_time(task_config("adding", hidden=3), 2, batch=1).profile.steps == 2
     first = task_config("first_symbol", hidden=3)
     assert measure_through_time(first, 1, task="first_symbol", batch=1).profile.steps == 1
+
+
+def test_defaults_are_the_documented_ones():
+    """Lesson 9 relies on these defaults (the sweep's cell, width, batch and dtype, the
+    measurement's seed): a 32-unit tanh RNN in float64 on 64 sequences of seed 0."""
+    np.testing.assert_array_equal(
+        radius_sweep([0.9])["ratio"],
+        radius_sweep([0.9], steps=50, cell="rnn", nonlinearity="tanh", hidden=32, seeds=(0,),
+                     batch=64, dtype="float64", forget_bias=None)["ratio"])
+    c = task_config("adding", hidden=6)
+    np.testing.assert_array_equal(measure_through_time(c, 5).profile.h_grad_norm,
+                                  measure_through_time(c, 5, "adding", batch=64,
+                                                       seed=0).profile.h_grad_norm)
+
+
+def test_bound_takes_a_parameter_that_requires_grad():
+    """A student may pass net.rnn.weight_hh_l0 itself (the lesson detaches it first): a
+    Parameter that requires grad, which np.asarray cannot read."""
+    net = build_recurrent(task_config("adding", hidden=5, dtype="float64"))
+    w = net.rnn.weight_hh_l0
+    assert w.requires_grad
+    norm = np.linalg.svd(w.detach().numpy(), compute_uv=False)[0]
+    np.testing.assert_allclose(through_time_bound(w, "tanh", 3), norm ** np.array([2.0, 1, 0]),
+                               rtol=1e-12)
+    np.testing.assert_allclose(through_time_bound(w.detach().numpy().tolist(), "tanh", 2),
+                               [norm, 1.0], rtol=1e-12)  # a nested list works too
