@@ -611,3 +611,90 @@ def test_bare_module_parameter_names_and_optimizer_settings():
         diagnose(model, X, y, steps=1, optimizer="adam")
     assert str(info.value) == ("optimizer must be a torch.optim.Optimizer, a callable params "
                                "-> optimizer, or None; got str")
+
+
+def test_non_finite_count_equals_one_counted_by_hand(data):
+    """A NaN in the output layer's weight turns the loss and most gradients into NaN: the
+    finding's figure is every non-finite entry of the weights, their gradients (autograd),
+    the activation modules' outputs and the loss, counted here without diagnose."""
+    model = he_relu(depth=3)
+    with torch.no_grad():
+        model.output.weight[0, 0] = math.nan
+    d = diagnose(model, *data)
+    weights = [p for n, p in model.named_parameters() if n.endswith("weight")]
+    outputs = []
+    handles = [m.register_forward_hook(lambda mod, i, o: outputs.append(o.detach()))
+               for m in model.modules() if isinstance(m, nn.ReLU)]
+    try:
+        loss = Fn.cross_entropy(model(data[0]), data[1])
+    finally:
+        for h in handles:
+            h.remove()
+    grads = torch.autograd.grad(loss, weights)
+    count = lambda t: int((~torch.isfinite(t)).sum())  # noqa: E731
+    by_layer = [count(w) + count(g) for w, g in zip(weights, grads, strict=True)]
+    total = sum(by_layer) + sum(count(o) for o in outputs) + count(loss.detach())
+    finding = d.findings[d.names.index("non-finite values")]
+    assert finding.figure == d.figures["non-finite entries"] == total
+    assert by_layer[-1] > 1 and not math.isfinite(loss.item())
+    assert finding.layers == tuple(n for n, k in zip(d.layer_names, by_layer, strict=True)
+                                   if k) + ("loss",)
+
+
+@pytest.mark.parametrize("model, notes", [
+    (nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 2)),
+     ["saturated and dead units (no activation module such as nn.ReLU or nn.Tanh; functional "
+      "and fused activations are not seen)"]),
+    ("recurrent", ["saturated and dead units (no activation module such as nn.ReLU or nn.Tanh; "
+                   "functional and fused activations are not seen)",
+                   "saturation inside nn.RNN/LSTM/GRU cells and the gradient through time "
+                   "step by step (lesson 9's tools measure it)"]),
+    ("frozen 3", ["frozen parameters (0.weight, 2.weight, 4.weight)"]),
+    ("frozen 4", ["frozen parameters (0.weight, 2.weight, 4.weight, ...)"]),
+])
+def test_not_measured_notes_word_for_word(model, notes):
+    """What diagnose tells the user it could not measure, for each reason (the notes of
+    these three kinds; a model with tanh units gets no note about units)."""
+    torch.manual_seed(0)
+    X, y = torch.randn(8, 4), torch.randint(0, 2, (8,))
+    if model == "recurrent":
+        from helpers.checks.lesson10 import mystery_models
+
+        m = mystery_models()["C"]
+        model, X, y = m.model, m.inputs, m.targets
+    elif isinstance(model, str):
+        frozen = int(model.split()[1])
+        layers = []
+        for _ in range(5):
+            layers += [nn.Linear(4, 4), nn.Tanh()]
+        model = nn.Sequential(*layers, nn.Linear(4, 2))
+        for k in range(frozen):
+            model[2 * k].weight.requires_grad_(False)
+    kinds = ("saturated and dead units", "saturation inside", "frozen parameters")
+    got = [n for n in diagnose(model, X, y).not_measured if n.startswith(kinds)]
+    assert got == notes
+
+
+def test_embedding_tables_are_left_out_of_the_depth_spread():
+    """An embedding table's gradient is sparse (only the rows of the tokens seen), so its
+    grad:data is tiny by construction: the spread is taken over the other layers (first
+    third over last third, computed here from the reported norms) and calls nothing
+    vanishing."""
+    class Bag(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(5000, 16)
+            self.body = nn.Sequential(nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 16), nn.Tanh(),
+                                      nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 3))
+
+        def forward(self, tokens):
+            return self.body(self.emb(tokens).mean(1))
+
+    torch.manual_seed(0)
+    tokens, y = torch.randint(0, 20, (32, 5)), torch.randint(0, 3, (32,))
+    d = diagnose(Bag(), tokens, y)
+    assert d.layer_types == ("Embedding",) + ("Linear",) * 4
+    r = d.grad_data_ratio
+    assert r[0] < 1e-2 * r[1:].min()  # the table: 20 of 5,000 rows get a gradient
+    assert d.figures["grad:data spread"] == pytest.approx(r[1] / r[4], rel=1e-12)
+    assert "vanishing gradients" not in d.names
