@@ -337,6 +337,21 @@ def test_train_memory_defaults_and_blank_distractors():
                          n_test=2).steps == 20)
 
 
+def test_train_memory_with_every_default():
+    """Every default as the docstring's signature gives it (400 steps of 64 sequences, a
+    score every 50 steps on 512 test sequences): lesson 9's clipping runs use the scoring
+    ones."""
+    config = task_config("adding", hidden=3, seed=0, dtype="float64")
+    default = train_memory(config)
+    explicit = train_memory(config, "adding", 20, train_steps=400, lr=0.01, batch=64, clip=1.0,
+                            optimizer="adam", eval_every=50, n_test=512, data_seed=0,
+                            distractors="random")
+    np.testing.assert_array_equal(default.loss, explicit.loss)
+    np.testing.assert_array_equal(default.test_metric, explicit.test_metric)
+    assert default.eval_at.tolist() == [50, 100, 150, 200, 250, 300, 350, 400]
+    assert len(default.loss) == 400
+
+
 @pytest.mark.parametrize(("call", "message"), [
     (lambda: through_time_bound(np.ones((2, 3)), "tanh", 3),
      "weight_hh must be a square matrix, got shape (2, 3)"),
