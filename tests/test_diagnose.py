@@ -398,8 +398,10 @@ def test_tuple_output_needs_a_loss_and_frozen_model_refused(data):
     with pytest.raises(TypeError, match="pass loss as a callable"):
         diagnose(Pair(), *data)
     frozen = nn.Linear(10, 4).requires_grad_(False)
-    with pytest.raises(ValueError, match="no trainable parameter"):
+    with pytest.raises(ValueError) as info:
         diagnose(frozen, *data)
+    assert str(info.value) == ("the model has no trainable parameter (all are frozen or there "
+                               "are none)")
 
 
 def test_an_output_changed_in_place_later_is_refused_with_the_way_out(data):
@@ -594,6 +596,8 @@ def test_odd_units_and_zero_weights_measured_without_warnings():
     assert math.isnan(d.update_ratio[1])  # frozen (and zero): nothing to divide by
     assert math.isnan(d.update_ratio[2])  # zero before the step: no ratio to its size
     assert d.update_ratio[0] > 0 and math.isnan(d.grad_norm[1])
+    assert d.underflow.dtype == np.float64 and math.isnan(d.underflow[1])  # frozen: no gradient
+    assert d.underflow[0] == 0.0 and d.underflow[2] == 0.0
 
 
 def test_bare_module_parameter_names_and_optimizer_settings():
@@ -702,3 +706,39 @@ def test_embedding_tables_are_left_out_of_the_depth_spread():
     assert r[0] < 1e-2 * r[1:].min()  # the table: 20 of 5,000 rows get a gradient
     assert d.figures["grad:data spread"] == pytest.approx(r[1] / r[4], rel=1e-12)
     assert "vanishing gradients" not in d.names
+
+
+def test_underflow_is_unmeasured_in_float64_and_when_float64_fails():
+    """Underflow compares with a float64 copy: a float64 model has nothing to compare with,
+    and a model that cannot run in float64 says why; both report NaN for every layer."""
+    torch.manual_seed(0)
+    X, y = torch.randn(16, 4), torch.randint(0, 2, (16,))
+    model = nn.Sequential(nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 2))
+    d64 = diagnose(copy.deepcopy(model).double(), X.double(), y)
+    assert d64.dtype == "float64" and d64.underflow.dtype == np.float64
+    assert np.isnan(d64.underflow).all() and len(d64.underflow) == 2
+    assert not any(n.startswith("underflow") for n in d64.not_measured)
+
+    class Float32Inside(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Linear(4, 4), nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.b(torch.tanh(self.a(x)) @ torch.eye(4))  # eye is always float32
+
+    d = diagnose(Float32Inside(), X, y)
+    assert d.dtype == "float32" and np.isnan(d.underflow).all() and len(d.underflow) == 2
+    notes = [n for n in d.not_measured if n.startswith("underflow")]
+    assert len(notes) == 1 and notes[0].startswith("underflow (the float64 reference pass "
+                                                   "failed: ")
+
+
+def test_mse_loss_by_name():
+    """loss="mse" is accepted and is the mean squared error of the output."""
+    torch.manual_seed(0)
+    X, y = torch.randn(16, 4), torch.randn(16, 2)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
+    d = diagnose(model, X, y, loss="mse")
+    assert d.losses[0] == pytest.approx(Fn.mse_loss(model(X), y).item(), rel=1e-6)
+
