@@ -234,7 +234,12 @@ def test_table_rows_and_markdown_from_made_up_results():
     assert he["test accuracy"] == pytest.approx(0.85) and he["spread"] == pytest.approx(0.125)
     assert he["reached"] == "2/3" and he["median steps"] == 60.0
     assert row["sigmoid + BatchNorm"]["recalibrated"] == pytest.approx(0.9)
+    header = t.markdown().splitlines()[:2]
+    assert header == ["| configuration | final train loss | test accuracy (mean ± half-range) | "
+                      "reached 90% test accuracy | median steps to it | s per run |",
+                      "|---|---|---|---|---|---|"]
     lines = {line.split(" | ")[0]: line for line in t.markdown().splitlines()[2:]}
+    assert len(lines) == len(t.names)
     assert lines["| ReLU + He init"] == ("| ReLU + He init | 0.690 | 0.850 ± 0.125 | 2/3 seeds "
                                          "| 60 | 1.0 |")
     assert "(0.900 with BN statistics re-estimated)" in lines["| sigmoid + BatchNorm"]
