@@ -80,3 +80,56 @@ def test_underflow_to_subnormal_keeps_a_positive_floor():
     fig = chain_gradient_figure(r)
     zeros_y = np.asarray(fig.data[1].y, dtype=float)
     assert zeros_y.size == int((r.grad == 0).sum()) and np.all(zeros_y > 0)
+
+
+def test_jacobian_depth_figure_every_trace_from_the_drawing_rules():
+    """Each result's spectral and RMS series (its own colour per weight scale, solid and
+    dotted, in its activation's panel), zeros and overflows at one floor and ceiling shared
+    by every series, and one reference line at 1 per panel; expected data written here."""
+    from helpers.activations import get_spec
+    from helpers.figures.style import SERIES_COLORS
+
+    results = [jacobian_norms(6, 4, a, s, seed=0) for a, s in
+               (("tanh", 1.0), ("tanh", 3.0), ("relu", 1.0))]
+    r0 = results[0]
+    results[0] = type(r0)(r0.activation, r0.sigma_w, r0.sigma_b, r0.width,
+                          np.array([*r0.spectral[:-1], 0.0]), np.array([*r0.rms[:-1], np.inf]),
+                          r0.factor_norm, r0.weight_norm, r0.mean_derivative)
+    fig = jacobian_depth_figure(results)
+    series = [np.asarray(v, float) for r in results for v in (r.spectral, r.rms)]
+    every = np.concatenate(series)
+    pos = every[np.isfinite(every) & (every > 0)]
+    floor, ceiling = pos.min() / 10, pos.max() * 10
+    colors = {1.0: SERIES_COLORS[0], 3.0: SERIES_COLORS[1]}
+    assert len(fig.data) == 6 * len(results) + 2
+    for i, r in enumerate(results):
+        for j, (kind, dash) in enumerate((("||J||_2", None), ("RMS gain", "dot"))):
+            line, zeros, overflows = fig.data[6 * i + 3 * j: 6 * i + 3 * j + 3]
+            v = series[2 * i + j]
+            x = np.arange(1, len(v) + 1)
+            ok, huge = np.isfinite(v) & (v > 0), np.isposinf(v)
+            zero = ~ok & ~huge
+            assert line.name == f"{get_spec(r.activation).label}, sigma_w = {r.sigma_w:.3g}: {kind}"
+            assert line.line.color == colors[r.sigma_w] and line.line.dash == dash
+            assert line.xaxis == ("x" if r.activation == "tanh" else "x2")
+            np.testing.assert_array_equal(line.x, x)
+            np.testing.assert_allclose(np.asarray(line.y, float),
+                                       np.where(ok, v, np.where(huge, ceiling, np.nan)),
+                                       rtol=1e-12)
+            np.testing.assert_array_equal(zeros.x, x[zero])
+            np.testing.assert_allclose(np.asarray(zeros.y, float), np.full(zero.sum(), floor))
+            np.testing.assert_array_equal(overflows.x, x[huge])
+            np.testing.assert_allclose(np.asarray(overflows.y, float),
+                                       np.full(huge.sum(), ceiling))
+    assert len(fig.data[1].x) == 1 and len(fig.data[5].x) == 1  # the planted zero and inf
+    for col, ref in enumerate(fig.data[-2:], start=1):
+        assert list(ref.x) == [1, 6] and list(ref.y) == [1.0, 1.0]
+        assert ref.name == "1 (the gradient keeps its size)" and ref.showlegend == (col == 1)
+        assert ref.xaxis == ("x" if col == 1 else "x2")
+    assert fig.layout.yaxis2.matches == "y"  # one shared log axis
+    assert fig.layout.yaxis.title.text == "||d h_L / d h_0|| (log scale)"
+    assert fig.layout.xaxis.title.text == "depth L (number of layers)"
+    n_zero = int((~np.isfinite(every) | (every <= 0)).sum() - np.isposinf(every).sum())
+    assert fig.layout.title.text.startswith("Norm of the Jacobian product vs depth<br><sup>")
+    assert (f"{n_zero} values are exactly 0 or not a number" in fig.layout.title.text
+            and "; 1 value overflowed to infinity" in fig.layout.title.text)
