@@ -133,3 +133,28 @@ def test_jacobian_depth_figure_every_trace_from_the_drawing_rules():
     assert fig.layout.title.text.startswith("Norm of the Jacobian product vs depth<br><sup>")
     assert (f"{n_zero} values are exactly 0 or not a number" in fig.layout.title.text
             and "; 1 value overflowed to infinity" in fig.layout.title.text)
+
+
+def test_chain_gradient_figure_shares_one_floor_and_ceiling_and_names_its_chain():
+    """Zeros of the measured series and of the bound sit at one floor, a decade below the
+    smallest positive value of both; overflows at one ceiling; the title names the chain."""
+    dead = scalar_chain(np.full(10, 2.0), 0.0, "relu", -1.0)
+    fig = chain_gradient_figure(dead)
+    both = np.concatenate([np.abs(dead.grad), np.abs(dead.bound)])
+    pos = both[np.isfinite(both) & (both > 0)]
+    zero_g = ~(np.isfinite(dead.grad) & (dead.grad != 0))
+    np.testing.assert_array_equal(fig.data[1].x, np.arange(11)[zero_g])
+    np.testing.assert_allclose(np.asarray(fig.data[1].y, float), pos.min() / 10, rtol=1e-12)
+    assert fig.layout.title.text == (
+        "ReLU chain of depth 10: gradient at each layer vs the bound<br><sup>10 layers are "
+        "exactly 0 or not a number (underflow or dead units): drawn as x at the bottom</sup>")
+    boom = scalar_chain(np.full(1000, 16.0), -8.0, "sigmoid", 0.5)
+    update_chain_gradient_figure(fig, boom)
+    both = np.concatenate([np.abs(boom.grad), np.abs(boom.bound)])
+    ceiling = both[np.isfinite(both) & (both > 0)].max() * 10
+    for trace in (fig.data[2], fig.data[5]):
+        np.testing.assert_allclose(np.asarray(trace.y, float), ceiling, rtol=1e-12)
+    assert fig.data[3].line.dash == "dash" and fig.data[3].mode == "lines"
+    assert chain_gradient_figure().layout.title.text == ("Gradient of the output with respect "
+                                                         "to each layer")
+    assert len(chain_gradient_figure().data[0].x) == 0
