@@ -138,6 +138,10 @@ def test_update_too_large_and_too_small(data):
                      optimizer=lambda p: torch.optim.SGD(p, lr=1e-9))
     assert "update too small" in small.names and "loss not decreasing" in small.names
     assert small.figures["median update:data"] < UPDATE_MIN
+    # found only after training, and said so
+    assert big.findings[big.names.index("update too large")].when == "after 3 training steps"
+    assert (small.findings[small.names.index("loss not decreasing")].when
+            == "after 5 training steps")
 
 
 def test_wrong_mode(data):
@@ -649,6 +653,21 @@ def test_non_finite_count_equals_one_counted_by_hand(data):
                                    if k) + ("loss",)
 
 
+def test_all_notes_and_figures_of_a_plain_two_layer_model():
+    """Everything diagnose could not measure on two bare nn.Linear layers at steps=0, in
+    order, and the figures it could (underflow against its float64 copy: none lost)."""
+    torch.manual_seed(0)
+    X, y = torch.randn(8, 4), torch.randint(0, 2, (8,))
+    d = diagnose(nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 2)), X, y)
+    assert d.not_measured == (
+        "update:data ratios and the loss trend (steps=0; pass steps=20)",
+        "saturated and dead units (no activation module such as nn.ReLU or nn.Tanh; functional "
+        "and fused activations are not seen)",
+        "the gradient spread across depth (no layer role repeated 3 times or more)")
+    assert d.figures == {"max underflow": 0.0, "non-finite entries": 0.0}
+    assert np.nanmax(d.underflow) == 0.0 and len(d.losses) == 1
+
+
 @pytest.mark.parametrize("model, notes", [
     (nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 2)),
      ["saturated and dead units (no activation module such as nn.ReLU or nn.Tanh; functional "
@@ -685,18 +704,21 @@ def test_not_measured_notes_word_for_word(model, notes):
 
 def test_embedding_tables_are_left_out_of_the_depth_spread():
     """An embedding table's gradient is sparse (only the rows of the tokens seen), so its
-    grad:data is tiny by construction: the spread is taken over the other layers (first
-    third over last third, computed here from the reported norms) and calls nothing
-    vanishing."""
+    grad:data is tiny by construction: in a model of one-of-a-kind layers (one group, in
+    order) the spread is taken over the other layers (first third over last third, computed
+    here from the reported norms) and calls nothing vanishing."""
     class Bag(nn.Module):
         def __init__(self):
             super().__init__()
-            self.emb = nn.Embedding(5000, 16)
-            self.body = nn.Sequential(nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 16), nn.Tanh(),
-                                      nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 3))
+            self.emb = nn.Embedding(5000, 16)  # one of a kind names: one group, in order
+            self.first, self.second = nn.Linear(16, 16), nn.Linear(16, 16)
+            self.third, self.out = nn.Linear(16, 16), nn.Linear(16, 3)
 
         def forward(self, tokens):
-            return self.body(self.emb(tokens).mean(1))
+            h = self.emb(tokens).mean(1)
+            for layer in (self.first, self.second, self.third):
+                h = torch.tanh(layer(h))
+            return self.out(h)
 
     torch.manual_seed(0)
     tokens, y = torch.randint(0, 20, (32, 5)), torch.randint(0, 3, (32,))
