@@ -82,3 +82,40 @@ def test_neuron_figure_empty_and_zero_weight():
     fn.update_neuron_figure(fig, neuron_state(0.0, 0.0, 8.0, activation="tanh"))
     assert np.all(np.asarray(fig.data[fn.DENSITY].y) == 0)
     assert "Tanh" in fig.layout.title.text and "100% exact" in fig.layout.title.text
+
+
+def test_neuron_figure_every_trace_and_the_title_from_the_state():
+    """Each trace's data written from the state and the sigmoid's formulas (not from the
+    figure module), and the title's numbers: the exact and Monte Carlo percentages."""
+    from scipy.special import expit
+
+    s = neuron_state(1.5, 3.0, -1.0, n=5000, seed=1)
+    fig = fn.neuron_figure(s)
+    d, z = fig.data, np.asarray(s.z_grid, float)
+    sig = expit(z)
+    lo, hi = s.bounds
+    sat = (z < lo) | (z > hi)
+
+    def xy(trace, x, y):
+        np.testing.assert_allclose(np.asarray(trace.x, float), np.asarray(x, float), rtol=1e-12)
+        np.testing.assert_allclose(np.asarray(trace.y, float), np.asarray(y, float), rtol=1e-9)
+
+    xy(d[fn.PHI], z, sig)
+    xy(d[fn.PHI_SAT], z, np.where(sat, sig, np.nan))
+    xy(d[fn.PHI_POINT], [3.5], [expit(3.5)])
+    xy(d[fn.DPHI], z, sig * (1 - sig))
+    xy(d[fn.DPHI_SAT], z, np.where(sat, sig * (1 - sig), np.nan))
+    xy(d[fn.THRESHOLD], [z[0], z[-1]], [0.025, 0.025])
+    xy(d[fn.DPHI_POINT], [3.5], [expit(3.5) * expit(-3.5)])
+    xy(d[fn.HIST], s.hist_centers, s.hist_density)
+    xy(d[fn.DENSITY], z, np.exp(-((z + 1.0) / 3.0) ** 2 / 2) / (3.0 * np.sqrt(2 * np.pi)))
+    xy(d[fn.DENSITY_SAT], z, s.density_saturated)
+    xy(d[fn.Z_LINE], [3.5, 3.5], [0.0, max(np.max(s.density), np.max(s.hist_density))])
+    assert d[fn.PHI].name == "Sigmoid phi(z)" and d[fn.DPHI].name == "Sigmoid' phi'(z)"
+    assert list(d[fn.PHI_POINT].text) == [f"z = 3.5, a = {expit(3.5):.3g}"]
+    assert list(d[fn.DPHI_POINT].text) == [f"phi'(z) = {expit(3.5) * expit(-3.5):.3g}"]
+    assert fig.layout.title.text == (
+        f"Sigmoid neuron, w = 3, b = -1: saturated inputs {100 * s.fraction:.3g}% exact, "
+        f"{100 * s.fraction_mc:.3g}% +- {100 * s.fraction_se:.2g}% Monte Carlo "
+        "(n = 5,000, seed 1)")
+    assert 0 < s.fraction_mc < 1 and s.fraction_se > 0
