@@ -19,6 +19,7 @@ def test_activation_derivatives_figure():
     sig_max, tanh_max = fig.data[2], fig.data[6]
     assert sig_max.y[0] == pytest.approx(0.25) and sig_max.x[0] == pytest.approx(0.0)
     assert tanh_max.y[0] == pytest.approx(1.0)
+    assert list(sig_max.text) == ["max 0.25 at z = 0"] and list(tanh_max.text) == ["max 1 at z = 0"]
     np.testing.assert_allclose(fig.data[1].y, derivative("sigmoid")(np.asarray(fig.data[1].x)))
     assert fig.data[3].x[0] == pytest.approx(-3.636893, abs=1e-4)
     lo, hi = fig.data[3].x[0], fig.data[3].x[3]  # two vertical lines, from 0 to max phi'
