@@ -261,13 +261,14 @@ def test_memory_experiment_passes_the_seed_to_the_network_and_the_data():
 
 
 def _train_memory_by_hand(config, task, steps, train_steps, lr, batch, clip, optimizer,
-                          eval_every, n_test, data_seed):
+                          eval_every, n_test, data_seed, distractors="random"):
     """train_memory written out: fresh batches 100 at a time, the test set from seed
     data_seed + 10**6, clipping of the total norm, a score every eval_every steps and at the
     end."""
     net = build_recurrent(config)
     dtype = net.readout.weight.dtype
-    X_test, y_test = task_data(task, n_test, steps, seed=data_seed + 10**6)
+    X_test, y_test = task_data(task, n_test, steps, seed=data_seed + 10**6,
+                               distractors=distractors)
     X_test = X_test.to(dtype)
     opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(net.parameters(), lr=lr)
     losses, norms, at, metric = [], [], [], []
@@ -279,7 +280,8 @@ def _train_memory_by_hand(config, task, steps, train_steps, lr, batch, clip, opt
             return float(((out[:, 0] - y_test.to(dtype)) ** 2).mean())
         return float((out.argmax(1) == y_test).double().mean())
 
-    X_all, y_all = task_data(task, batch * 100, steps, seed=data_seed * 100_003)
+    X_all, y_all = task_data(task, batch * 100, steps, seed=data_seed * 100_003,
+                             distractors=distractors)
     for step in range(train_steps):
         X, y = X_all[step * batch:(step + 1) * batch].to(dtype), y_all[step * batch:
                                                                         (step + 1) * batch]
@@ -304,6 +306,8 @@ def _train_memory_by_hand(config, task, steps, train_steps, lr, batch, clip, opt
 @pytest.mark.parametrize(("task", "kwargs"), [
     ("adding", dict(optimizer="adam", clip=0.05, lr=0.02, eval_every=2, data_seed=3)),
     ("first_symbol", dict(optimizer="sgd", clip=None, lr=0.3, eval_every=3, data_seed=0)),
+    ("first_symbol", dict(optimizer="adam", clip=1.0, lr=0.05, eval_every=2, data_seed=1,
+                          distractors="blank")),  # blank distractors in training and test
 ])
 def test_train_memory_equals_a_training_loop_written_out(task, kwargs):
     """Every recorded number of a short run against the loop by hand: losses, the norm
