@@ -91,10 +91,15 @@ def test_jacobian_depth_figure_every_trace_from_the_drawing_rules():
 
     results = [jacobian_norms(6, 4, a, s, seed=0) for a, s in
                (("tanh", 1.0), ("tanh", 3.0), ("relu", 1.0))]
-    r0 = results[0]
-    results[0] = type(r0)(r0.activation, r0.sigma_w, r0.sigma_b, r0.width,
-                          np.array([*r0.spectral[:-1], 0.0]), np.array([*r0.rms[:-1], np.inf]),
-                          r0.factor_norm, r0.weight_norm, r0.mean_derivative)
+    def planted(r, spectral_last, rms_last):
+        return type(r)(r.activation, r.sigma_w, r.sigma_b, r.width,
+                       np.array([*r.spectral[:-1], spectral_last]),
+                       np.array([*r.rms[:-1], rms_last]), r.factor_norm, r.weight_norm,
+                       r.mean_derivative)
+
+    # a zero in one series, the smallest positive value in the next, an overflow in another
+    results[0] = planted(results[0], 0.0, 1e-9)
+    results[2] = planted(results[2], results[2].spectral[-1], np.inf)
     fig = jacobian_depth_figure(results)
     series = [np.asarray(v, float) for r in results for v in (r.spectral, r.rms)]
     every = np.concatenate(series)
@@ -121,12 +126,14 @@ def test_jacobian_depth_figure_every_trace_from_the_drawing_rules():
             np.testing.assert_array_equal(overflows.x, x[huge])
             np.testing.assert_allclose(np.asarray(overflows.y, float),
                                        np.full(huge.sum(), ceiling))
-    assert len(fig.data[1].x) == 1 and len(fig.data[5].x) == 1  # the planted zero and inf
+    assert len(fig.data[1].x) == 1 and len(fig.data[17].x) == 1  # the planted zero and inf
+    assert fig.data[1].y[0] == pytest.approx(1e-10, rel=1e-12)  # floor: below the 1e-9
     for col, ref in enumerate(fig.data[-2:], start=1):
         assert list(ref.x) == [1, 6] and list(ref.y) == [1.0, 1.0]
         assert ref.name == "1 (the gradient keeps its size)" and ref.showlegend == (col == 1)
         assert ref.xaxis == ("x" if col == 1 else "x2")
     assert fig.layout.yaxis2.matches == "y"  # one shared log axis
+    assert tuple(fig.layout.yaxis.domain) == (0.0, 1.0)  # one row of panels, full height
     assert fig.layout.yaxis.title.text == "||d h_L / d h_0|| (log scale)"
     assert fig.layout.xaxis.title.text == "depth L (number of layers)"
     n_zero = int((~np.isfinite(every) | (every <= 0)).sum() - np.isposinf(every).sum())
@@ -159,3 +166,24 @@ def test_chain_gradient_figure_shares_one_floor_and_ceiling_and_names_its_chain(
     assert chain_gradient_figure().layout.title.text == ("Gradient of the output with respect "
                                                          "to each layer")
     assert len(chain_gradient_figure().data[0].x) == 0
+
+
+@pytest.mark.parametrize("chain", [
+    (np.full(10, 0.5), 0.0, "relu", -1.0),  # dead: the gradient is 0, the bound 0.5^k > 0
+    (np.array([1.0, 1.0, 1.0, 0.0, 1.0, 1.0]), 0.0, "sigmoid", 0.5),  # a zero weight
+])
+def test_chain_gradient_figure_flags_both_series_at_the_floor_of_both(chain):
+    """The floor is a decade below the smallest positive value of the gradient *and* the
+    bound together, for the zeros of either series (here the two floors alone would differ)."""
+    r = scalar_chain(*chain)
+    fig = chain_gradient_figure(r)
+    grad, bound = np.abs(r.grad), np.abs(r.bound)
+    both = np.concatenate([grad, bound])
+    floor = both[np.isfinite(both) & (both > 0)].min() / 10
+    x = np.arange(grad.size)
+    for values, zeros in ((grad, fig.data[1]), (bound, fig.data[4])):
+        zero = ~(np.isfinite(values) & (values > 0))
+        np.testing.assert_array_equal(zeros.x, x[zero])
+        np.testing.assert_allclose(np.asarray(zeros.y, float), np.full(zero.sum(), floor),
+                                   rtol=1e-12)
+    assert (grad == 0).any()
