@@ -296,6 +296,10 @@ def _train_memory_by_hand(config, task, steps, train_steps, lr, batch, clip, opt
                 p.grad.mul_(clip / (float(total) + 1e-6))
         losses.append(float(loss.detach()))
         norms.append(float(total))
+        if not np.isfinite(losses[-1]):  # diverged: stop, and score the net as it is
+            at.append(step + 1)
+            metric.append(score())
+            break
         opt.step()
         if (step + 1) % eval_every == 0 or step + 1 == train_steps:
             at.append(step + 1)
@@ -323,6 +327,21 @@ def test_train_memory_equals_a_training_loop_written_out(task, kwargs):
     np.testing.assert_allclose(run.test_metric, metric, rtol=1e-9)
     assert (run.task, run.steps, run.clip, run.lr) == (task, 6, kwargs["clip"], kwargs["lr"])
     assert 0 < run.seconds < 60
+
+
+def test_a_diverging_run_equals_the_loop_written_out():
+    """The run stops at the first non-finite loss and scores the net once more there."""
+    config = task_config("adding", nonlinearity="relu", init="spectral", spectral_radius=3.0,
+                         hidden=5, seed=1, dtype="float64")
+    settings = dict(steps=30, train_steps=50, lr=10.0, batch=8, clip=None, optimizer="sgd",
+                    eval_every=4, n_test=16, data_seed=0)
+    run = train_memory(config, "adding", **settings)
+    loss, norm, at, metric = _train_memory_by_hand(config, "adding", **settings)
+    assert not np.isfinite(run.loss[-1]) and len(run.loss) < 50
+    np.testing.assert_allclose(run.loss, loss, rtol=1e-9)
+    np.testing.assert_array_equal(run.eval_at, at)
+    np.testing.assert_allclose(run.test_metric, metric, rtol=1e-9)
+    assert at[-1] == len(loss) and at[-1] % 4 != 0  # the last score is the one after the stop
 
 
 def test_train_memory_defaults_and_blank_distractors():
