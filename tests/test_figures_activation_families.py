@@ -90,3 +90,57 @@ def test_dead_units_figure_bars():
     assert fig.layout.yaxis.title.text == "dead units (% of the layer's units)"
     assert tuple(fig.layout.yaxis.range) == (0, 100) and fig.layout.yaxis.dtick == 20
     assert fig.layout.xaxis.title.text == "hidden layer" and fig.layout.xaxis.dtick == 1
+
+
+def test_picker_grid_holds_the_kink_and_a_single_name():
+    """The z grid: n evenly spaced points, plus 0 when the range straddles it and the
+    grid misses it (ReLU's kink is drawn), nothing added otherwise; one name as a string."""
+    z = picker_curves(["relu"], (-5.0, 5.0), n=400)["z"]  # 400 points miss 0
+    np.testing.assert_array_equal(z, np.sort(np.append(np.linspace(-5, 5, 400), 0.0)))
+    z = picker_curves(["relu"], (-5.0, 5.0), n=401)["z"]  # 0 is on the grid already
+    np.testing.assert_array_equal(z, np.linspace(-5, 5, 401))
+    for lo, hi in ((0.0, 2.0), (-2.0, 0.0), (1.0, 2.0)):  # 0 at an end, or outside
+        np.testing.assert_array_equal(picker_curves(["relu"], (lo, hi), n=10)["z"],
+                                      np.linspace(lo, hi, 10))
+    assert picker_curves(["relu"], (-1.0, 1.0))["z"].size == 401  # the default n
+    fig = activation_picker_figure(["sigmoid"], (-3, 3))
+    update_activation_picker_figure(fig, "tanh", (-2.0, 2.0))
+    shown = [PICKER_NAMES[i // 2] for i, t in enumerate(fig.data) if t.visible and i % 2 == 0]
+    assert shown == ["tanh"]
+
+
+def test_gradient_flow_comparison_three_rows_every_trace_and_the_note():
+    """Each row's line, zeros and overflows written from the log rules (each row its own
+    floor and ceiling), flagged values counted over all rows in the note, and the message
+    for a wrong number of rows."""
+    norms = np.array([[0.0, 1e-2, 1e-1, 1.0], [1e-3, 1e-2, 1e-1, 1.0],
+                      [1e-4, np.nan, np.inf, 0.0]])
+    fig = gradient_flow_comparison_figure(["sigmoid", "tanh", "relu"], norms)
+    x = np.arange(1, 5)
+    for i, row in enumerate(norms):
+        ok, huge = np.isfinite(row) & (row > 0), np.isposinf(row)
+        zero = ~ok & ~huge
+        floor, ceiling = row[ok].min() / 10, row[ok].max() * 10
+        line, zeros, overflows = fig.data[3 * i: 3 * i + 3]
+        np.testing.assert_array_equal(line.x, x)
+        np.testing.assert_allclose(np.asarray(line.y, float),
+                                   np.where(ok, row, np.where(huge, ceiling, np.nan)))
+        np.testing.assert_array_equal(zeros.x, x[zero])
+        np.testing.assert_allclose(np.asarray(zeros.y, float), np.full(zero.sum(), floor))
+        np.testing.assert_array_equal(overflows.x, x[huge])
+        np.testing.assert_allclose(np.asarray(overflows.y, float), np.full(huge.sum(), ceiling))
+    title = fig.layout.title.text
+    assert "3 layer values are exactly 0 or not a number" in title
+    assert "1 layer value overflowed to infinity" in title
+    with pytest.raises(ValueError) as info:
+        update_gradient_flow_comparison_figure(fig, np.ones((2, 4)))
+    assert str(info.value) == "expected 3 rows of gradient norms, got 2"
+
+
+def test_dead_units_patterns_tell_series_of_one_activation_apart():
+    fig = dead_units_figure({"a": (np.zeros(2), "relu"), "b": (np.zeros(2), "relu"),
+                             "c": (np.zeros(2), "leaky_relu"), "d": (np.zeros(2), "relu"),
+                             "e": (np.zeros(2), "relu"), "f": (np.zeros(2), "relu")})
+    assert [t.marker.pattern.shape for t in fig.data] == ["", "/", "", "x", ".", ""]
+    assert [t.name for t in fig.data] == list("abcdef")
+    np.testing.assert_array_equal(fig.data[0].x, [1, 2])
