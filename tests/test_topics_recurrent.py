@@ -254,6 +254,16 @@ def test_memory_experiment_passes_the_seed_to_the_network_and_the_data():
                        3, data_seed=1, **train)
     np.testing.assert_array_equal(runs["rnn", 3, 1].loss, ref.loss)
     np.testing.assert_array_equal(runs["rnn", 3, 1].test_metric, ref.test_metric)
+    # every cell and length gets its own network; forget_bias reaches the LSTM only
+    runs = memory_experiment(cells=("rnn", "lstm", "gru"), lengths=(3, 4), seeds=(0,),
+                             task="first_symbol", config=dict(hidden=4, forget_bias=2.0),
+                             **train)
+    assert sorted(runs) == sorted((c, T, 0) for c in ("rnn", "lstm", "gru") for T in (3, 4))
+    for (cell, T, seed), run in runs.items():
+        assert (run.config.cell, run.config.hidden, run.steps) == (cell, 4, T)
+        assert run.config.forget_bias == (2.0 if cell == "lstm" else None)
+        ref = train_memory(run.config, "first_symbol", T, data_seed=seed, **train)
+        np.testing.assert_array_equal(run.loss, ref.loss)
     for empty in (dict(cells=()), dict(lengths=()), dict(seeds=())):
         with pytest.raises(ValueError, match="must each name at least one value"):
             memory_experiment(**{"cells": ("rnn",), "lengths": (3,), "seeds": (1,), **empty},
