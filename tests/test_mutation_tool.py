@@ -67,3 +67,20 @@ def test_a_cached_fixtures_calls_are_credited_to_every_test_using_it(tmp_path, w
     else:  # mutmut alone: the first test is the only one tried, and every mutant survives
         assert credited == {"test_first_reads_nothing"}
         assert set(statuses) == {"survived"}
+
+
+def test_prepare_drops_the_record_of_which_tests_call_what(tmp_path):
+    """A rerun must learn the tests added since the last run: prepare() removes mutmut's
+    record of which tests call which function, and keeps the mutants' results."""
+    from tools.mutation import prepare
+
+    stats = tmp_path / "mutants" / "mutmut-stats.json"
+    meta = tmp_path / "mutants" / "helpers" / "growth.py.meta"
+    meta.parent.mkdir(parents=True)
+    stats.write_text("{}")
+    meta.write_text("{}")
+    prepare("growth", ["tests/test_growth.py"], tmp_path)
+    assert not stats.exists() and meta.exists()
+    assert (tmp_path / "helpers" / "growth.py").is_file()
+    assert 'pytest_add_cli_args_test_selection = ["tests/test_growth.py"]' in (
+        tmp_path / "pyproject.toml").read_text()

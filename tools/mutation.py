@@ -63,6 +63,9 @@ def prepare(module: str, tests: list[str], workdir: Path, deselect=()) -> None:
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     lines = ["[tool.mutmut]"] + [f"{k} = {_toml_value(v)}" for k, v in config.items()]
     (workdir / "pyproject.toml").write_text("\n".join(lines) + "\n")
+    # Which tests call which function: recorded afresh on every run. A record left by an
+    # earlier run does not know the tests added since, and mutmut would not try them.
+    (workdir / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
 
 
 def summary(workdir: Path) -> dict:
