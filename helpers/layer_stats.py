@@ -66,7 +66,8 @@ def _histogram_range(act_names, mean, std) -> tuple[float, float]:
     ok = np.isfinite(m) & np.isfinite(s)
     if not ok.any():
         return -1.0, 1.0
-    lo, hi = float((m - 4 * s)[ok].min()), float((m + 4 * s)[ok].max())
+    m, s = m[ok], s[ok]  # only the finite layers (inf - inf would warn)
+    lo, hi = float((m - 4 * s).min()), float((m + 4 * s).max())
     if all(ACTIVATIONS[n].relu_like for n in names) and names:
         lo = max(lo, -0.05 * hi)  # nothing much lives below 0 for ReLU-like units
     if not hi > lo:

@@ -216,7 +216,7 @@ def test_dead_unit_report_table_is_its_numbers(data):
     model = small("relu")
     rep = dead_units(model, X, y)
     assert rep.activation == "relu" and rep.n_examples == 200
-    assert rep.loss == pytest.approx(float(F.cross_entropy(model(X.double()), y)), rel=1e-12)
+    assert rep.loss == pytest.approx(F.cross_entropy(model(X.double()), y).item(), rel=1e-12)
 
 
 def test_measurements_refuse_models_that_are_not_course_mlps(data):
