@@ -74,3 +74,27 @@ def test_style_helpers():
                                   [1.0, np.nan, np.nan, np.nan])
     assert nonfinite_note([1.0, 2.0], "std") == ""
     assert nonfinite_note([np.nan], "std") == "1 layer has a NaN std (overflow): not drawn"
+
+
+def test_explorer_panels_axes_and_colour_scale():
+    """Each trace in its panel (gradient norms top left, activation std top right, the two
+    bar series bottom left, the histogram heatmap bottom right), the axes' kinds and titles,
+    and the heatmap's fixed colour scale of log10 fractions from 1e-4 to 1."""
+    from helpers.figures.gradient_flow import explorer_figure
+
+    fig = explorer_figure()
+    where = [(t.xaxis or "x", t.yaxis or "y") for t in fig.data]
+    assert where == [("x", "y")] * 3 + [("x2", "y2"), ("x3", "y3"), ("x3", "y3"), ("x4", "y4")]
+    assert [type(t).__name__ for t in fig.data[4:]] == ["Bar", "Bar", "Heatmap"]
+    heat = fig.data[6]
+    assert (heat.zmin, heat.zmax, heat.showscale) == (-4, 0, True)
+    assert heat.colorbar.title.text == "log10<br>fraction"
+    lay = fig.layout
+    assert lay.yaxis.type == "log" and lay.yaxis.title.text == "||dL/dW||"
+    assert lay.yaxis2.title.text == "std" and lay.yaxis2.rangemode == "tozero"
+    assert lay.yaxis3.title.text == "%" and tuple(lay.yaxis3.range) == (0, 100)
+    assert lay.yaxis4.title.text == "hidden layer"
+    layer = "layer (1 = first hidden, last = output)"
+    assert [lay.xaxis.title.text, lay.xaxis2.title.text, lay.xaxis3.title.text,
+            lay.xaxis4.title.text] == [layer, layer, layer, "activation value"]
+    assert lay.barmode == "group" and lay.height == 640
