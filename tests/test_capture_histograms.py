@@ -86,3 +86,15 @@ def test_outliers_land_in_the_end_bins_and_nan_in_the_first():
     np.testing.assert_allclose(q.activation_hist[3], _oracle(logits, q.hist_edges), atol=1e-12)
     assert q.activation_hist[3][0] == pytest.approx((logits < 0.1).mean())
     assert q.activation_hist[3][-1] == pytest.approx((logits >= 0.9).mean())
+
+
+def test_the_default_sample_is_4096_values_per_layer():
+    """The lessons' histograms use the default: at most 4,096 evenly spaced values per layer
+    (here 300 examples x 16 units = 4,800 values, so the default samples)."""
+    X, y = spirals(300, seed=0)
+    model = build_mlp(MLPConfig(depth=3, width=16, activation="tanh", seed=0))
+    default = gradient_profile(model, X, y)
+    explicit = gradient_profile(model, X, y, sample=4096)
+    other = gradient_profile(model, X, y, sample=4097)
+    np.testing.assert_array_equal(default.activation_hist, explicit.activation_hist)
+    assert not np.array_equal(default.activation_hist, other.activation_hist)
