@@ -84,3 +84,33 @@ def test_correlation_map_figure_draws_identity_and_curves():
     np.testing.assert_allclose(fig.data[1].y, c ** 2)
     assert fig.layout.xaxis.title.text.startswith("correlation")
     assert fig.layout.yaxis.title.text == "correlation c_l one layer up"
+
+
+def test_init_comparison_panels_and_depth_scale_data_in_full():
+    """Forward values in the left panel and backward ones in the right, each series' line
+    as given (x = layers 1..L); the depth-scale curves' x and y, values below 1 kept and
+    non-positive or infinite ones left as gaps."""
+    good = SimpleNamespace(preact_second_moment=np.array([1.0, 0.5, 0.25]),
+                           grad_sq_norm=np.array([3.0, 2.0, 1.0]))
+    other = SimpleNamespace(preact_second_moment=np.array([2.0, 4.0, 8.0]),
+                            grad_sq_norm=np.array([0.1, 0.2, 0.4]))
+    fig = init_comparison_figure({"he": good, "xavier": other}, title="inits")
+    for i, prof in enumerate((good, other)):
+        forward, backward = fig.data[6 * i], fig.data[6 * i + 3]
+        assert (forward.xaxis, backward.xaxis) == ("x", "x2")
+        np.testing.assert_array_equal(forward.x, [1, 2, 3])
+        np.testing.assert_array_equal(forward.y, prof.preact_second_moment)
+        np.testing.assert_array_equal(backward.y, prof.grad_sq_norm)
+        assert forward.showlegend and not backward.showlegend
+        assert forward.line.color == backward.line.color
+    assert fig.data[0].line.color != fig.data[6].line.color
+    assert fig.layout.yaxis.title.text == "Var h_l (log scale)"
+    assert fig.layout.yaxis2.title.text == "||dL/dh_l||^2 (log scale)"
+    assert fig.layout.xaxis.title.text == fig.layout.xaxis2.title.text == "hidden layer l"
+    fig = depth_scale_figure([0.5, 1.0, 1.5, 2.0], {"a": [0.3, np.inf, 3.0, -1.0],
+                                                    "b": [2.0, 0.0, 0.5, np.nan]}, title="d")
+    np.testing.assert_array_equal(fig.data[0].x, [0.5, 1.0, 1.5, 2.0])
+    np.testing.assert_array_equal(fig.data[0].y, [0.3, np.nan, 3.0, np.nan])
+    np.testing.assert_array_equal(fig.data[1].y, [2.0, np.nan, 0.5, np.nan])
+    assert [t.name for t in fig.data] == ["a", "b"] and fig.layout.yaxis.type == "log"
+    assert fig.layout.title.text == "d" and fig.layout.xaxis.title.text == "sigma_w^2"
