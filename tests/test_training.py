@@ -390,3 +390,41 @@ def test_regression_has_no_held_out_accuracy():
               eval_data=(X[40:], y[40:]))
     assert h.test_accuracy.shape == h.test_loss.shape == (3,)
     assert np.all(np.isnan(h.test_accuracy)) and np.all(np.isfinite(h.test_loss))
+
+
+def test_held_out_records_against_the_model_itself(data):
+    """The held-out loss and accuracy of a record are those of the weights after that
+    step's update (the training loss and accuracy are from before it), computed here with
+    the trained model in eval mode; without eval_data there are none; a diverged run keeps
+    them as long as the other records."""
+    X, y = data
+    Xt, yt = spirals(64, seed=9)
+    model = small(activation="tanh", init="xavier")
+    h = train(model, X, y, steps=1, lr=0.05, record_every=1, eval_data=(Xt, yt))
+    with torch.no_grad():
+        out = model.eval()(Xt.to(next(model.parameters()).dtype))
+    assert h.test_loss.tolist() == pytest.approx([F.cross_entropy(out, yt).item()], rel=1e-6)
+    assert h.test_accuracy.tolist() == [(out.argmax(1) == yt).double().mean().item()]
+    assert 0.2 < h.test_accuracy[0] < 0.8  # neither 0 nor 1: a flipped comparison would show
+    plain = train(small(), X, y, steps=3, record_every=1)
+    assert plain.test_loss.dtype == np.float64 == plain.test_accuracy.dtype
+    assert len(plain.test_loss) == len(plain.test_accuracy) == 0  # nothing held out
+    boom = train(small(activation="relu", init="he"), X, y, steps=20, lr=1e6, optimizer="sgd",
+                 record_every=1, eval_data=(Xt, yt))
+    assert boom.diverged and len(boom.test_loss) == len(boom.steps) == len(boom.loss)
+    assert math.isnan(boom.test_loss[-1]) and math.isnan(boom.test_accuracy[-1])
+    quiet = train(small(activation="relu", init="he"), X, y, steps=20, lr=1e6, optimizer="sgd",
+                  record_every=1)
+    assert quiet.diverged and len(quiet.test_loss) == 0 == len(quiet.test_accuracy)
+    assert repr(boom).endswith(", diverged, " + f"{boom.seconds:.1f} s)")
+    assert ", ok, " in repr(plain)
+
+
+def test_train_defaults(data):
+    """300 steps recorded every 10 (and at the last), Adam at 0.01, seed 0."""
+    X, y = data
+    h = train(small(), X, y)
+    explicit = train(small(), X, y, steps=300, lr=0.01, optimizer="adam", seed=0,
+                     record_every=10)
+    np.testing.assert_array_equal(h.loss, explicit.loss)
+    assert h.steps.tolist() == [*range(0, 300, 10), 299]
