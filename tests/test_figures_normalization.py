@@ -80,3 +80,34 @@ def test_norm_explorer_figure_update_changes_data():
     np.testing.assert_allclose(fig.data[3].y, 100 * np.linspace(0, 0.5, 4))
     assert fig.layout.title.text.startswith("T<br>")
     assert norm_label(None) == "no norm" and norm_label("layer") == "LayerNorm"
+
+
+def test_norm_comparison_every_trace_in_its_panel():
+    """Per setting: saturation in % (left), activation std with inf as a gap (middle) and
+    the gradient norm's log triple (right), x = layers 1..L; a non-finite std is named in
+    the title; the axes' titles."""
+    a = _profile(4)
+    b = SimpleNamespace(saturation=np.array([0.0, 0.1, 0.2, 0.3]),
+                        activation_std=np.array([0.5, np.inf, 0.7, 0.8]),
+                        weight_grad_norm=np.array([1e-3, 1e-2, 1e-1, 1.0]))
+    fig = norm_comparison_figure({None: a, "batch": b}, title="T")
+    for i, p in enumerate((a, b)):
+        sat, std, line = fig.data[5 * i], fig.data[5 * i + 1], fig.data[5 * i + 2]
+        assert (sat.xaxis, std.xaxis, line.xaxis) == ("x", "x2", "x3")
+        for t in (sat, std, line):
+            np.testing.assert_array_equal(t.x, [1, 2, 3, 4])
+        np.testing.assert_allclose(sat.y, 100 * p.saturation, rtol=1e-12)
+        want = np.where(np.isfinite(p.activation_std), p.activation_std, np.nan)
+        np.testing.assert_array_equal(np.asarray(std.y, float), want)
+        np.testing.assert_allclose(np.asarray(line.y, float), p.weight_grad_norm, rtol=1e-12)
+        assert sat.line.color == std.line.color == line.line.color
+    assert fig.layout.title.text.startswith("T<br><sup>BatchNorm: ")
+    assert "activation std" in fig.layout.title.text
+    assert fig.layout.xaxis.title.text == "layer" == fig.layout.xaxis3.title.text
+    assert fig.layout.xaxis2.title.text == LAYER_AXIS
+    assert fig.layout.yaxis.title.text == "% of activations"
+    assert tuple(fig.layout.yaxis.range) == (0, 100)
+    assert fig.layout.yaxis2.title.text == "std of activations"
+    assert fig.layout.yaxis3.title.text == "||dL/dW|| (log scale)"
+    assert [a.text for a in fig.layout.annotations] == [
+        "Saturated activations (%)", "Activation std", "Weight-gradient norm (log scale)"]
