@@ -55,10 +55,38 @@ def test_zeros_nan_and_inf_are_drawn_and_named():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="valid choices"):
+    with pytest.raises(ValueError) as info:
         profiles_figure({"p": {"plain": fake()}}, "loss")
-    with pytest.raises(ValueError):
-        profiles_figure({})
+    assert str(info.value) == ("unknown quantity 'loss'; valid choices: grad_norm, stream_std, "
+                               "weight_grad_norm")
+    for panels in ({}, {"p": {}}, {"p": {"plain": fake()}, "q": {}}):
+        with pytest.raises(ValueError) as info:
+            profiles_figure(panels)
+        assert str(info.value) == ("panels must map at least one title to a non-empty "
+                                   "{name: profile}")
+
+
+def test_explorer_figure_built_with_a_comparison_equals_one_updated():
+    """residual_explorer_figure(comparison) draws what an empty one shows once updated,
+    and the trace names say which series each is."""
+    comparison = SimpleNamespace(plain=fake(grad=[1e-3, 1e-2, 1.0]),
+                                 residual=fake(grad=[0.5, 0.7, 1.0], std=[1.0, 1.5, 2.0]))
+    built = residual_explorer_figure(comparison)
+    updated = residual_explorer_figure()
+    update_residual_explorer_figure(updated, comparison)
+    for a, b in zip(built.data, updated.data, strict=True):
+        np.testing.assert_array_equal(np.asarray(a.x, float), np.asarray(b.x, float))
+        np.testing.assert_array_equal(np.asarray(a.y, float), np.asarray(b.y, float))
+    np.testing.assert_allclose(np.asarray(built.data[9].y, float), [1.0, 1.5, 2.0])
+    assert [built.data[k].name for k in (0, 3, 6, 9)] == ["plain", "residual"] * 2
+    for k, kind in ((0, "plain gradient"), (1, "residual gradient"), (2, "plain std"),
+                    (3, "residual std")):  # a zero in one series: the note names it
+        values = [[1e-3, 1e-2, 1.0] for _ in range(4)]
+        values[k][1] = 0.0
+        c = SimpleNamespace(plain=fake(grad=values[0], std=values[2]),
+                            residual=fake(grad=values[1], std=values[3]))
+        note = update_residual_explorer_figure(built, c)
+        assert note.startswith(f"{kind}: 1 layer") and ";" not in note, note
 
 
 def test_explorer_figure_and_update():
