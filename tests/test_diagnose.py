@@ -764,3 +764,78 @@ def test_mse_loss_by_name():
     d = diagnose(model, X, y, loss="mse")
     assert d.losses[0] == pytest.approx(Fn.mse_loss(model(X), y).item(), rel=1e-6)
 
+
+
+def _healthy_measurements(**changes):
+    """Made-up per-layer measurements of six one-of-a-kind layers that call for nothing."""
+    m = dict(names=[f"l{c}.weight" for c in "abcdef"], embedding=[False] * 6,
+             grad_norm=np.ones(6), weight_norm=np.ones(6), unit_grad=np.ones(3),
+             unit_names=["u1", "u2", "u3"], saturation=np.zeros(3), dead=np.zeros(3),
+             nonfinite={"la.weight": 0, "loss": 0}, eval_modules=())
+    return m | changes
+
+
+@pytest.mark.parametrize("changes, extra, want", [
+    (dict(grad_norm=np.array([1e-3, 1e-3, 1.0, 1.0, 1.0, 1.0])), {},
+     ("vanishing gradients", 1e-3, 1e-2,
+      "grad:data ratio, first third of the layers / last third", ("la.weight", "lb.weight"))),
+    (dict(grad_norm=np.array([1.0, 1.0, 1.0, 1.0, 1e-3, 1e-3])), {},
+     ("exploding gradients", 1e3, 1e2,
+      "grad:data ratio, first third of the layers / last third", ("la.weight", "lb.weight"))),
+    (dict(unit_grad=np.array([1e-3, 1.0, 1.0])), {},
+     ("vanishing gradients", 1e-3, 1e-2,
+      "activation-gradient norm, first third / last third", ("u1",))),
+    (dict(nonfinite={"la.weight": 2, "lb.weight": 0, "loss": 1}), {},
+     ("non-finite values", 3.0, 0.0, "NaN or inf entries", ("la.weight", "loss"))),
+    (dict(saturation=np.array([0.1, 0.3, 0.5])), {},
+     ("saturated units", 0.5, SATURATION_MAX, "largest saturated fraction", ("u2", "u3"))),
+    (dict(dead=np.array([0.3, 0.0, 0.0])), {},
+     ("dead units", 0.3, DEAD_MAX, "largest dead fraction", ("u1",))),
+    ({}, dict(underflow=np.array([0.0, 0.5, 0.02, 0.0, 0.0, 0.0])),
+     ("underflow", 0.5, UNDERFLOW_MAX, "largest fraction of gradient entries lost to the dtype",
+      ("lb.weight", "lc.weight"))),
+    (dict(eval_modules=("bn1", "drop")), {},
+     ("wrong mode", 2.0, 0.0, "BatchNorm/Dropout modules in eval mode", ("bn1", "drop"))),
+    ({}, dict(ratios=np.array([1e-6, 1e-6, 2e-6, np.nan, 1e-6, 1e-6])),
+     ("update too small", 1e-6, UPDATE_MIN, "median update:data ratio",
+      tuple(f"l{c}.weight" for c in "abcef"))),
+    ({}, dict(ratios=np.array([1e-3, 0.5, 1e-3, 1e-3, 1e-3, 1e-3])),
+     ("update too large", 0.5, UPDATE_MAX, "largest update:data per step", ("lb.weight",))),
+    ({}, dict(losses=np.array([1.0, 0.5, np.inf])),
+     ("non-finite values", 1.0, 0.0, "non-finite losses during training", ("loss",))),
+    ({}, dict(losses=np.array([1.0, 0.999])),
+     ("loss not decreasing", 0.001, 0.01, "relative loss decrease", ())),
+])
+def test_each_finding_in_full_from_made_up_measurements(changes, extra, want):
+    """Every finding evaluate can make: its figure, threshold, what was measured, the layers
+    named and when; the same measurements without the change call for nothing."""
+    from helpers.findings import evaluate
+
+    args = dict(underflow=np.zeros(6), ratios=None, losses=None) | extra
+    found = evaluate(_healthy_measurements(**changes), args["underflow"], "at step 7",
+                     args["ratios"], args["losses"])
+    assert len(found) == 1
+    f = found[0]
+    assert (f.name, f.measured, f.layers, f.when) == (want[0], want[3], want[4], "at step 7")
+    assert f.figure == pytest.approx(want[1], rel=1e-9)
+    assert f.threshold == pytest.approx(want[2], rel=1e-12)
+    assert evaluate(_healthy_measurements(), np.zeros(6), "now", np.full(6, 1e-3),
+                    np.array([1.0, 0.5])) == []
+
+
+@pytest.mark.parametrize("changes, extra", [
+    (dict(grad_norm=np.array([1e-2, 1e-2, 1.0, 1.0, 1.0, 1.0])), {}),  # spread exactly 1e-2
+    (dict(grad_norm=np.array([1.0, 1.0, 1.0, 1.0, 1e-2, 1e-2])), {}),  # exactly 1e2
+    (dict(saturation=np.array([0.0, SATURATION_MAX, 0.0])), {}),
+    (dict(dead=np.array([DEAD_MAX, 0.0, 0.0])), {}),
+    ({}, dict(underflow=np.full(6, UNDERFLOW_MAX))),
+    ({}, dict(ratios=np.full(6, UPDATE_MIN))),
+    ({}, dict(ratios=np.array([UPDATE_MAX, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3]))),
+])
+def test_a_figure_at_its_threshold_is_not_a_finding(changes, extra):
+    """Every threshold is strict: a figure equal to it calls for nothing."""
+    from helpers.findings import evaluate
+
+    args = dict(underflow=np.zeros(6), ratios=None, losses=None) | extra
+    assert evaluate(_healthy_measurements(**changes), args["underflow"], "now", args["ratios"],
+                    args["losses"]) == []
