@@ -123,6 +123,13 @@ def test_inits_and_forget_bias():
                                                                                         rel=1e-5)
     total = net.rnn.bias_ih_l0 + net.rnn.bias_hh_l0
     assert torch.allclose(total[6:12], torch.full((6,), 3.0))
+    # only the forget gate's biases change (gate order: input, forget, cell, output)
+    plain = build_recurrent(RecurrentConfig(cell="lstm", hidden=6, init="spectral",
+                                            spectral_radius=0.5))
+    for name in ("bias_ih_l0", "bias_hh_l0"):
+        got, default = getattr(net.rnn, name), getattr(plain.rnn, name)
+        assert torch.equal(got[:6], default[:6]) and torch.equal(got[12:], default[12:])
+    assert torch.all(net.rnn.bias_ih_l0[6:12] == 3.0) and torch.all(net.rnn.bias_hh_l0[6:12] == 0)
     a = build_recurrent(RecurrentConfig(seed=5))
     b = build_recurrent(RecurrentConfig(seed=5))
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
@@ -273,14 +280,19 @@ def test_profile_messages_loss_names_and_repr():
 def test_bad_inputs():
     net = build_recurrent(RecurrentConfig())
     X, y = adding_problem(4, 5)
-    with pytest.raises(TypeError, match="RecurrentConfig"):
-        build_recurrent({"cell": "rnn"})
-    with pytest.raises(TypeError, match="RecurrentNet"):
-        through_time_profile(nn.Linear(2, 2), X, y)
-    with pytest.raises(ValueError, match="batch, T, input_size"):
-        through_time_profile(net, X[0], y)
-    with pytest.raises(ValueError, match="features per step"):
-        through_time_profile(net, torch.zeros(4, 5, 3), y)
-    with pytest.raises(TypeError, match="RecurrentNet"):
-        recurrent_weights(nn.RNN(2, 3))
+    for call, error, message in (
+            (lambda: build_recurrent({"cell": "rnn"}), TypeError,
+             "config must be a RecurrentConfig, got dict"),
+            (lambda: through_time_profile(nn.Linear(2, 2), X, y), TypeError,
+             "net must be a RecurrentNet (from build_recurrent), got Linear"),
+            (lambda: through_time_profile(net, X[0], y), ValueError,
+             "x must be a tensor of shape (batch, T, input_size) with T >= 1, got "
+             "torch.Size([5, 2])"),
+            (lambda: through_time_profile(net, torch.zeros(4, 5, 3), y), ValueError,
+             "x has 3 features per step; the net expects 2"),
+            (lambda: recurrent_weights(nn.RNN(2, 3)), TypeError,
+             "net must be a RecurrentNet (from build_recurrent), got RNN")):
+        with pytest.raises(error) as info:
+            call()
+        assert str(info.value) == message
 
