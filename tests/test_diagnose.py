@@ -839,3 +839,12 @@ def test_a_figure_at_its_threshold_is_not_a_finding(changes, extra):
     args = dict(underflow=np.zeros(6), ratios=None, losses=None) | extra
     assert evaluate(_healthy_measurements(**changes), args["underflow"], "now", args["ratios"],
                     args["losses"]) == []
+
+
+def test_a_role_repeated_twice_is_no_depth_group():
+    """Two blocks of one role are repeated names, but fewer than three: no group to compare
+    across depth (not one group of every layer in order, as for one-of-a-kind layers)."""
+    two_blocks = ["blocks.0.fc.weight", "blocks.1.fc.weight", "head.weight"]
+    assert depth_groups(two_blocks) == []
+    one_of_a_kind = ["first.weight", "second.weight", "head.weight"]
+    assert [g.tolist() for g in depth_groups(one_of_a_kind)] == [[0, 1, 2]]
