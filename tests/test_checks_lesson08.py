@@ -76,7 +76,9 @@ def test_first_step_not_done_error_strict(monkeypatch):
 
 
 # 8.2
-def loop(model, X, y, steps, lr, momentum=0.9, after=False, biases=False):
+def loop(model, X, y, steps, lr, momentum=0.9, after=False, biases=False, buffer=False):
+    """The exercise's loop; the flags plant mistakes: record after the update, the biases'
+    norms, or the momentum buffer's (equal to the gradient only at the first step)."""
     params = [m for m in model.modules() if isinstance(m, nn.Linear)]
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     losses, norms = [], []
@@ -85,10 +87,12 @@ def loop(model, X, y, steps, lr, momentum=0.9, after=False, biases=False):
         loss = F.cross_entropy(model(X), y)
         loss.backward()
         losses.append(loss.item())
-        if after:
+        if after or buffer:
             opt.step()
-        norms.append([(m.bias if biases else m.weight).grad.norm().item() for m in params])
-        if not after:
+        grads = [opt.state[m.weight]["momentum_buffer"] if buffer
+                 else (m.bias if biases else m.weight).grad for m in params]
+        norms.append([g.norm().item() for g in grads])
+        if not (after or buffer):
             opt.step()
     return np.array(losses), np.array(norms)
 
@@ -110,21 +114,8 @@ def test_training_loop_bias_norms_fail_at_the_first_step():
 def test_training_loop_later_differences_get_the_plain_hint():
     """Wrong only after the first step: the first step's norms match train's, so no hint
     about them; a momentum of 0.5 shows in the losses; non-numbers do not crash the check."""
-    def buffer_norms(model, X, y, steps, lr):
-        params = [m.weight for m in model.modules() if isinstance(m, nn.Linear)]
-        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-        losses, norms = [], []
-        for _ in range(steps):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(X), y)
-            loss.backward()
-            losses.append(loss.item())
-            opt.step()  # the momentum buffer equals the gradient only at the first step
-            norms.append([opt.state[p]["momentum_buffer"].norm().item() for p in params])
-        return np.array(losses), np.array(norms)
-
-    for wrong, name in ((buffer_norms, "grad_norms"), (lambda *a: loop(*a, momentum=0.5),
-                                                       "losses"),
+    for wrong, name in ((lambda *a: loop(*a, buffer=True), "grad_norms"),
+                        (lambda *a: loop(*a, momentum=0.5), "losses"),
                         (lambda *a: ([None] * a[3], loop(*a)[1]), "losses")):
         r = check_training_loop(wrong)
         assert r.status == "failed" and r.message.startswith(f"{name}: "), r.message
