@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from trace_oracles import assert_log_triple
 
 from helpers.activations import ACTIVATIONS, activation_fn, derivative
 from helpers.figures.activation_families import (
@@ -118,17 +119,7 @@ def test_gradient_flow_comparison_three_rows_every_trace_and_the_note():
     fig = gradient_flow_comparison_figure(["sigmoid", "tanh", "relu"], norms)
     x = np.arange(1, 5)
     for i, row in enumerate(norms):
-        ok, huge = np.isfinite(row) & (row > 0), np.isposinf(row)
-        zero = ~ok & ~huge
-        floor, ceiling = row[ok].min() / 10, row[ok].max() * 10
-        line, zeros, overflows = fig.data[3 * i: 3 * i + 3]
-        np.testing.assert_array_equal(line.x, x)
-        np.testing.assert_allclose(np.asarray(line.y, float),
-                                   np.where(ok, row, np.where(huge, ceiling, np.nan)))
-        np.testing.assert_array_equal(zeros.x, x[zero])
-        np.testing.assert_allclose(np.asarray(zeros.y, float), np.full(zero.sum(), floor))
-        np.testing.assert_array_equal(overflows.x, x[huge])
-        np.testing.assert_allclose(np.asarray(overflows.y, float), np.full(huge.sum(), ceiling))
+        assert_log_triple(fig.data[3 * i: 3 * i + 3], row, x, what=f"row {i}")
     title = fig.layout.title.text
     assert "3 layer values are exactly 0 or not a number" in title
     assert "1 layer value overflowed to infinity" in title

@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 
-def assert_xy(trace, x, y, rtol: float = 1e-12, what: str = "") -> None:
-    """``trace.x`` equals ``x`` and ``trace.y`` equals ``y`` (NaN where ``y`` is NaN)."""
-    np.testing.assert_allclose(np.asarray(trace.x, float), np.asarray(x, float), rtol=rtol,
-                               err_msg=f"{what} x")
+def assert_xy(trace, x, y, rtol: float = 1e-12, what: str = "", x_rtol=None) -> None:
+    """``trace.x`` equals ``x`` and ``trace.y`` equals ``y`` (NaN where ``y`` is NaN);
+    ``x_rtol`` (default ``rtol``) when y is computed less exactly than x."""
+    np.testing.assert_allclose(np.asarray(trace.x, float), np.asarray(x, float),
+                               rtol=rtol if x_rtol is None else x_rtol, err_msg=f"{what} x")
     np.testing.assert_allclose(np.asarray(trace.y, float), np.asarray(y, float), rtol=rtol,
                                err_msg=f"{what} y")
 
