@@ -63,7 +63,8 @@ def check_first_step(fn) -> CheckResult:
             "walk through history.steps and history.test_accuracy together and return the "
             "*step* (not the position in the array) of the first accuracy >= target; return "
             "None if no record reaches it.")
-    for history, target in _reach_cases():
+    cases = _reach_cases()
+    for history, target in cases:
         got, problem = run_student(ex, fn, history, target, hint=hint, forbid=(first_step_at,))
         if problem is not None:
             return finish(problem)
@@ -98,7 +99,7 @@ def check_first_step(fn) -> CheckResult:
         return finish(CheckResult(
             ex, "failed", f"with target {target} and {len(history.steps)} records you returned "
                           f"{got!r}, expected {expected!r}.", prefixed(specific, hint)))
-    return finish(CheckResult(ex, "passed", f"correct on {len(_reach_cases())} histories "
+    return finish(CheckResult(ex, "passed", f"correct on {len(cases)} histories "
                                             "(including one that never reaches the target and "
                                             "one with a NaN)."))
 
