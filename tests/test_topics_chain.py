@@ -2,6 +2,7 @@
 checked against PyTorch autograd."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -239,7 +240,7 @@ def test_relu_at_criticality_keeps_the_rms_gain_but_the_spectrum_spreads():
     assert np.all(np.abs(r["rms_rate"] - 1.0) < 0.03)
     assert round(float(r["spectral"][0]), 1) == 12.1
     assert np.all(r["spectral"] / r["rms"] > 6.0)
-    with pytest.raises(ValueError, match="at least one seed"):
+    with pytest.raises(ValueError, match="^seeds must name at least one seed$"):
         over_seeds(3, 4, "relu", 1.0, seeds=())
 
 
@@ -267,9 +268,11 @@ def test_error_messages_name_the_offending_argument():
         autograd_chain_gradients([], 0.0, "tanh", 0.0)
     with pytest.raises(ValueError, match="biases has 1 entries but the chain has 2"):
         autograd_chain_gradients([1.0, 1.0], [0.0], "tanh", 0.0)
-    for kwargs, message in [(dict(sigma_w=-1.0), "sigma_w"), (dict(sigma_b=-0.1), "sigma_b"),
-                            (dict(width=0), "width"), (dict(width=1025), "width")]:
-        with pytest.raises(ValueError, match=message):
+    for kwargs, message in [(dict(sigma_w=-1.0), "sigma_w must be finite and >= 0, got -1.0"),
+                            (dict(sigma_b=-0.1), "sigma_b must be finite and >= 0, got -0.1"),
+                            (dict(width=0), "width must be between 1 and 1024, got 0"),
+                            (dict(width=1025), "width must be between 1 and 1024, got 1025")]:
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
             jacobian_norms(2, **kwargs)
 
 
@@ -299,7 +302,7 @@ def test_jacobian_norms_accepts_the_whole_slider_range():
     """sigma_w below 1 (the ordered phase), sigma_b = 0 and width 1 (a scalar network, whose
     Jacobian is the product of the local factors) are valid settings."""
     m = jacobian_norms(4, 8, "tanh", sigma_w=0.5, sigma_b=0.0, seed=1)
-    assert m.sigma_w == 0.5 and m.sigma_b == 0.0 and m.width == 8
+    assert m.activation == "tanh" and m.sigma_w == 0.5 and m.sigma_b == 0.0 and m.width == 8
     assert np.all(np.diff(m.rms) < 0)  # ordered phase: the gain shrinks with depth
     assert jacobian_norms(2, 4, "tanh", sigma_w=1.0, sigma_b=0.3).sigma_b == 0.3
     one = jacobian_norms(5, 1, "tanh", sigma_w=1.5, sigma_b=0.2, seed=2)
@@ -366,3 +369,17 @@ def test_autograd_network_gradients_are_float64_and_need_one_bias_per_layer():
     assert all(g.dtype == np.float64 for g in h32 + W32)
     with pytest.raises(ValueError):
         autograd_network_gradients([1.0, 2.0], W, b[:1], "tanh", [1.0, -1.0])
+
+
+def test_the_results_print_their_summary():
+    """What a student sees on printing a result: the setting and the headline numbers, each
+    formatted from the arrays (a_L, d a_L / d a_0 and the bound at 4 significant digits)."""
+    r = scalar_chain([2.0, -1.0, 3.0], 1.0, "tanh", 1.0)
+    assert repr(r) == (f"ChainResult(tanh, depth=3, a_L={r.a[-1]:.4g}, "
+                       f"d a_L/d a_0={r.grad[0]:.4g}, bound={r.bound[0]:.4g})")
+    assert repr(r) == "ChainResult(tanh, depth=3, a_L=0.7678, d a_L/d a_0=-0.0243, bound=6)"
+    m = jacobian_norms(3, 8, "tanh", 1.5, seed=0)
+    assert repr(m) == ("JacobianNorms(tanh, sigma_w=1.5, width=8, depth=3, "
+                       f"||J||_2 at full depth={m.spectral[-1]:.3g})")
+    assert m.spectral[-1] == pytest.approx(np.linalg.norm(
+        autograd_input_jacobian(3, 8, "tanh", 1.5, seed=0), 2), rel=1e-12)
