@@ -8,6 +8,7 @@ import torch
 from oracles import gradient_norm_prediction
 from scipy import integrate
 
+from helpers import theory
 from helpers.activations import ACTIVATIONS, activation_fn, derivative
 from helpers.capture import gradient_profile
 from helpers.models import MLPConfig, build_mlp
@@ -322,3 +323,90 @@ def test_q_star_start_is_checked():
     for bad in (-1.0, math.nan):
         with pytest.raises(ValueError, match="^q0 must be"):
             q_star("tanh", 1.5, 0.05, q0=bad)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: gaussian_expectation(np.ones_like, math.nan),
+         "variances q must be finite and >= 0"),
+        (lambda: chain_bound([[1.0]]),
+         "weights must be a non-empty 1-D sequence of finite numbers"),
+        (lambda: length_map("tanh", 1.0, 1.0, math.nan),
+         "sigma_b2 must be finite and >= 0, got nan"),
+        (lambda: length_map("tanh", 1.0, 1.0, math.inf),
+         "sigma_b2 must be finite and >= 0, got inf"),
+        (lambda: theory.length_map_iterates("tanh", 1.0, 0.0, [1.0], steps=-1),
+         "steps must be between 0 and 100000, got -1"),
+        (lambda: theory.length_map_iterates("tanh", 1.0, 0.0, [1.0], steps=100_001),
+         "steps must be between 0 and 100000, got 100001"),
+        (lambda: theory.norm_growth_estimate("tanh", "group"),
+         "unknown norm 'group'; valid choices: batch, layer"),
+        (lambda: theory.variance_preserving_gain("tanh", 0.0), "q must be finite and > 0, got 0.0"),
+        (lambda: theory.correlation_map("tanh", 1.5, 1.5), "correlations c must lie in [-1, 1]"),
+        # tanh below sigma_w2 = 1 without bias: q* = 0 exactly, where the c-map divides by q*
+        (lambda: theory.correlation_map("tanh", 0.5, 0.5),
+         "the c-map needs a finite q* > 0; got q* = 0.0 for tanh at sigma_w2 = 0.5, "
+         "sigma_b2 = 0.0"),
+    ],
+)
+def test_bad_input_messages_word_for_word(call, message):
+    """What a student reads when a call is wrong: the whole message, naming the argument."""
+    with pytest.raises(ValueError) as info:
+        call()
+    assert str(info.value) == message
+
+
+def test_optional_arguments_and_return_types_of_the_maps():
+    """Defaults the lessons rely on (20 steps of the length map, no bias in the c-map), and
+    a Python float for a scalar, an array of the same shape for an array."""
+    rows = theory.length_map_iterates("tanh", 1.5, 0.05, [0.5, 2.0])
+    assert rows.shape == (2, 21)
+    np.testing.assert_array_equal(rows, theory.length_map_iterates("tanh", 1.5, 0.05, [0.5, 2.0],
+                                                                   steps=20))
+    assert theory.length_map_iterates("tanh", 1.5, 0.05, [0.5], steps=0).tolist() == [[0.5]]
+    assert theory.correlation_map("tanh", 0.3, 1.5) == theory.correlation_map("tanh", 0.3, 1.5, 0.0)
+    assert theory.correlation_map("tanh", 0.3, 1.5) != theory.correlation_map("tanh", 0.3, 1.5, 1.0)
+    one = theory.correlation_map("tanh", 0.3, 1.5, 0.05)
+    many = theory.correlation_map("tanh", [[0.3, 0.6]], 1.5, 0.05)
+    assert type(one) is float and isinstance(many, np.ndarray) and many.shape == (1, 2)
+    assert many[0, 0] == one
+    depths = depth_scale("tanh", [0.5, 1.5], 0.05)
+    assert isinstance(depths, np.ndarray) and depths.shape == (2,)
+    assert depths[1] == pytest.approx(depth_scale("tanh", 1.5, 0.05), rel=1e-12)
+    # the bisection's answer depends on its bracket in the last digits: the default is [0.05, 20]
+    assert critical_line("tanh", 0.1) == critical_line("tanh", 0.1, lo=0.05, hi=20.0)
+    assert critical_line("tanh", 0.1) != critical_line("tanh", 0.1, lo=0.05, hi=21.0)
+
+
+def test_monte_carlo_standard_error_is_the_sample_std_over_root_n():
+    """The standard error uses the sample standard deviation (n - 1 in the denominator): with
+    n = 5 draws the difference from n - 2 is 15%."""
+    mean, se = monte_carlo_squared_derivative("tanh", 2.0, n=5, seed=3)
+    z = np.random.default_rng(3).standard_normal(5) * math.sqrt(2.0)
+    v = (1.0 - np.tanh(z) ** 2) ** 2
+    assert mean == pytest.approx(v.mean(), rel=1e-15)
+    assert se == pytest.approx(math.sqrt(np.sum((v - v.mean()) ** 2) / 4) / math.sqrt(5), rel=1e-12)
+
+
+@pytest.mark.parametrize("root, start", [(1e-9, 1.0), (10.0, 1.0), (10.0, 3.0), (0.3, 0.2),
+                                         (2.5, 40.0)])
+def test_attracting_root_finds_the_root_from_either_side_to_full_precision(root, start):
+    """The fallback of q_star: the crossing of gap = L - id from + to -, below the start
+    (gap < 0 there) or above it (gap >= 0, found by doubling), to rounding."""
+    def gap(v):
+        return 0.5 * (root - v)
+
+    assert theory._attracting_root(gap, start) == pytest.approx(root, rel=1e-12)
+
+
+def test_attracting_root_above_a_start_where_the_gap_is_small_and_positive():
+    """gap(start) in (0, 1) and gap(2 start) in (0, 1): still above the identity, keep going."""
+    def gap(v):
+        return 0.1 * (8.0 - v)  # 0.5 at v = 3, 0.2 at v = 6
+
+    assert theory._attracting_root(gap, 3.0) == pytest.approx(8.0, rel=1e-12)
+
+
+def test_attracting_root_is_infinite_when_the_gap_never_turns_negative():
+    assert theory._attracting_root(lambda v: 1.0 + 0.0 * v, 2.0) == math.inf
