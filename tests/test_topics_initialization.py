@@ -457,3 +457,90 @@ def test_mean_field_profile_weights_follow_the_seed():
         assert np.allclose(got.grad_sq_norm, want.grad_sq_norm, rtol=1e-12) is same
         assert np.allclose(got.preact_second_moment, want.preact_second_moment,
                            rtol=1e-12) is same
+
+
+def test_bad_sizes_are_refused_word_for_word():
+    """Each size argument names its range and the value it got."""
+    tiny = dict(sigma_w2=1.5, sigma_b2=0.05)
+    cases = [
+        (lambda: mean_field_profile("tanh", **tiny, depth=0, width=4),
+         "depth must be between 1 and 1000, got 0"),
+        (lambda: mean_field_profile("tanh", **tiny, depth=1001, width=4),
+         "depth must be between 1 and 1000, got 1001"),
+        (lambda: mean_field_profile("tanh", **tiny, depth=2, width=1),
+         "width must be between 2 and 8192, got 1"),
+        (lambda: mean_field_profile("tanh", **tiny, depth=2, width=8193),
+         "width must be between 2 and 8192, got 8193"),
+        (lambda: mean_field_profile("tanh", **tiny, depth=2, width=4, batch=0),
+         "batch must be between 1 and 100000, got 0"),
+        (lambda: measure_gradient_growth("tanh", **tiny, depth=2, width=4),
+         "depth must be between 3 and 1000, got 2"),
+        (lambda: measure_gradient_growth("tanh", **tiny, depth=1001, width=4),
+         "depth must be between 3 and 1000, got 1001"),
+        (lambda: measure_gradient_growth("tanh", **tiny, depth=8, width=4, skip=4),
+         "skip must be between 0 and 3, got 4"),
+        (lambda: measure_gradient_growth("tanh", **tiny, depth=8, width=4, skip=-1),
+         "skip must be between 0 and 3, got -1"),
+        (lambda: phase_grid("tanh", n_w=1), "n_w must be between 2 and 1000, got 1"),
+        (lambda: phase_grid("tanh", n_w=1001), "n_w must be between 2 and 1000, got 1001"),
+        (lambda: phase_grid("tanh", n_b=1), "n_b must be between 2 and 1000, got 1"),
+        (lambda: phase_grid("tanh", n_b=1001), "n_b must be between 2 and 1000, got 1001"),
+        (lambda: fixed_point_inputs("tanh", -1.0, 2, 2), "q must be finite and >= 0, got -1.0"),
+        (lambda: classify_chi1(-0.5), "chi_1 must be >= 0, got -0.5"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError) as info:
+            call()
+        assert str(info.value) == message
+    # and each edge is accepted
+    assert phase_grid("tanh", n_w=2, n_b=2)["chi1"].shape == (2, 2)
+
+
+def test_omitted_arguments_are_the_documented_defaults():
+    """Leaving an argument out gives exactly the numbers of passing its documented default
+    (the lessons rely on these defaults)."""
+    config = MLPConfig(depth=2, width=8, in_features=3, out_features=2, dtype="float64")
+    a, b = variance_profile(config), variance_profile(config, batch=128, seed=0)
+    np.testing.assert_array_equal(a.grad_sq_norm, b.grad_sq_norm)
+    np.testing.assert_array_equal(a.preact_second_moment, b.preact_second_moment)
+    assert torch.equal(fixed_point_inputs("tanh", 1.0, 4, 3),
+                       fixed_point_inputs("tanh", 1.0, 4, 3, seed=0, dtype="float64"))
+    assert input_variance("tanh", 1.5) == input_variance("tanh", 1.5, 0.0) == pytest.approx(
+        q_star("tanh", 1.5, 0.0))
+    # mean_field_profile: sigma_b2 0, depth 30, width 512, batch 32, seed 0
+    a = mean_field_profile("tanh", 1.5)
+    b = mean_field_profile("tanh", 1.5, 0.0, depth=30, width=512, batch=32,
+                           q0=input_variance("tanh", 1.5, 0.0), seed=0)
+    np.testing.assert_array_equal(a.grad_sq_norm, b.grad_sq_norm)
+    np.testing.assert_array_equal(a.preact_second_moment, b.preact_second_moment)
+    # measure_gradient_growth: sigma_b2 0, depth 30, width 512, seed 0, batch 32, skip 5
+    a = measure_gradient_growth("tanh", 1.5)
+    b = measure_gradient_growth("tanh", 1.5, 0.0, 30, 512, 0, batch=32, skip=5)
+    np.testing.assert_array_equal(a.grad_sq_norm, b.grad_sq_norm)
+    assert (a.sigma_b2, a.depth, a.width, a.seed, a.skip, a.growth) == (
+        0.0, 30, 512, 0, 5, b.growth)
+    # the Jacobians: sigma_b2 0, gaussian weights, depth 30, width 256, seed 0
+    for fa, fb in zip(jacobian_factors("tanh", 1.2),
+                      jacobian_factors("tanh", 1.2, 0.0, init="gaussian", depth=30, width=256,
+                                       seed=0), strict=True):
+        np.testing.assert_array_equal(fa, fb)
+    np.testing.assert_array_equal(
+        jacobian_singular_values("tanh", 1.2, width=4),
+        jacobian_singular_values("tanh", 1.2, 0.0, init="gaussian", depth=30, width=4, seed=0,
+                                 method="log_qr"))
+    # the phase diagram: 32 values of sigma_w2 by 13 of sigma_b2
+    g, h = phase_grid("tanh"), phase_grid("tanh", n_w=32, n_b=13)
+    assert g["chi1"].shape == (13, 32)
+    for key in ("sigma_w2", "sigma_b2", "chi1", "critical"):
+        np.testing.assert_array_equal(g[key], h[key])
+
+
+def test_gradient_growth_summary_line():
+    """The printed summary: the setting, measured growth against chi_1 with the relative
+    error in percent, and the phase."""
+    r = measure_gradient_growth("tanh", 1.5, 0.05, depth=9, width=32, seed=1, batch=8, skip=2)
+    assert repr(r) == (
+        f"GradientGrowth(tanh, sigma_w2=1.5, sigma_b2=0.05, depth=9, width=32: measured "
+        f"growth {r.growth:.4f} vs chi_1 {r.chi1:.4f} "
+        f"({100 * (r.growth / r.chi1 - 1):+.2f}%), {classify_chi1(r.chi1)})")
+    assert repr(r).endswith("%), ordered)") and "(-" in repr(r)  # measured below chi_1 here
