@@ -145,17 +145,47 @@ JS_KERNEL = """() => {
 }"""
 
 
+# What the kernel's live widgets know (asked silently, with a time limit): how many updates
+# each ran, whether a change waits to be computed or sent, a scheduled redraw, its error.
+KERNEL_PROBE = (
+    "import gc, warnings\n"
+    "from helpers.widgets.base import LiveFigure\n"
+    "with warnings.catch_warnings():\n"
+    "    warnings.simplefilter('ignore')\n"
+    "    _probe_live = [o for o in gc.get_objects() if isinstance(o, LiveFigure)]\n"
+    "print([(type(o).__name__, o.values(), o.updates, o._stale, o._pending is not None,\n"
+    "        repr(o._pump_handle), repr(o.error), o.status.value[:200], o.answers.count,\n"
+    "        o.answers.answered, getattr(o.figure, '_last_trace_edit_id', None))\n"
+    "       for o in _probe_live])\n")
+JS_KERNEL_PROBE = """async (code) => {
+  const k = window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel;
+  if (!k) return 'no kernel';
+  const out = [];
+  const future = k.requestExecute({code, silent: true, store_history: false});
+  future.onIOPub = (msg) => {
+    const c = msg.content;
+    if (c.text) out.push(c.text);
+    if (c.ename) out.push(`${c.ename}: ${c.evalue}`);
+  };
+  const answer = await Promise.race([future.done.then(() => 'answered'),
+    new Promise(r => setTimeout(() => r('no answer within 10 s'), 10000))]);
+  return `${answer}: ${out.join('')}`;
+}"""
+
+
 def diagnosis(page, area, lab, log_start: int) -> str:
     try:
         status = area.evaluate(
             "(root) => Array.from(root.querySelectorAll('.widget-html')).map(e => e.innerText)")
         kernel = page.evaluate(JS_KERNEL)
+        probe = page.evaluate(JS_KERNEL_PROBE, KERNEL_PROBE)
     except Exception as exc:  # noqa: BLE001 - a diagnosis must never hide the failure
-        status, kernel = f"unreadable: {exc}", "unreadable"
+        status, kernel, probe = f"unreadable: {exc}", "unreadable", "unreadable"
     with open(lab.log_path, "rb") as log:
         log.seek(log_start)
         logged = log.read().decode(errors="replace").splitlines()[-40:]
     return "\n".join([f"kernel: {kernel}", f"widget status lines: {status}",
+                      f"the kernel's live widgets: {probe}",
                       f"page errors: {page.page_errors}", f"console errors: {page.console_errors}",
                       "server log since the test began:", *logged])
 
