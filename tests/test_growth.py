@@ -91,3 +91,19 @@ def test_dead_and_infinite_layers_are_handled_quietly():
         assert math.isnan(growth_per_layer([8.0, -4.0, 2.0], estimator="log_fit"))
         assert math.isnan(geometric_mean([]))
         assert math.isnan(geometric_mean([0.0, -1.0]))
+
+
+def test_float32_and_integer_profiles_are_summarised_in_float64():
+    """A float32 profile (a float32 model's gradient norms) gives the factor of the same
+    numbers in float64, not one computed in float32 (which differs in the 7th digit)."""
+    rng = np.random.default_rng(5)
+    g32 = (10.0 ** rng.uniform(-6, 2, size=12)).astype(np.float32)
+    g64 = g32.astype(np.float64)
+    for kw in (dict(estimator="ratios"), dict(estimator="ratios", skip=2),
+               dict(estimator="log_fit")):
+        assert growth_per_layer(g32, **kw) == growth_per_layer(g64, **kw)
+    assert geometric_mean(g32) == geometric_mean(g64)
+    # float32 arithmetic would not give these bits
+    in32 = float(np.exp(np.mean(np.log(g32))))
+    assert in32 != geometric_mean(g64)
+    assert growth_per_layer([8, 4, 2, 1], estimator="ratios") == 2.0  # ints are numbers too
