@@ -2,6 +2,7 @@
 and theory."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -487,6 +488,10 @@ def test_bad_sizes_are_refused_word_for_word():
         (lambda: phase_grid("tanh", n_b=1001), "n_b must be between 2 and 1000, got 1001"),
         (lambda: fixed_point_inputs("tanh", -1.0, 2, 2), "q must be finite and >= 0, got -1.0"),
         (lambda: classify_chi1(-0.5), "chi_1 must be >= 0, got -0.5"),
+        (lambda: classify_chi1(1.0, tol=-0.1), "tol must be finite and >= 0, got -0.1"),
+        # an odd depth: the bound is rounded down, (9 - 2) // 2 = 3
+        (lambda: measure_gradient_growth("tanh", **tiny, depth=9, width=4, skip=4),
+         "skip must be between 0 and 3, got 4"),
     ]
     for call, message in cases:
         with pytest.raises(ValueError) as info:
@@ -544,3 +549,12 @@ def test_gradient_growth_summary_line():
         f"growth {r.growth:.4f} vs chi_1 {r.chi1:.4f} "
         f"({100 * (r.growth / r.chi1 - 1):+.2f}%), {classify_chi1(r.chi1)})")
     assert repr(r).endswith("%), ordered)") and "(-" in repr(r)  # measured below chi_1 here
+
+
+def test_a_dead_network_is_measured_quietly():
+    """ReLU at sigma_w2 = 0.1 and width 4 loses every unit: each gradient is 0 and each
+    ratio 0 / 0. The record says so with NaN ratios and growth, without a RuntimeWarning."""
+    with warnings.catch_warnings(), np.errstate(all="warn"):
+        warnings.simplefilter("error")
+        r = measure_gradient_growth("relu", 0.1, 0.0, depth=40, width=4)
+    assert not r.grad_sq_norm.any() and np.isnan(r.ratios).all() and math.isnan(r.growth)

@@ -185,6 +185,7 @@ class GradientGrowth:
 def classify_chi1(c: float, tol: float = 1e-3) -> str:
     """'critical' if ``|chi_1 - 1| <= tol``, else 'ordered' (< 1) or 'chaotic' (> 1)."""
     c = check_float("chi_1", c, 0.0, allow_inf=True)
+    tol = check_float("tol", tol, 0.0)
     if abs(c - 1.0) <= tol:
         return "critical"
     return "ordered" if c < 1.0 else "chaotic"
