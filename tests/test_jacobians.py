@@ -87,3 +87,28 @@ def test_log_singular_values_passes_are_checked():
     np.testing.assert_allclose(log_singular_values(list(W), max_passes=1), 0.0, atol=1e-12)
     with pytest.raises(ValueError, match="^max_passes must be"):
         log_singular_values(list(W), max_passes=0)
+
+
+def test_log_singular_values_stop_as_documented(monkeypatch):
+    """Passes stop once no value moves by more than ``tol`` (a move of exactly ``tol``
+    stops them), else after ``max_passes``; each pass is one QR per factor forward and one
+    back. A diagonal factor's values are exact from the first pass, so the second pass
+    moves nothing and is the last."""
+    from helpers.jacobians import log_singular_values
+
+    calls = []
+    qr = np.linalg.qr
+    monkeypatch.setattr(np.linalg, "qr", lambda m: calls.append(1) or qr(m))
+    factors = [np.diag([2.0, 1.0, 0.5]), np.diag([1.0, 3.0, 1.0])]
+    for tol, passes in [(1e-6, 2), (0.0, 2)]:
+        calls.clear()
+        logs = log_singular_values(factors, tol=tol, max_passes=8)
+        assert len(calls) == passes * 2 * len(factors)
+        np.testing.assert_allclose(logs, np.log([3.0, 2.0, 0.5]), rtol=1e-15)
+    calls.clear()
+    log_singular_values(factors, tol=-1.0, max_passes=5)  # never close enough: all 5 passes
+    assert len(calls) == 5 * 2 * len(factors)
+    with pytest.raises(ValueError) as info:
+        log_singular_values(factors, max_passes=10_001)
+    assert str(info.value) == "max_passes must be between 1 and 10000, got 10001"
+    assert log_singular_values(factors, max_passes=10_000).shape == (3,)

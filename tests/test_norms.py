@@ -5,6 +5,7 @@ cancels."""
 from __future__ import annotations
 
 import math
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -46,7 +47,7 @@ def randn(*shape, scale=1.0, dtype=torch.float64):
 @pytest.mark.parametrize("scale", [1e-300, 1e-200, 1e-160, 1e-3, 1.0, 1e150, 1e200, 1e300])
 def test_scaled_norm_is_exact_across_the_float64_range(scale):
     t = randn(50, scale=scale)
-    assert scaled_norm(t) == pytest.approx(exact_norm(t), rel=1e-13)
+    assert scaled_norm(t) == pytest.approx(exact_norm(t), rel=1e-13, abs=0)
 
 
 def test_scaled_norm_special_values():
@@ -87,8 +88,8 @@ def test_float32_fast_norms_rescue_what_float32_squares_lose():
     # a float64 tensor in the list: everything accumulates in float64
     small64 = randn(3, scale=1e-200)
     both = norms([tiny, small64], fast=True)
-    assert both[1] == pytest.approx(exact_norm(small64), rel=1e-13)
-    assert both[0] == pytest.approx(exact_norm(tiny), rel=1e-12)
+    assert both[1] == pytest.approx(exact_norm(small64), rel=1e-13, abs=0)
+    assert both[0] == pytest.approx(exact_norm(tiny), rel=1e-12, abs=0)
 
 
 @pytest.mark.parametrize("scale", [1e-250, 1.0, 1e250])
@@ -109,7 +110,8 @@ def test_moments_are_exact_even_where_e_x2_minus_mean2_cancels(offset, scale):
     m, s = exact_moments(t)
     assert mean[0] == pytest.approx(m, rel=1e-12, abs=0)
     # two passes around a rounded mean: relative error ~ (eps * |mean| / std)^2 / 2
-    assert std[0] == pytest.approx(s, rel=max(1e-12, (1e-16 * offset / scale) ** 2 * 10))
+    rel = max(1e-12, (1e-16 * offset / scale) ** 2 * 10)
+    assert std[0] == pytest.approx(s, rel=rel, abs=0)
 
 
 def test_moments_of_constants_empty_and_float32():
@@ -118,7 +120,8 @@ def test_moments_of_constants_empty_and_float32():
     mean, std = moments([const, f32, torch.zeros(5)])
     assert mean[0] == 3.25 and std[0] == 0.0
     m, s = exact_moments(f32)
-    assert mean[1] == pytest.approx(m, rel=1e-5) and std[1] == pytest.approx(s, rel=1e-5)
+    assert mean[1] == pytest.approx(m, rel=1e-5, abs=0)
+    assert std[1] == pytest.approx(s, rel=1e-5, abs=0)
     assert mean[2] == 0.0 and std[2] == 0.0
     e_mean, e_std = moments([])
     assert e_mean.shape == e_std.shape == (0,)
@@ -156,3 +159,45 @@ def test_the_slow_scaled_pass_runs_only_where_the_fast_one_can_be_wrong(monkeypa
     calls.clear()
     mod.moments([torch.full((23,), 2.0, dtype=torch.float64)])  # var 0 exactly: checked again
     assert calls == [23]
+
+
+def test_single_entries_and_float32_inputs_are_exact():
+    """A tensor of one entry is not a special case: its norm is |x| even where x^2
+    underflows, its mean x and its std 0; scaled_norm of a float32 tensor is computed in
+    float64."""
+    tiny = torch.tensor([1e-200], dtype=torch.float64)
+    assert norms([tiny]).tolist() == [1e-200] and norms([tiny], fast=True).tolist() == [1e-200]
+    assert row_norms(torch.tensor([[1e-200], [3.0]], dtype=torch.float64)).tolist() == [
+        1e-200, 3.0]
+    mean, std = moments([torch.tensor([2.5]), torch.tensor([-1e-200], dtype=torch.float64)])
+    assert mean.tolist() == [2.5, -1e-200] and std.tolist() == [0.0, 0.0]
+    f32 = randn(1000, dtype=torch.float32)
+    assert scaled_norm(f32) == pytest.approx(exact_norm(f32), rel=1e-15, abs=0)
+    # float32 squares go subnormal near 1e-20: the fast float32 pass loses digits there
+    sub = torch.full((100,), 1e-20, dtype=torch.float32)
+    assert norms([sub], fast=True)[0] == pytest.approx(exact_norm(sub), rel=1e-6, abs=0)
+
+
+def test_moments_rescue_where_the_one_pass_formula_fails():
+    """Each case where var = E[x^2] - mean^2 is wrong is redone: float32 sums that cancel
+    (|mean| >> std), squares that underflow to a variance of 0 at mean 0, half-precision
+    sums, and squares that overflow (quietly: no RuntimeWarning)."""
+    gen = torch.Generator().manual_seed(1)
+    for offset, scale in [(1000.0, 10.0), (0.1, 0.002)]:
+        t = (offset + scale * torch.randn(4096, generator=gen, dtype=torch.float64)).float()
+        m, s = exact_moments(t)
+        mean, std = moments([t])
+        assert mean[0] == pytest.approx(m, rel=1e-12, abs=0)
+        assert std[0] == pytest.approx(s, rel=1e-12, abs=0)
+    pm = torch.tensor([1e-170, -1e-170], dtype=torch.float64)  # squares underflow to 0
+    assert moments([pm])[1].tolist() == [1e-170]
+    half = (5 + torch.randn(4096, generator=gen)).half()
+    m, s = exact_moments(half)
+    mean, std = moments([half])
+    assert mean[0] == pytest.approx(m, rel=1e-6, abs=0)
+    assert std[0] == pytest.approx(s, rel=1e-4, abs=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mean, std = moments([torch.full((4,), 1e200, dtype=torch.float64),
+                             torch.tensor([1e200, -1e200], dtype=torch.float64)])
+    assert mean.tolist() == [1e200, 0.0] and std.tolist() == [0.0, 1e200]
