@@ -202,7 +202,8 @@ def test_scaled_matrix_seeding_kinds_and_bounds():
     assert torch.equal(scaled_matrix(6, 0.8), scaled_matrix(6, 0.8, "spectral", seed=0))
     assert not torch.equal(scaled_matrix(6, 0.8, seed=0), scaled_matrix(6, 0.8, seed=1))
     q = scaled_matrix(6, 0.8, "orthogonal", seed=3)
-    torch.testing.assert_close(q @ q.T, 0.64 * torch.eye(6, dtype=torch.float64))
+    torch.testing.assert_close(q @ q.T, 0.64 * torch.eye(6, dtype=torch.float64),
+                               rtol=1e-12, atol=1e-12)  # measured: off the diagonal ~1e-16
     w = scaled_matrix(6, 0.8, seed=3)
     assert not torch.allclose(w @ w.T, 0.64 * torch.eye(6, dtype=torch.float64), atol=1e-2)
     assert scaled_matrix(1, 0.5).abs().item() == pytest.approx(0.5)
@@ -233,9 +234,9 @@ def test_every_gate_block_gets_the_chosen_init(cell):
         return [w[k * h:(k + 1) * h] for k in range(blocks)]
 
     for b in gate_blocks(init="orthogonal"):
-        torch.testing.assert_close(b @ b.T, eye)
+        torch.testing.assert_close(b @ b.T, eye, rtol=1e-12, atol=1e-12)
     for b in gate_blocks(init="orthogonal", spectral_radius=0.5):
-        torch.testing.assert_close(b @ b.T, 0.25 * eye)
+        torch.testing.assert_close(b @ b.T, 0.25 * eye, rtol=1e-12, atol=1e-12)
     spectral = gate_blocks(init="spectral", spectral_radius=0.5)
     for b in spectral:
         assert torch.linalg.eigvals(b).abs().max().item() == pytest.approx(0.5, rel=1e-9)
