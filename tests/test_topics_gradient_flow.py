@@ -162,6 +162,19 @@ def test_flow_summary_reads_the_first_and_last_hidden_layers():
         s = flow_summary(p)
     assert s.weight_ratio == 0.0 and s.largest_weight_grad == np.inf
     assert np.isnan(s.activation_ratio) and np.isnan(s.activation_orders)
+    p.weight_grad_norm = np.array([1.0, 2.0, 0.0, 1.0])  # a last hidden layer with no gradient
+    with np.errstate(all="raise"):  # x / 0 is infinite here, quietly
+        assert flow_summary(p).weight_ratio == np.inf
+    # float32 norms are divided in float64: no overflow to inf, no subnormal rounding
+    p.weight_grad_norm = np.array([1e30, 1.0, 1e-20, 1.0], dtype=np.float32)
+    p.activation_grad_norm = np.array([1e-30, 1.0, 1e20, 1.0], dtype=np.float32)
+    s = flow_summary(p)
+    assert s.weight_ratio == float(np.float64(np.float32(1e30)) / np.float64(np.float32(1e-20)))
+    assert s.activation_ratio == float(np.float64(np.float32(1e-30)) / np.float64(np.float32(1e20)))
+    # a network with one weight layer: first and last are the same layer
+    p.weight_grad_norm, p.activation_grad_norm = np.array([3.0]), np.array([2.0])
+    s = flow_summary(p)
+    assert (s.weight_ratio, s.activation_ratio, s.largest_weight_grad) == (1.0, 1.0, 3.0)
 
 
 def test_example_similarity_matches_numpy_and_rises_with_depth_under_he():
@@ -191,6 +204,7 @@ def test_underflow_trace_float32_zeros_come_from_the_backward_signal():
 
     config = MLPConfig(depth=50, width=64, activation="sigmoid", dtype="float64")
     f64, f32 = underflow_trace(config), underflow_trace(config.replace(dtype="float32"))
+    assert all(v.shape == (4,) for v in (*f64.values(), *f32.values()))  # 4 layers by default
     sub, tiny = float(np.finfo(np.float32).smallest_subnormal), float(np.finfo(np.float32).tiny)
     # layer 1's float64 weight-gradient entries would fit as float32 subnormals ...
     assert sub < f64["dW_median"][0] < tiny

@@ -525,3 +525,123 @@ def test_numpy_batch_norm_computes_in_float64_and_names_bad_input():
         with pytest.raises(ValueError) as info:
             update_running_stats(np.zeros(3), np.ones(3), x, momentum)
         assert str(info.value) == f"momentum must be between 0 and 1, got {momentum}"
+
+
+def test_random_batches_follow_their_documented_draws():
+    """The order and the distributions the docstring gives, with the defaults 4 batches of
+    16 examples and 5 features from seed 0."""
+    for kw, (n, batch, features, seed) in ((dict(n_batches=3, batch=7, features=2, seed=9),
+                                            (3, 7, 2, 9)), ({}, (4, 16, 5, 0))):
+        rng = np.random.default_rng(seed)
+        loc, scale = rng.normal(0, 2, features), rng.uniform(0.5, 3, features)
+        want = [loc + scale * rng.standard_normal((batch, features)) for _ in range(n)]
+        gamma, beta = rng.uniform(0.5, 2, features), rng.normal(0, 1, features)
+        xs, g, b = random_batches(**kw)
+        assert len(xs) == n
+        for x, w in zip(xs, want, strict=True):
+            np.testing.assert_array_equal(x, w)
+        np.testing.assert_array_equal(g, gamma)
+        np.testing.assert_array_equal(b, beta)
+
+
+def test_torch_run_computes_in_float64_from_float32_batches_and_lists():
+    batches, gamma, beta = random_batches(n_batches=2, batch=6, features=3, seed=4)
+    want = torch_batch_norm_run([x.astype(np.float32).astype(np.float64) for x in batches],
+                                gamma, beta)
+    for given in ([x.astype(np.float32) for x in batches],
+                  [x.astype(np.float32).tolist() for x in batches]):
+        got = torch_batch_norm_run(given, gamma, beta)
+        for key in ("train_out", "eval_out", "running_mean", "running_var"):
+            for a, b in zip(got[key], want[key], strict=True):
+                assert a.dtype == np.float64
+                np.testing.assert_array_equal(a, b)
+
+
+def test_the_lessons_differences_come_from_the_documented_batches():
+    """compare_with_torch and backward_vs_autograd measure on the seeded batches their
+    docstrings name (seed 0 by default): the same numbers computed here from those batches."""
+    for seed in (0, 3):
+        batches, gamma, beta = random_batches(seed=seed)
+        ours = reference_run(batch_norm_step, batches, gamma, beta)
+        theirs = torch_batch_norm_run(batches, gamma, beta)
+        want = {k: max(float(np.abs(a - b).max()) for a, b in zip(ours[k], theirs[k],
+                                                                      strict=True))
+                for k in theirs}
+        assert compare_with_torch(seed=seed) == want
+
+        (x,), gamma, beta = random_batches(n_batches=1, seed=seed)
+        dy = np.random.default_rng(seed + 1).standard_normal(x.shape)
+        t = torch.as_tensor(x).requires_grad_(True)
+        bn = nn.BatchNorm1d(x.shape[1]).double().train()
+        with torch.no_grad():
+            bn.weight.copy_(torch.as_tensor(gamma))
+            bn.bias.copy_(torch.as_tensor(beta))
+        bn(t).backward(torch.as_tensor(dy))
+        dx, dgamma, dbeta = batch_norm_backward(dy, x, gamma)
+        assert backward_vs_autograd(seed=seed) == {
+            "dx": float(np.abs(dx - t.grad.numpy()).max()),
+            "dgamma": float(np.abs(dgamma - bn.weight.grad.numpy()).max()),
+            "dbeta": float(np.abs(dbeta - bn.bias.grad.numpy()).max())}
+    assert compare_with_torch() == compare_with_torch(seed=0)
+    assert backward_vs_autograd() == backward_vs_autograd(seed=0)
+
+
+def test_profiles_and_growth_table_defaults(monkeypatch):
+    """norm_profiles' documented defaults (depth 20, width 64, sigmoid, PyTorch's default init,
+    weight_std 0.1, 256 examples, seed 0), and norm_growth_table's (depth 100, He, seed 0)."""
+    from helpers.topics import normalization
+
+    default = norm_profiles((None,))[None]
+    explicit = norm_profiles((None,), depth=20, width=64, activation="sigmoid", init="default",
+                             weight_std=0.1, batch=256, seed=0)[None]
+    np.testing.assert_array_equal(default.weight_grad_norm, explicit.weight_grad_norm)
+    np.testing.assert_array_equal(default.activation_grad_norm, explicit.activation_grad_norm)
+    calls = []
+
+    def record(norms, **kw):
+        calls.append((norms, kw))
+        return {}
+
+    monkeypatch.setattr(normalization, "norm_profiles", record)
+    normalization.norm_growth_table(("tanh",), ("layer",))
+    assert calls == [(("layer",), dict(depth=100, activation="tanh", init="he", seed=0))]
+
+
+def test_adam_final_loss_defaults_are_300_steps_at_lr_0_01():
+    from helpers.data import lesson_data
+    from helpers.topics.normalization import adam_final_loss
+
+    X, y = lesson_data(32)
+    config = MLPConfig(depth=2, width=4, activation="tanh", dtype="float64")
+    assert adam_final_loss(config, X, y) == adam_final_loss(config, X, y, steps=300, lr=0.01,
+                                                            eps=1e-8)
+    assert adam_final_loss(config, X, y) != adam_final_loss(config, X, y, steps=299)
+
+
+def test_batch_noise_prints_and_refuses_what_it_cannot_measure():
+    from helpers.topics.normalization import BatchNoise
+
+    printed = BatchNoise(np.array([4, 16]), np.array([0.5, 0.25]), np.zeros(2), 3)
+    assert repr(printed) == "BatchNoise(B=4: 0.500, B=16: 0.250)"
+    for kw, message in (
+            (dict(population=1), "population must be an int >= 2, got 1"),
+            (dict(n_batches=1), "n_batches must be an int >= 2, got 1"),
+            (dict(width=0), "width must be an int >= 1, got 0"),
+            (dict(batch_sizes=(4.5,)),
+             "batch sizes must be integers between 2 and population=4096, got (4.5,)"),
+            (dict(batch_sizes=(True, 4)),
+             "batch sizes must be integers between 2 and population=4096, got (True, 4)"),
+            (dict(batch_sizes=()),
+             "batch sizes must be integers between 2 and population=4096, got ()"),
+            (dict(features=[[1.0, 2.0]]), "features must be a finite (examples, units) array "
+                                          "with at least 2 examples, got shape (1, 2)")):
+        with pytest.raises(ValueError) as info:
+            batch_noise(**kw)
+        assert str(info.value) == message
+    # the smallest population, and float32 features measured in float64
+    assert batch_noise((2,), n_batches=2, width=2, population=2).spread.shape == (1,)
+    Z = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
+    got = batch_noise((4, 8), n_batches=5, features=Z, seed=2)
+    want = batch_noise((4, 8), n_batches=5, features=Z.astype(np.float64), seed=2)
+    np.testing.assert_array_equal(got.spread, want.spread)
+    np.testing.assert_array_equal(got.theory, want.theory)

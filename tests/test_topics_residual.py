@@ -13,6 +13,7 @@ from helpers.models import MLPConfig, build_mlp
 from helpers.topics.residual import (
     compare_plain_residual,
     residual_block_reference,
+    residual_stack_jacobian_autograd,
     scalar_residual_chain_autograd,
     stream_profile,
 )
@@ -192,3 +193,67 @@ def test_stream_profile_measures_the_model_it_is_given_and_the_lesson_data_by_de
                 lin.weight.mul_(2.0)
     doubled = stream_profile(config, X, y, model=model)
     assert not np.allclose(doubled.grad_norm, stream_profile(config, X, y).grad_norm)
+
+
+def test_profile_and_comparison_print_what_they_measured():
+    """The printed lines lesson 7 shows: which network, then the ratio, the loss and the
+    last block's stream std, each to three significant digits."""
+    X, y = small_data()
+    r = compare_plain_residual(SMALL.replace(activation="sigmoid", norm="layer",
+                                             norm_position="pre"), X, y)
+    for p, kind in ((r.plain, "plain"), (r.residual, "residual (pre)")):
+        assert repr(p) == (
+            f"StreamProfile({kind}, sigmoid, init=default, norm=layer, depth=6, width=8, "
+            f"float64: first/last ||dL/dx|| = {p.ratio:.3g}, loss = {p.loss:.3g}, "
+            f"last stream std = {p.stream_std[5]:.3g})")
+    # the last block's std, not another block's, is the one printed
+    assert len({f"{s:.3g}" for s in r.residual.stream_std[[1, 4, 5]]}) == 3
+    assert repr(r) == f"ResidualComparison(\n  plain:    {r.plain!r}\n  residual: {r.residual!r})"
+    with pytest.raises(TypeError) as info:
+        stream_profile("tanh")
+    assert str(info.value) == "config must be an MLPConfig, got str"
+
+
+def test_compare_plain_residual_measures_both_on_the_data_it_is_given():
+    """Both sides use the caller's data, and the lesson's data when none is given."""
+    X, y = small_data()
+    config = SMALL.replace(activation="tanh")
+    r = compare_plain_residual(config, X, y)
+    for side, residual in ((r.plain, False), (r.residual, True)):
+        want = stream_profile(config.replace(residual=residual), X, y)
+        np.testing.assert_array_equal(side.grad_norm, want.grad_norm)
+        assert side.loss == want.loss
+    default, lesson = compare_plain_residual(config), compare_plain_residual(config,
+                                                                             *lesson_data())
+    for a, b in ((default.plain, lesson.plain), (default.residual, lesson.residual)):
+        np.testing.assert_array_equal(a.grad_norm, b.grad_norm)
+
+
+def test_references_compute_in_float64_from_lists_and_float32_arrays():
+    """The lesson-7 oracles take lists or arrays of any float type and compute in float64:
+    a list is not rounded to float32 on the way in."""
+    rng = np.random.default_rng(4)
+    x, W, b = rng.normal(size=(3, 4)), rng.normal(size=(4, 4)), rng.normal(size=4)
+    want = x + np.tanh(x @ W.T + b)
+    got = residual_block_reference(x.tolist(), W.tolist(), b.tolist(), "tanh")
+    assert got.dtype == torch.float64
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-13, atol=0)
+    with pytest.raises(ValueError) as info:  # one example of the wrong length
+        residual_block_reference(np.ones(3), W, b, "tanh")
+    assert str(info.value) == ("W must be square (n, n) with n = x.shape[-1]; got W (4, 4), "
+                               "x (3,)")
+    x32 = x[0].astype(np.float32)
+    J = residual_stack_jacobian_autograd(x32, [W, W], [b, b], "tanh")
+    assert J.dtype == np.float64
+    np.testing.assert_array_equal(J, residual_stack_jacobian_autograd(x32.astype(np.float64),
+                                                                      [W, W], [b, b], "tanh"))
+    with pytest.raises(ValueError):  # a bias for every weight matrix
+        residual_stack_jacobian_autograd(x[0], [W, W], [b], "tanh")
+
+
+def test_scalar_chain_refuses_non_finite_weights_and_start():
+    message = "weights must be a non-empty sequence of finite numbers, x0 finite"
+    for weights, x0 in (([0.5, math.nan], 0.1), ([0.5], math.inf), ([], 0.0)):
+        with pytest.raises(ValueError) as info:
+            scalar_residual_chain_autograd(weights, x0, "tanh")
+        assert str(info.value) == message

@@ -27,7 +27,12 @@ from helpers.validation import check_float, check_int
 
 
 def random_batches(n_batches: int = 4, batch: int = 16, features: int = 5, seed: int = 0):
-    """Test batches with non-zero means and unequal scales, plus random ``gamma``, ``beta``."""
+    """Test batches with non-zero means and unequal scales, plus random ``gamma``, ``beta``.
+
+    Drawn in this order from ``np.random.default_rng(seed)``: each feature's mean from
+    N(0, 2^2) and scale from U(0.5, 3); then ``n_batches`` arrays (batch, features) of
+    mean + scale * N(0, 1); then ``gamma`` from U(0.5, 2) and ``beta`` from N(0, 1).
+    """
     rng = np.random.default_rng(seed)
     loc = rng.normal(0, 2, features)
     scale = rng.uniform(0.5, 3, features)
@@ -77,7 +82,9 @@ def reference_run(step_fn, batches, gamma, beta, momentum: float = MOMENTUM, eps
 
 
 def compare_with_torch(step_fn=batch_norm_step, seed: int = 0) -> dict[str, float]:
-    """Largest absolute difference between ``step_fn`` and ``nn.BatchNorm1d`` per quantity."""
+    """Largest absolute difference between ``step_fn`` and ``nn.BatchNorm1d`` per quantity,
+    over the batches of ``random_batches(seed=seed)`` (``reference_run`` against
+    ``torch_batch_norm_run``)."""
     batches, gamma, beta = random_batches(seed=seed)
     ours = reference_run(step_fn, batches, gamma, beta)
     theirs = torch_batch_norm_run(batches, gamma, beta)
@@ -87,7 +94,9 @@ def compare_with_torch(step_fn=batch_norm_step, seed: int = 0) -> dict[str, floa
 
 def backward_vs_autograd(seed: int = 0) -> dict[str, float]:
     """Largest absolute difference of ``batch_norm_backward`` from autograd through
-    ``nn.BatchNorm1d`` (train mode) for ``dx``, ``dgamma`` and ``dbeta``."""
+    ``nn.BatchNorm1d`` (train mode) for ``dx``, ``dgamma`` and ``dbeta``, on the batch of
+    ``random_batches(n_batches=1, seed=seed)`` with an upstream gradient drawn from N(0, 1) by
+    ``np.random.default_rng(seed + 1)``."""
     batches, gamma, beta = random_batches(n_batches=1, seed=seed)
     x = torch.as_tensor(batches[0]).requires_grad_(True)
     dy = np.random.default_rng(seed + 1).standard_normal(batches[0].shape)
@@ -200,10 +209,11 @@ def batch_noise(batch_sizes=(4, 16, 64, 256), *, n_batches: int = 200, width: in
     the example's value under the population's mean and std; it is exact only for Gaussian
     features (``seed`` also draws the batches).
     """
+    n_batches = check_int("n_batches", n_batches, 2)
     if features is None:
         X, _ = lesson_data(check_int("population", population, 2), seed=seed)
         gen = torch.Generator().manual_seed(seed)
-        layer = nn.Linear(X.shape[1], width).double()
+        layer = nn.Linear(X.shape[1], check_int("width", width, 1)).double()
         with torch.no_grad():
             layer.weight.normal_(0, 1, generator=gen)
             layer.bias.normal_(0, 1, generator=gen)
@@ -214,9 +224,12 @@ def batch_noise(batch_sizes=(4, 16, 64, 256), *, n_batches: int = 200, width: in
             raise ValueError("features must be a finite (examples, units) array with at least "
                              f"2 examples, got shape {Z.shape}")
     population = len(Z)
-    sizes = np.asarray(batch_sizes, dtype=np.int64)
-    if sizes.ndim != 1 or len(sizes) == 0 or sizes.min() < 2 or sizes.max() > population:
-        raise ValueError(f"batch sizes must be between 2 and population={population}")
+    sizes = np.asarray(batch_sizes)
+    if (sizes.ndim != 1 or len(sizes) == 0 or not np.issubdtype(sizes.dtype, np.integer)
+            or sizes.min() < 2 or sizes.max() > population):
+        raise ValueError(f"batch sizes must be integers between 2 and population={population}, "
+                         f"got {batch_sizes!r}")
+    sizes = sizes.astype(np.int64)
     x0, others = Z[0], Z[1:]
     x_hat = (x0 - Z.mean(0)) / Z.std(0)  # the example's value under population statistics
     rng = np.random.default_rng(seed)
