@@ -9,6 +9,7 @@ from scipy import integrate, stats
 
 from helpers.activations import derivative, is_saturated
 from helpers.topics.neuron import (
+    Z_RANGE,
     neuron_state,
     saturated_fraction,
     saturated_fraction_curve,
@@ -140,6 +141,21 @@ def test_neuron_state_contents():
     sat = np.isfinite(s.density_saturated)
     np.testing.assert_array_equal(sat, is_saturated("sigmoid", s.z_grid))
     assert "NeuronState(sigmoid" in repr(s)
+
+
+def test_neuron_state_histogram_is_of_the_seeded_monte_carlo_samples():
+    """The histogram and the share outside the window are those of the same n samples
+    z = w x + b, x ~ N(0, 1) from default_rng(seed), that the Monte Carlo fraction uses;
+    by default n = 50,000 and seed 0."""
+    for kw, (n, seed) in ((dict(n=3000, seed=7), (3000, 7)), ({}, (50_000, 0))):
+        s = neuron_state(0.5, 1.5, -0.5, **kw)
+        z = 1.5 * np.random.default_rng(seed).standard_normal(n) - 0.5
+        edges = np.linspace(*Z_RANGE, 61)
+        counts, _ = np.histogram(z, bins=edges)
+        np.testing.assert_allclose(s.hist_density, counts / (n * np.diff(edges)), rtol=1e-14)
+        assert s.outside == np.mean((z < Z_RANGE[0]) | (z > Z_RANGE[1]))
+        assert (s.n, s.seed) == (n, seed)
+        assert (s.fraction_mc, s.fraction_se) == saturated_fraction_mc(1.5, -0.5, n=n, seed=seed)
     assert neuron_state(3.0, 2.0, 0.0).saturated is True
     assert derivative("sigmoid")(6.0) == pytest.approx(neuron_state(3.0, 2.0, 0.0).slope)
 

@@ -633,6 +633,10 @@ def test_batch_noise_prints_and_refuses_what_it_cannot_measure():
              "batch sizes must be integers between 2 and population=4096, got (True, 4)"),
             (dict(batch_sizes=()),
              "batch sizes must be integers between 2 and population=4096, got ()"),
+            (dict(batch_sizes=[[4, 8]]),
+             "batch sizes must be integers between 2 and population=4096, got [[4, 8]]"),
+            (dict(batch_sizes=16),
+             "batch sizes must be integers between 2 and population=4096, got 16"),
             (dict(features=[[1.0, 2.0]]), "features must be a finite (examples, units) array "
                                           "with at least 2 examples, got shape (1, 2)")):
         with pytest.raises(ValueError) as info:
