@@ -106,7 +106,6 @@ class GradientMonitor:
         self._current = None
         if not recorded:
             return
-        n = len(self._modules)
         rec = {"step": self._step, "seen": set(), "outputs": {}, "eager": {},
                "moments": None, "grads": {}, "armed": False,
                "done": False,
@@ -119,7 +118,6 @@ class GradientMonitor:
                                 for g in (p.grad for _, p in self._weights)]
             if self.track_updates:
                 self._prev_weights = [w.clone() for w in weights]
-        rec["n"] = n
         self._records.append(rec)
         self._pending = self._current = rec
 
@@ -133,11 +131,12 @@ class GradientMonitor:
             after = [p.detach() for _, p in self._weights]
             same = [i for i, (a, b) in enumerate(zip(after, before, strict=True))
                     if a.shape == b.shape]
-            diff = [before[i] for i in same]
-            torch._foreach_sub_(diff, [after[i] for i in same])  # in place: before - after
             ratio = np.full(len(after), np.nan)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio[same] = norms(diff, fast=True) / rec["weight_norm"][same]
+            if same:  # a model without weight matrices has no ratio to fill in
+                diff = [before[i] for i in same]
+                torch._foreach_sub_(diff, [after[i] for i in same])  # in place: before - after
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratio[same] = norms(diff, fast=True) / rec["weight_norm"][same]
             rec["update_ratio"] = ratio
 
     # -- hooks on recorded steps ------------------------------------------------------

@@ -503,3 +503,113 @@ def test_two_backward_passes_in_one_step_record_the_first():
                                    dnorm(twin.get_parameter(name).grad), rtol=1e-5)
     assert dnorm(model[0].weight.grad) == pytest.approx(4 * dnorm(twin[0].weight.grad),
                                                         rel=1e-5)
+
+
+def test_names_and_refusals_word_for_word():
+    """A bare layer is named by its type; a parametrized layer is recorded once, under its
+    own name (not its parametrization modules), even without a bias of its own."""
+    assert GradientMonitor(nn.Linear(3, 2)).history().module_names == ("Linear",)
+    torch.manual_seed(0)
+    wrapped = nn.Sequential(nn.utils.parametrizations.weight_norm(nn.Linear(3, 4, bias=False)),
+                            nn.Tanh(), nn.Linear(4, 2))
+    h = GradientMonitor(wrapped).history()
+    assert h.module_names == ("0", "1", "2")
+    assert h.module_types == ("ParametrizedLinear", "Tanh", "Linear")
+    assert h.weight_names == ("0.parametrizations.weight.original0",
+                              "0.parametrizations.weight.original1", "2.weight")
+    for kwargs, error, message in (
+            (dict(track_updates=1), TypeError, "track_updates must be True or False, got 1"),
+            (dict(every=0), ValueError, "every must be an int >= 1, got 0")):
+        with pytest.raises(error) as info:
+            GradientMonitor(layernorm_net(), **kwargs)
+        assert str(info.value) == message
+    with pytest.raises(ValueError) as info:
+        GradientMonitor(nn.Sequential(nn.Flatten(), nn.Dropout()))
+    assert str(info.value) == "the model has no module with parameters or a known activation"
+    monitor = GradientMonitor(layernorm_net())
+    with monitor, pytest.raises(RuntimeError) as info:
+        monitor.__enter__()
+    assert str(info.value) == "this GradientMonitor is already active"
+
+
+def test_history_types_before_any_step_and_without_weight_matrices():
+    """A model with no weight matrix (only 1-D parameters) is monitored like any other."""
+    model = nn.Sequential(nn.LayerNorm(4), nn.Tanh())
+    monitor = GradientMonitor(model)
+    h = monitor.history()
+    assert h.steps.dtype == np.int64 and h.steps.shape == (0,)
+    assert h.weight_frozen.dtype == bool and h.weight_frozen.shape == (0,)
+    X, _ = vectors()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with monitor:
+        for _ in range(2):
+            opt.zero_grad()
+            model(X).pow(2).sum().backward()
+            opt.step()
+    h = monitor.history()
+    assert h.update_ratio.shape == (2, 0) and h.output_grad_norm.shape == (2, 2)
+    assert np.isfinite(h.output_grad_norm).all() and np.isfinite(h.output_std).all()
+
+
+class Counter(nn.Module):
+    """A layer with a parameter whose output is an integer tensor (nothing to average)."""
+
+    def __init__(self):
+        super().__init__()
+        self.threshold = nn.Parameter(torch.zeros(4))
+
+    def forward(self, x):
+        return (x > self.threshold).sum(1)
+
+
+def test_outputs_it_cannot_or_can_measure():
+    """Integer outputs and empty batches leave NaN; a single entry has its value as mean and
+    std 0; the history of such a step can be read twice."""
+    X, y = vectors()
+    with GradientMonitor(nn.Sequential(Counter())) as monitor:
+        monitor.model(X)
+    h = monitor.history()
+    assert np.isnan(h.output_mean).all() and np.isnan(h.output_std).all()
+    net = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2))
+    with GradientMonitor(net) as monitor:
+        out = net(torch.zeros(0, 4))
+        F.cross_entropy(out, torch.zeros(0, dtype=torch.long)).backward()
+    for h in (monitor.history(), monitor.history()):
+        assert np.isnan(h.output_mean).all() and np.isnan(h.output_std).all()
+        np.testing.assert_array_equal(h.weight_grad_norm, [[0.0, 0.0]])
+    single = nn.Linear(4, 1)
+    with GradientMonitor(single) as monitor:
+        value = single(X[:1])
+    h = monitor.history()
+    assert h.output_mean[0, 0] == pytest.approx(value.item(), rel=1e-6)
+    assert h.output_std[0, 0] == 0.0
+
+
+def test_history_inside_the_block_measures_a_forward_without_backward():
+    model, (X, _) = layernorm_net(), vectors()
+    with GradientMonitor(model) as monitor:
+        model(X)
+        h = monitor.history()
+        with torch.no_grad():
+            want = model[0](X).double()
+    assert h.output_mean[0, 0] == pytest.approx(want.mean().item(), rel=1e-6)
+    assert np.isfinite(h.output_std).all()
+
+
+def test_update_ratio_of_a_zero_weight_is_infinite_without_a_warning():
+    """||W_after - W_before|| / ||W_before|| with W_before = 0: infinite if it moved, NaN if
+    not, and no warning either way."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2))
+    with torch.no_grad():
+        net[0].weight.zero_()
+        net[2].weight.zero_()
+    opt = torch.optim.SGD(net[0].parameters(), lr=0.1)  # the last layer does not move
+    X, y = vectors()
+    with np.errstate(all="raise"), GradientMonitor(net) as monitor:
+        opt.zero_grad()
+        loss = F.cross_entropy(net(X), y) + net[0].weight.sum()  # a gradient for layer 0
+        loss.backward()
+        opt.step()
+    ratio = monitor.history().update_ratio[0]
+    assert ratio[0] == np.inf and np.isnan(ratio[1])
