@@ -315,3 +315,51 @@ def test_teacher_is_the_documented_tanh_network(depth):
     assert len(torch.unique(yc)) == c  # every class occurs
     _, yr = teacher(n, d, classes=c, width=w, depth=depth, task="regression", noise=0.3, seed=4)
     torch.testing.assert_close(yr, (out[:, 0] + noise).float())
+
+
+def test_lesson_data_is_256_spiral_points_with_noise_0_1():
+    from helpers.data import lesson_data
+
+    for got, want in ((lesson_data(), spirals(256, noise=0.1, seed=0)),
+                      (lesson_data(40, seed=3), spirals(40, noise=0.1, seed=3))):
+        assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
+
+
+def test_split_and_memory_task_defaults():
+    X, y = spirals(40, seed=1)
+    for a, b in zip(train_test_split(X, y), train_test_split(X, y, test_fraction=0.25, seed=0),
+                    strict=True):
+        assert torch.equal(a, b)
+    with pytest.raises(ValueError) as info:
+        train_test_split(X[:1], y[:1])
+    assert str(info.value) == "need at least 2 examples and one label per example"
+    for got, want in ((first_symbol_task(), first_symbol_task(256, 20, 4, "random", seed=0)),
+                      (adding_problem(), adding_problem(256, 50, seed=0))):
+        assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
+    assert first_symbol_task()[0].shape == (256, 20, 5)
+    assert adding_problem()[0].shape == (256, 50, 2)
+
+
+def test_memory_tasks_refuse_sizes_over_their_limits():
+    """Checked before anything is allocated: one value over each limit."""
+    with pytest.raises(ValueError) as info:
+        first_symbol_task(1_000_001, 40, 4)
+    assert str(info.value) == ("n * steps * (symbols + 1) = 200,000,200 values is too large "
+                               "(limit 2e8); use fewer sequences or steps")
+    with pytest.raises(ValueError) as info:
+        adding_problem(1_000_001, 100)
+    assert str(info.value) == "n * steps = 100,000,100 is too large (limit 1e8)"
+
+
+def test_task_data_names_the_memory_tasks():
+    from helpers.data import TASKS, task_data
+
+    assert TASKS == ("adding", "first_symbol")
+    for got, want in ((task_data("adding", 12, 6, seed=2), adding_problem(12, 6, seed=2)),
+                      (task_data("first_symbol", 12, 6, seed=2, symbols=3, distractors="blank"),
+                       first_symbol_task(12, 6, 3, "blank", seed=2)),
+                      (task_data("first_symbol", 12, 6), first_symbol_task(12, 6, 4, "random"))):
+        assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
+    with pytest.raises(ValueError) as info:
+        task_data("copy", 12, 6)
+    assert str(info.value) == "unknown task 'copy'; valid choices: adding, first_symbol"
