@@ -589,9 +589,31 @@ def _extra_module(m):
     m.blocks[0].dropout = nn.Dropout(0.0)
 
 
+class _ShiftedLinear(nn.Linear):
+    """A Linear subclass that changes what the layer computes."""
+
+    def forward(self, x):
+        return super().forward(x) + 0.5
+
+
+def _subclassed_linear(m):
+    old = m.blocks[1].linear
+    m.blocks[1].linear = _ShiftedLinear(old.in_features, old.out_features)
+
+
+def _subclassed_output(m):
+    old = m.output
+    m.output = _ShiftedLinear(old.in_features, old.out_features)
+
+
+def _backward_hook_on_block(m):
+    m.blocks[0].register_full_backward_hook(lambda module, grad_in, grad_out: None)
+
+
 @pytest.mark.parametrize("change", [_swap_act, _share_linear, _pre_hook_on_act,
                                     _pre_hook_on_block, _spectral_norm, _patched_forward,
-                                    _extra_module])
+                                    _extra_module, _subclassed_linear, _subclassed_output,
+                                    _backward_hook_on_block])
 def test_changed_mlps_are_measured_with_hooks(change):
     model = build_mlp(MLPConfig(depth=3, width=8))
     assert _built_mlp_modules(model) is not None
@@ -925,3 +947,103 @@ def test_a_layer_the_loss_does_not_depend_on_has_zero_gradients():
     torch.testing.assert_close(p.output_grads[side], torch.zeros(8, 4))
     F.cross_entropy(model(X), y).backward()
     torch.testing.assert_close(p.weight_grads[1], model.a.weight.grad)
+
+
+class _Stashing(nn.Module):
+    """A weight layer that returns nothing and leaves its result for its parent."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(4, 4) / 2)
+
+    def forward(self, x):
+        self.result = x @ self.weight.T
+
+
+class _Attention(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mha = nn.MultiheadAttention(4, 1, batch_first=True)
+        self.stash = _Stashing()
+        self.side = nn.Tanh()
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):  # x (batch, 3, 4)
+        h, _ = self.mha(x, x, x)
+        self.side(h)  # an activation whose output the loss does not use
+        self.stash(h.mean(1))
+        return self.head(self.stash.result)
+
+
+def test_entries_follow_the_forward_order_and_mark_what_was_not_measured():
+    """out_proj, which its parent uses without calling it, is placed right after its parent
+    (not at the end); a layer that returns no tensor is "n/a"; an activation whose output
+    the loss does not use has a zero output gradient, not None (it still pairs with the
+    layer it follows)."""
+    torch.manual_seed(0)
+    model = _Attention()
+    X, y = torch.randn(5, 3, 4), torch.tensor([0, 1, 0, 1, 1])
+    cap = capture_pass(model, X, y)
+    assert cap.layer_names == ("mha", "mha.out_proj", "stash", "head")
+    assert cap.activations == ("tanh", "n/a", "n/a", "linear")  # the Tanh follows mha
+    i = cap.unit_names.index("side")
+    assert torch.equal(cap.unit_output_grads[i], torch.zeros(5, 3, 4))
+
+
+class _InPlaceAfterUse(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.t = nn.Tanh()
+        self.a = nn.Linear(4, 2)
+
+    def forward(self, x):
+        h = self.t(x)
+        out = self.a(h)
+        h.add_(1.0)  # the Tanh's recorded output changes after the Linear used it
+        return out
+
+
+def test_every_refusal_word_for_word():
+    X, y = toy_data(n=6, features=4)
+    frozen = nn.Sequential(nn.Linear(4, 2)).requires_grad_(False)
+
+    class InPlace(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Linear(4, 4), nn.Linear(4, 2)
+
+        def forward(self, x):
+            h = self.a(x)
+            h += x
+            return self.b(h)
+
+    class Unused(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.c = nn.Linear(4, 4), nn.Parameter(torch.ones(2))
+
+        def forward(self, x):
+            return x[:, :2] * self.c
+
+    changed = ("was changed in place after it was computed (e.g. `h += x` or an in-place "
+               "activation further on), so its statistics and gradient cannot be measured; "
+               "write `h = h + x` or use inplace=False there")
+    for args, error, message in (
+            ((nn.Linear(4, 2), X, None, "cross_entropy"), ValueError,
+             "y is None: give targets y, or loss as a callable of the output alone"),
+            ((nn.Sequential(nn.LayerNorm(4)), X, y), ValueError,
+             "the model has no weight parameter (a tensor with 2 or more dimensions)"),
+            ((nn.Linear(4, 2), X, None, lambda out: out.sum(1)), RuntimeError,
+             "grad can be implicitly created only for scalar outputs: the loss has shape (6,); "
+             "reduce it to a scalar"),
+            ((InPlace(), X, y), ValueError, f"a tensor recorded at module 'a' (Linear) {changed}"),
+            ((_InPlaceAfterUse(), X, y), ValueError,
+             f"a tensor recorded at module 't' (Tanh) {changed}"),
+            ((frozen, X, y), ValueError,
+             "the loss does not depend on any parameter that requires a gradient: every weight "
+             "taking part is frozen; unfreeze the ones to measure with requires_grad_(True)"),
+            ((Unused(), X, y), ValueError,
+             "no weight parameter of the model takes part in the forward pass")):
+        with pytest.raises(error) as info:
+            capture_pass(*args)
+        assert str(info.value) == message

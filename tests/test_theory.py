@@ -410,3 +410,34 @@ def test_attracting_root_above_a_start_where_the_gap_is_small_and_positive():
 
 def test_attracting_root_is_infinite_when_the_gap_never_turns_negative():
     assert theory._attracting_root(lambda v: 1.0 + 0.0 * v, 2.0) == math.inf
+
+
+def test_float32_and_integer_inputs_are_computed_in_float64():
+    """Every map takes float32 arrays (or integers) as the float64 numbers they hold: the
+    result is the float64 computation's, to the last bit."""
+    from helpers.theory import correlation_map, length_map_iterates
+
+    q32 = np.array([0.3, 1.7], dtype=np.float32)
+    q64 = q32.astype(np.float64)
+    sw32, sb32 = np.array([1.3, 2.2], dtype=np.float32), np.array([0.05, 0.3], dtype=np.float32)
+    sw64, sb64 = sw32.astype(np.float64), sb32.astype(np.float64)
+    c32 = np.array([0.2, 0.9], dtype=np.float32)
+    pairs = [
+        (lambda q: gaussian_expectation(np.tanh, q), q32, q64),
+        (lambda q: expected_squared_derivative("tanh", q), q32, q64),
+        (lambda w: chain_bound(w, "tanh"), np.array([0.7, 1.3, 2.1], dtype=np.float32),
+         np.array([0.7, 1.3, 2.1], dtype=np.float32).astype(np.float64)),
+        (lambda w: chain_bound(w, "sigmoid"), [3, 5], [3.0, 5.0]),
+        (lambda sw: length_map("tanh", 1.0, sw, 0.1), sw32, sw64),
+        (lambda sb: length_map("tanh", 1.0, 1.5, sb), sb32, sb64),
+        (lambda sb: chi1("tanh", 1.5, sb), sb32, sb64),
+        (lambda sb: critical_line("tanh", sb), sb32, sb64),
+        (lambda sw: chi1_grid("tanh", sw, [0.1]), sw32, sw64),
+        (lambda sb: chi1_grid("tanh", [1.5], sb), sb32, sb64),
+        (lambda q: length_map_iterates("tanh", 1.5, 0.1, q, steps=3), q32, q64),
+        (lambda c: correlation_map("tanh", c, 1.5, 0.1), c32, c32.astype(np.float64)),
+    ]
+    for i, (f, given, exact) in enumerate(pairs):
+        got, want = np.asarray(f(given)), np.asarray(f(exact))
+        assert got.dtype == np.float64, i
+        np.testing.assert_array_equal(got, want, err_msg=str(i))
