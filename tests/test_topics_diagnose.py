@@ -5,6 +5,7 @@ import copy
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from helpers.diagnose import diagnose
 from helpers.findings import LESSONS
@@ -210,3 +211,75 @@ def test_digits_images_are_the_split_digits_as_one_channel_images():
     assert all(torch.equal(p, q) for p, q in zip(model.parameters(), digits_cnn(seed=4)
                                                  .parameters(), strict=True))
     assert not torch.equal(model[0].weight, digits_cnn(seed=5)[0].weight)
+
+
+def _same_parameters(a, b):
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_lesson_10_builders_default_to_seed_0():
+    from helpers.topics.diagnose import digits_cnn, digits_images, mystery_data, sequence_task
+
+    assert _same_parameters(digits_cnn(), digits_cnn(0))
+    assert not _same_parameters(digits_cnn(), digits_cnn(1))
+    assert _same_parameters(transformer_stack(2, True), transformer_stack(2, True, seed=0))
+    for got, want in ((digits_images(), digits_images(0)), (sequence_task(), sequence_task(64, 0)),
+                      (mystery_data("A"), mystery_data("A", 0)),
+                      (mystery_data("C"), mystery_data("C", 0))):
+        assert all(torch.equal(g, w) for g, w in zip(got, want, strict=True))
+    X_tr, _, X_te, _ = digits_images()
+    assert len(X_te) == round(0.25 * (len(X_tr) + len(X_te)))  # a quarter held out
+    assert sequence_task()[0].shape == (64, 8, 32)
+    default, zero = mystery_models(), mystery_models(0)
+    for k in "ABC":
+        assert _same_parameters(default[k].model, zero[k].model)
+        assert torch.equal(default[k].inputs, zero[k].inputs)
+
+
+def test_train_briefly_defaults_and_train_digits_cnn_recipe(monkeypatch):
+    """train_briefly: 200 Adam steps at lr 1e-2, batches drawn from seed 0; train_digits_cnn:
+    300 steps at lr 3e-3 in batches of 64 on digits_images(seed), accuracy on the test part."""
+    from helpers.topics import diagnose as topic
+
+    X, y = torch.randn(40, 10), torch.randint(4, (40,))
+    torch.manual_seed(0)
+    model = topic.mlp(nn.Tanh)
+    a, b, c = (copy.deepcopy(model) for _ in range(3))
+    assert len(train_briefly(a, X, y)) == 200
+    assert train_briefly(b, X, y, steps=4, batch_size=8) == train_briefly(
+        c, X, y, steps=4, lr=1e-2, batch_size=8, seed=0)
+    d, e = copy.deepcopy(model), copy.deepcopy(model)
+    assert train_briefly(d, X, y, steps=3) == train_briefly(e, X, y, steps=3, lr=1e-2)
+    calls = []
+    real = topic.train_briefly
+
+    def record(model, X, y, **kw):
+        calls.append(kw)
+        return real(model, X, y, **{**kw, "steps": 2})
+
+    monkeypatch.setattr(topic, "train_briefly", record)
+    trained, data, acc = topic.train_digits_cnn(seed=3)
+    assert calls == [dict(steps=300, lr=3e-3, batch_size=64, seed=3)]
+    assert all(torch.equal(g, w) for g, w in zip(data, topic.digits_images(3), strict=True))
+    assert acc == accuracy(trained, data[2], data[3])
+    by_hand = topic.digits_cnn(3)
+    real(by_hand, data[0], data[1], steps=2, lr=3e-3, batch_size=64, seed=3)
+    assert _same_parameters(trained, by_hand)
+
+
+def test_lesson_10_size_limits_word_for_word():
+    from helpers.topics.diagnose import sequence_task
+
+    X, y = torch.zeros(2, 10), torch.zeros(2, dtype=torch.long)
+    for call, message in (
+            (lambda: train_briefly(nn.Linear(10, 2), X, y, steps=100_001),
+             "steps must be between 1 and 100000, got 100001"),
+            (lambda: transformer_stack(201, True), "depth must be between 1 and 200, got 201"),
+            (lambda: sequence_task(10**6 + 1), "n must be between 1 and 1000000, got 1000001"),
+            (lambda: norm_position_profiles(depths=(0,)), "depth must be between 1 and 200, got 0"),
+            (lambda: norm_position_profiles(depths=(201,)),
+             "depth must be between 1 and 200, got 201")):
+        with pytest.raises(ValueError) as info:
+            call()
+        assert str(info.value) == message
