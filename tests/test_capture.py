@@ -963,13 +963,14 @@ class _Stashing(nn.Module):
 class _Attention(nn.Module):
     def __init__(self):
         super().__init__()
-        self.mha = nn.MultiheadAttention(4, 1, batch_first=True)
+        self.block = nn.Module()  # the attention one level down, as in a Transformer layer
+        self.block.mha = nn.MultiheadAttention(4, 1, batch_first=True)
         self.stash = _Stashing()
         self.side = nn.Tanh()
         self.head = nn.Linear(4, 2)
 
     def forward(self, x):  # x (batch, 3, 4)
-        h, _ = self.mha(x, x, x)
+        h, _ = self.block.mha(x, x, x)
         self.side(h)  # an activation whose output the loss does not use
         self.stash(h.mean(1))
         return self.head(self.stash.result)
@@ -984,7 +985,7 @@ def test_entries_follow_the_forward_order_and_mark_what_was_not_measured():
     model = _Attention()
     X, y = torch.randn(5, 3, 4), torch.tensor([0, 1, 0, 1, 1])
     cap = capture_pass(model, X, y)
-    assert cap.layer_names == ("mha", "mha.out_proj", "stash", "head")
+    assert cap.layer_names == ("block.mha", "block.mha.out_proj", "stash", "head")
     assert cap.activations == ("tanh", "n/a", "n/a", "linear")  # the Tanh follows mha
     i = cap.unit_names.index("side")
     assert torch.equal(cap.unit_output_grads[i], torch.zeros(5, 3, 4))
