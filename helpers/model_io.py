@@ -60,7 +60,8 @@ def _as_tensor(a, name: str) -> torch.Tensor:
     if isinstance(a, np.ndarray):
         if a.dtype.kind not in "fiub":
             raise TypeError(f"{name} must hold numbers, got a NumPy array of dtype {a.dtype}")
-        return torch.from_numpy(np.ascontiguousarray(a))
+        # ascontiguousarray makes a 0-d array 1-d: keep the caller's shape
+        return torch.from_numpy(np.ascontiguousarray(a).reshape(a.shape))
     raise TypeError(f"{name} must be a torch.Tensor or a NumPy array, got {type(a).__name__}")
 
 

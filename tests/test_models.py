@@ -280,3 +280,121 @@ def test_preserved_buffers_restores_running_stats_after_backward():
         model(torch.randn(16, 2))
     assert torch.equal(model.blocks[0].norm.running_mean, before["blocks.0.norm.running_mean"])
     assert not torch.equal(model.blocks[1].norm.running_mean, before["blocks.1.norm.running_mean"])
+
+
+def _message(kwargs):
+    with pytest.raises((ValueError, TypeError)) as info:
+        MLPConfig(**kwargs)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"depth": 0}, "depth must be between 1 and 1000, got 0"),
+    ({"width": 8193}, "width must be between 1 and 8192, got 8193"),
+    ({"in_features": 10**6 + 1}, "in_features must be between 1 and 1000000, got 1000001"),
+    ({"out_features": 10**6 + 1}, "out_features must be between 1 and 1000000, got 1000001"),
+    ({"seed": -1}, "seed must be between 0 and 4294967295, got -1"),
+    ({"norm": "group"}, "unknown norm 'group'; valid choices: None, 'batch', 'layer'"),
+    ({"init": "kaiming"},
+     "unknown init 'kaiming'; valid choices: default, xavier, he, orthogonal, normal, mean_field"),
+    ({"dtype": "float16"}, "unknown dtype 'float16'; valid choices: float32, float64"),
+])
+def test_config_messages_word_for_word(kwargs, message):
+    """Each message names its own field and the whole valid range."""
+    assert _message(kwargs) == message
+
+
+def test_feature_counts_up_to_a_million_are_accepted():
+    assert MLPConfig(depth=1, width=1, in_features=10**6).in_features == 10**6
+    assert MLPConfig(depth=1, width=1, out_features=10**6).out_features == 10**6
+
+
+def test_config_stores_the_checked_seed_as_an_int():
+    cfg = MLPConfig(seed=np.int64(3))
+    assert cfg.seed == 3 and type(cfg.seed) is int
+
+
+def _hand_count(depth, width, n_in, n_out, norm):
+    """Weights and biases layer by layer; a norm adds a scale and a shift per hidden unit."""
+    sizes = [n_in] + [width] * depth + [n_out]
+    linear = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    return linear + (2 * width * depth if norm else 0)
+
+
+@pytest.mark.parametrize("norm", [None, "batch", "layer"])
+@pytest.mark.parametrize("depth, width, n_in, n_out", [(1, 3, 2, 2), (4, 5, 3, 7), (7, 2, 9, 1)])
+def test_parameter_count_counts_every_parameter(norm, depth, width, n_in, n_out):
+    cfg = MLPConfig(depth=depth, width=width, in_features=n_in, out_features=n_out, norm=norm)
+    built = sum(p.numel() for p in build_mlp(cfg).parameters())
+    assert cfg.parameter_count() == built == _hand_count(depth, width, n_in, n_out, norm)
+
+
+def test_memory_guard_refuses_more_than_4_gib_and_counts_bytes_per_dtype():
+    # 2**30 parameters exactly: 4 GiB in float32 is allowed ("more than 4 GiB" is refused) ...
+    edge = {"depth": 255, "width": 2048, "in_features": 1792, "out_features": 2048}
+    assert MLPConfig(**edge).parameter_count() == 2**30
+    assert MLPConfig(**edge).dtype == "float32"
+    tail = (" for its weights alone (more than 4 GiB): reduce depth, width, in_features or "
+            "out_features")
+    # ... one more input feature (2048 more weights) is not
+    assert _message({**edge, "in_features": 1793}) == "this network would need 4.0 GiB" + tail
+    # float64 takes 8 bytes a parameter: 738,328,578 parameters are 2.75 GiB, or 5.5 GiB
+    assert MLPConfig(depth=12, width=8192).parameter_count() == 738_328_578
+    MLPConfig(depth=12, width=8192)
+    assert _message({"depth": 12, "width": 8192, "dtype": "float64"}) == (
+        "this network would need 5.5 GiB" + tail)
+    assert _message({"depth": 1000, "width": 8192}) == "this network would need 249.8 GiB" + tail
+
+
+def test_block_is_inside_by_default():
+    block = Block(4, 4, "tanh", None, residual=True)
+    assert block.residual and block.position == "inside"
+    assert block.extra_repr() == "residual=True, norm_position='inside'"
+
+
+@pytest.mark.parametrize("position", ["inside", "pre", "post"])
+def test_trace_layers_keeps_each_layers_values(position):
+    """trace_layers against the blocks' layers applied by hand, for every norm position."""
+    from helpers.models import trace_layers
+
+    cfg = MLPConfig(depth=3, width=4, in_features=4, out_features=3, norm="layer",
+                    residual=True, norm_position=position, activation="tanh", dtype="float64")
+    model = build_mlp(cfg)
+    x = torch.randn(5, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    t = trace_layers(model, x)
+    h = x
+    for i, block in enumerate(model.blocks):
+        lin, norm, act = block.linear, block.norm, block.act
+        if position == "pre":
+            z = norm(h)
+            a = act(z)
+            pre = lin(a)
+            out = h + pre
+        elif position == "post":
+            pre = lin(h)
+            z, a = pre, act(pre)
+            out = norm(h + a)
+        else:
+            pre = lin(h)
+            z = norm(pre)
+            a = act(z)
+            out = h + a
+        for got, want in ((t.preact[i], pre), (t.act_in[i], z), (t.act_out[i], a),
+                          (t.block_out[i], out)):
+            torch.testing.assert_close(got, want, rtol=0, atol=0)
+        h = out
+    torch.testing.assert_close(t.output, model.output(h), rtol=0, atol=0)
+    torch.testing.assert_close(t.output, model(x), rtol=0, atol=0)
+    assert [len(t.preact), len(t.act_in), len(t.act_out), len(t.block_out)] == [3] * 4
+    assert repr(t) == "LayerTrace(depth=3, output (5, 3))"
+    # the values stay in the autograd graph
+    t.output.sum().backward()
+    assert model.blocks[0].linear.weight.grad is not None
+
+
+def test_trace_layers_refuses_other_models():
+    from helpers.models import trace_layers
+
+    with pytest.raises(TypeError) as info:
+        trace_layers(nn.Sequential(nn.Linear(2, 2)), torch.zeros(1, 2))
+    assert str(info.value) == "expected an MLP made by build_mlp, got Sequential"

@@ -3,6 +3,7 @@
 import copy
 import gc
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -613,3 +614,37 @@ def test_update_ratio_of_a_zero_weight_is_infinite_without_a_warning():
         opt.step()
     ratio = monitor.history().update_ratio[0]
     assert ratio[0] == np.inf and np.isnan(ratio[1])
+
+
+def test_history_repr_word_for_word():
+    """The table's header, widths, frozen mark, name cut and NaN mean, from a hand-made history."""
+    nan = np.nan
+    h = MonitorHistory(
+        module_names=("encoder",), module_types=("Linear",),
+        weight_names=("encoder.layers.0.attention.q_proj.weight", "head.weight"),
+        weight_frozen=np.array([False, True]),
+        steps=np.array([0, 5]),
+        output_mean=np.zeros((2, 1)), output_std=np.ones((2, 1)),
+        output_grad_norm=np.ones((2, 1)),
+        weight_norm=np.ones((2, 2)),
+        weight_grad_norm=np.array([[9.0, nan], [0.00123456, nan]]),
+        update_ratio=np.array([[1e-3, nan], [3e-3, nan]]),
+    )
+    assert repr(h) == "\n".join([
+        "MonitorHistory(2 steps, 1 modules, 2 weights)",
+        "  weight                         |dW| last  update ratio",
+        "  encoder.layers.0.attention.    1.235e-03     2.000e-03",
+        "  head.weight (frozen)                 nan           nan",
+    ])
+    assert {len(line) for line in repr(h).splitlines()[1:]} == {2 + 28 + 12 + 14}
+    # a weight's mean update skips the steps it has no ratio for
+    h2 = MonitorHistory(**{**h.__dict__, "update_ratio": np.array([[nan, nan], [4e-3, nan]])})
+    assert repr(h2).splitlines()[2].endswith("4.000e-03")
+    # a short trainable name has no mark, and a weight with no ratio at all shows nan quietly
+    h3 = MonitorHistory(**{**h.__dict__, "weight_names": ("w", "v"),
+                           "weight_frozen": np.array([False, False])})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "mean of empty slice"
+        lines = repr(h3).splitlines()
+    assert lines[2:] == ["  w" + " " * 30 + "1.235e-03     2.000e-03",
+                         "  v" + " " * 36 + "nan           nan"]
