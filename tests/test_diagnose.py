@@ -161,6 +161,21 @@ def test_every_finding_is_in_the_catalogue_with_a_lesson():
     assert table.count("\n") == len(CATALOGUE) + 1 and "**vanishing gradients**" in table
 
 
+def test_every_catalogue_entry_is_filled_in():
+    """Lesson 10's checklist prints each entry's text: none may be empty or missing."""
+    for name, spec in CATALOGUE.items():
+        assert spec.name == name
+        for text in (spec.symptom, spec.measurement, spec.threshold, spec.why):
+            assert isinstance(text, str) and text.strip(), (name, text)
+        assert spec.causes and all(isinstance(c, str) and c for c in spec.causes)
+        assert spec.fixes and all(isinstance(f, str) and f and 1 <= n <= 9
+                                  for f, n in spec.fixes)
+    row = checklist_rows()[0]
+    assert (row["symptom"], row["measurement"]) == (
+        "early layers do not learn; loss stalls",
+        "gradient, first third of the layers / last third")
+
+
 # -- healthy models ---------------------------------------------------------------------
 def test_healthy_relu_he(data):
     d = diagnose(he_relu(), *data, steps=20)

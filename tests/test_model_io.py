@@ -65,6 +65,8 @@ def test_check_data_messages_name_x_and_y_by_default():
         "X must be a torch.Tensor or a NumPy array, got list")
     assert message(ValueError, check_data, np.zeros((2, 2)), np.array([0.0, np.nan])) == (
         "y contains NaN or infinite values")
+    assert message(ValueError, check_data, np.zeros((2, 2)), np.array([np.inf, 0.0]),
+                   name_y="y_test") == "y_test contains NaN or infinite values"
     for scalar in (np.array(1), torch.tensor(1)):  # a 0-d array stays 0-d
         assert message(ValueError, check_data, np.zeros((1, 2)), scalar) == (
             "y must have one entry per example, got a scalar")
