@@ -428,3 +428,56 @@ def test_train_defaults(data):
                      record_every=10)
     np.testing.assert_array_equal(h.loss, explicit.loss)
     assert h.steps.tolist() == [*range(0, 300, 10), 299]
+
+
+def test_adam_asks_for_the_fused_kernel_first(data, monkeypatch):
+    """The fused CPU kernel is tried first, with the model's parameters and the lr."""
+    real_adam, calls = torch.optim.Adam, []
+
+    def recording_adam(params, lr, fused=None):
+        params = list(params)
+        calls.append((len(params), lr, fused))
+        return real_adam(params, lr=lr, fused=fused)
+
+    monkeypatch.setattr(training.torch.optim, "Adam", recording_adam)
+    model = small()
+    X, y = data
+    train(model, X, y, steps=2, lr=0.02)
+    assert calls == [(len(list(model.parameters())), 0.02, True)]
+
+
+def test_held_out_data_in_float64_is_cast_to_the_models_dtype(data):
+    X, y = data
+    model = small()
+    X_test = np.asarray(X[:50], dtype=np.float64)
+    h = train(model, X, y, steps=2, record_every=1, eval_data=(X_test, y[:50]))
+    with torch.no_grad():
+        out = model(torch.as_tensor(X_test, dtype=torch.float32))
+    assert h.test_loss[-1] == pytest.approx(F.cross_entropy(out, torch.as_tensor(y[:50])).item(),
+                                            rel=1e-6)
+
+
+def test_train_messages_word_for_word(data):
+    X, y = data
+    with pytest.raises(TypeError) as info:
+        train(small(), X, y, steps=1, callback="stop")
+    assert str(info.value) == "callback must be callable or None"
+    with pytest.raises(ValueError) as info:
+        train(nn.Sequential(nn.Conv1d(1, 1, 1), nn.Flatten()), X[:, None, :], y, steps=1)
+    assert str(info.value) == "the model has no nn.Linear layer to record"
+
+
+def test_an_infinite_loss_is_recorded_as_inf_and_stops_training(data):
+    X, y = data
+    h = train(small(), X, y, steps=5, record_every=1,
+              loss=lambda out, t: (out * 0).sum() + math.inf)
+    assert h.diverged and h.loss.tolist() == [math.inf] and len(h.steps) == 1
+    assert ", diverged, " in repr(h)
+
+
+def test_history_repr_says_stopped_early():
+    h = History(layer_names=("a",), steps=np.array([0, 4]), loss=np.array([0.9, 0.25]),
+                accuracy=np.array([0.5, 0.875]), grad_norm=np.ones((2, 1)),
+                update_ratio=np.ones((2, 1)), stopped_early=True, diverged=False, seconds=1.5)
+    assert repr(h) == ("History(2 records up to step 4, final loss 0.25, accuracy 0.875, "
+                       "stopped early, 1.5 s)")
