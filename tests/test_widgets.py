@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import ipywidgets as widgets
 import numpy as np
 import plotly.graph_objects as go
@@ -347,3 +349,68 @@ def test_paced_redraw_waits_for_the_browser_and_never_queues():
     assert not pace.ready(now)
     pace._on_loop(5, 6)  # the loop runs it, guarded, and clears the flag
     assert drawn[-1] == (5, 6) and guarded == [1] and not pace.pending
+
+
+class Sliders(LiveFigure):
+    """Five sliders in rows of two; the status line names the sum of their values."""
+
+    def __init__(self):
+        super().__init__({f"s{i}": widgets.IntSlider(i) for i in range(5)},
+                         go.Figure(go.Scatter(x=[], y=[])), columns=2)
+
+    def _update(self):
+        return f"sum = {sum(self.values().values())}"
+
+
+def test_live_figure_lays_out_controls_in_rows_then_status_figure_output():
+    w = Sliders()
+    rows = w.widget.children
+    assert [len(r.children) for r in rows[:3]] == [2, 2, 1]
+    assert [c for r in rows[:3] for c in r.children] == list(w.controls.values())
+    assert rows[3:] == (w.status, w.figure, w.output)
+    assert math.isnan(w.last_update_seconds) and w.updates == 0 and w.error is None
+
+
+def test_live_figure_updates_on_a_value_only_and_times_the_update():
+    w = Sliders()
+    w.s1.description = "first"  # another trait: no update
+    assert w.updates == 0
+    w.s4.value = 10
+    assert w.updates == 1 and w.status.value == "sum = 16"
+    assert 0 <= w.last_update_seconds < 60
+
+
+def test_an_error_then_a_good_update_clears_the_traceback():
+    w = Doubler()
+    w.fail = True
+    w.n.value = 4
+    assert w.status.value == ('<span style="color:#D55E00"><b>Could not update:</b> '
+                              "ValueError: n is not allowed here</span>")
+    assert "Traceback" in "".join(o.get("text", "") for o in w.output.outputs)
+    w.n.value = 6  # a second failure replaces the first traceback
+    assert len(w.output.outputs) == 1
+    w.fail = False
+    w.n.value = 5
+    assert w.output.outputs == () and w.error is None
+
+
+def test_a_missing_control_is_named_in_the_error():
+    with pytest.raises(AttributeError) as info:
+        _ = Doubler().depth
+    assert str(info.value) == "Doubler has no attribute or control 'depth'"
+    bare = Doubler.__new__(Doubler)  # before __init__ has set the controls
+    with pytest.raises(AttributeError) as info:
+        _ = bare.depth
+    assert str(info.value) == "Doubler has no attribute or control 'depth'"
+
+
+def test_dropdowns_describe_themselves_and_show_their_labels():
+    from helpers.widgets.base import activation_dropdown, norm_dropdown
+
+    act = activation_dropdown("relu")
+    assert act.description == "activation" and act.style.description_width == "initial"
+    norm = norm_dropdown("batch", description="where")
+    assert norm.options == (("none", "none"), ("batch", "batch"), ("layer", "layer"))
+    assert norm.description == "where" and norm.style.description_width == "initial"
+    named = norm_dropdown(None, labels={None: "no norm", "layer": "LayerNorm"})
+    assert [label for label, _ in named.options] == ["no norm", "batch", "LayerNorm"]

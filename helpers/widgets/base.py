@@ -147,7 +147,7 @@ class LiveFigure:
         with self.figure.batch_update():
             message = self._apply(state)
         if self.error is not None:  # the previous update failed: clear its traceback
-            self.output.clear_output()
+            self.output.outputs = ()
         self.error = None
         self.status.value = message or ""
 
@@ -156,7 +156,9 @@ class LiveFigure:
         try:
             return True, fn(*args)
         except Exception as exc:  # shown in the notebook: a widget never fails silently
-            self.output.clear_output()
+            # Reset the outputs themselves: clear_output() only asks a front end to clear
+            # (none listens under nbclient or in a test), and the tracebacks would pile up.
+            self.output.outputs = ()
             self.show_error(exc, "Could not update")
             return False, None
 
