@@ -266,3 +266,67 @@ def test_a_failure_while_computing_ahead_is_shown_when_that_depth_is_chosen(
     assert explorer.error is None and shown_depth(explorer) == 5
     press(explorer, loop, 6)
     assert "RuntimeError: boom at depth 6" in explorer.status.value
+
+
+# -- the pieces, on their own -------------------------------------------------------------
+def test_browser_answers_keep_the_newest_edit_id_and_drop_the_deltas():
+    from helpers.widgets.pacing import BrowserAnswers
+
+    class Figure:
+        _last_trace_edit_id = 0
+
+        def __init__(self):
+            self.states = []
+
+        def set_state(self, sync_data):
+            self.states.append(sync_data)
+
+    fig = Figure()
+    answers = BrowserAnswers(fig)
+    heard = []
+    answers.listeners.append(lambda: heard.append(answers.answered))
+    assert (answers.answered, answers.count, answers.at) == (0, 0, 0.0) and not answers.waiting()
+    fig._last_trace_edit_id = 2
+    assert answers.waiting()
+    fig.set_state({"_js2py_traceDeltas": {"trace_edit_id": 2, "trace_deltas": []}, "x": 1})
+    assert fig.states == [{"x": 1}] and answers.answered == 2 and answers.count == 1
+    assert answers.at > 0 and heard == [2] and not answers.waiting()
+    fig.set_state({"_js2py_traceDeltas": {"trace_edit_id": 1}})  # a late answer: id kept
+    assert answers.answered == 2 and answers.count == 2 and heard == [2, 2]
+    for not_an_answer in ({"_js2py_traceDeltas": None}, {"_js2py_traceDeltas": {"id": 3}},
+                          {"_js2py_traceDeltas": {"trace_edit_id": "3"}}, {"y": 2}):
+        fig.set_state(not_an_answer)
+    assert answers.count == 2 and heard == [2, 2]
+    assert fig.states[-1] == {"y": 2} and fig.states[-2] == {}
+    assert not BrowserAnswers(type("Bare", (), {"set_state": lambda self, d: None})()).waiting()
+
+
+def test_kernel_loop_is_the_running_loop_of_a_kernel_only(monkeypatch):
+    import asyncio
+    import threading
+
+    import IPython
+
+    from helpers.widgets.pacing import kernel_loop
+
+    class Shell:
+        kernel = object()
+
+    assert kernel_loop() is None  # no IPython shell here
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Shell())
+    assert kernel_loop() is None  # a kernel, but no running loop
+
+    async def inside():
+        return kernel_loop(), asyncio.get_running_loop()
+
+    def in_a_thread():  # a fresh thread: another library's loop may run in this one
+        result = []
+        thread = threading.Thread(target=lambda: result.append(asyncio.run(inside())))
+        thread.start()
+        thread.join()
+        return result[0]
+
+    got, running = in_a_thread()
+    assert got is running
+    monkeypatch.setattr(IPython, "get_ipython", lambda: type("Terminal", (), {})())
+    assert in_a_thread()[0] is None  # a shell without a kernel
