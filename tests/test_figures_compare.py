@@ -55,3 +55,10 @@ def test_growth_chart_with_a_theory_per_series():
                                  x_title="l", y_title="g", labels={"x": "X"})
     assert len(fig.data) == 6 and fig.data[3].name == "X: theory"
     assert floats(fig.data[3].y) == [2.0, 8.0] and fig.data[3].line.dash is not None
+
+
+def test_growth_chart_names_a_series_flagged_points_in_its_subtitle():
+    fig = gradient_growth_figure({"x": [1.0, 0.0], "y": [1.0, 2.0]}, None, title="T",
+                                 x_title="l", y_title="g")
+    assert fig.layout.title.text.startswith("T<br><sup>x: 1 layer")
+    assert fig.layout.title.text.count("<sup>") == 1

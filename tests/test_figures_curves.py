@@ -1,9 +1,11 @@
 """helpers.figures.curves: the activation curves and the marked point, against NumPy."""
 
 import numpy as np
+import pytest
 
 from helpers.figures.curves import (
     activation_curves_figure,
+    check_z_range,
     phi_dphi_figure,
     update_activation_point,
 )
@@ -33,3 +35,11 @@ def test_several_names_each_get_a_pair_of_curves():
     np.testing.assert_array_equal(fig.data[2].y, [0.0, 0.0, 1.0])
     one = phi_dphi_figure("relu", z, title="t")
     assert len(one.data) == 2 and list(one.data[0].y) == [0.0, 0.0, 1.0]
+
+
+def test_z_range_must_be_increasing():
+    assert check_z_range([-1, 2]) == (-1.0, 2.0)
+    for bad in ((1.0, 1.0), (2.0, -2.0), (0.0, float("inf"))):
+        with pytest.raises(ValueError) as info:
+            check_z_range(bad)
+        assert str(info.value) == f"z_range must be two finite numbers with lo < hi, got {bad}"
