@@ -1,5 +1,7 @@
 """helpers.figures.recurrent: traces carry the data they are given; nothing is dropped."""
 
+import warnings
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -105,3 +107,48 @@ def test_explorer_figure_updates_in_place(measured):
         update_through_time_explorer_figure(fig, measured["lstm"].profile)
     with pytest.raises(ValueError, match="height"):
         through_time_explorer_figure(height=900)
+
+
+def test_radius_sweep_traces_and_label_spacing():
+    """Every trace's x and y, and one log-axis label every ceil(decades / 7) decades."""
+    sweep = {"radius": np.array([0.5, 1.0, 1.5]), "ratio": np.array([[1e-12, 1.0, 0.0]]),
+             "seeds": np.array([7])}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = radius_sweep_figure(sweep)
+    seeds, mean, one = fig.data
+    assert seeds.name == "seed 7" and seeds.mode == "markers"
+    np.testing.assert_array_equal(seeds.x, [0.5, 1.0, 1.5])
+    np.testing.assert_array_equal(mean.x, [0.5, 1.0, 1.5])
+    np.testing.assert_allclose(mean.y[:2], [1e-12, 1.0])
+    assert np.isnan(mean.y[2])  # no seed's ratio above 0: no mean
+    assert list(one.x) == [0.5, 1.5] and list(one.y) == [1, 1]
+    # the ratios span 12 decades (the zero is left out): a label every 2 decades
+    assert fig.layout.yaxis.dtick == 2 and fig.layout.yaxis.exponentformat == "power"
+    narrow = radius_sweep_figure({**sweep, "ratio": np.array([[1e-3, 1.0, 2.0]])})
+    assert narrow.layout.yaxis.dtick == 1
+    assert fig.layout.legend.x == 1.02 and fig.layout.legend.xanchor == "left"
+
+
+def _run(loss, grad_norm, task="adding"):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(loss=np.asarray(loss), grad_norm=np.asarray(grad_norm),
+                           eval_at=np.array([0, 5]), test_metric=np.array([0.5, 0.25]),
+                           metric_name="test MSE", task=task)
+
+
+def test_training_and_clipping_figures_draw_every_step():
+    runs = {("lstm", 8, 0): _run([1.0], [1.0]), ("rnn", 16, 0): _run([1.0], [1.0])}
+    fig = training_curves_figure(runs)
+    for t in fig.data:
+        assert list(t.x) == [0, 5] and list(t.y) == [0.5, 0.25]
+    assert [t.line.dash for t in fig.data] == [None, "dash"]  # dash by sequence length
+    assert fig.layout.yaxis.type == "log"
+    clip = clipping_figure({"clipped": _run([2.0, np.inf, 0.5], [10.0, 1e30, np.nan])})
+    loss, grad = clip.data
+    assert list(loss.x) == [1, 2, 3] and (loss.xaxis, grad.xaxis) == ("x", "x2")
+    assert loss.y[0] == 2.0 and np.isnan(loss.y[1]) and loss.y[2] == 0.5
+    assert grad.y[1] == 1e30 and np.isnan(grad.y[2])
+    # each panel's labels are spaced by its own values: 30 decades of gradient norms
+    assert clip.layout.yaxis.dtick == 1 and clip.layout.yaxis2.dtick == 5

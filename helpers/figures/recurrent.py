@@ -10,6 +10,8 @@ imports torch.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -139,8 +141,11 @@ def radius_sweep_figure(sweep: dict, *, title: str = "Spectral radius vs gradien
         fig.add_trace(go.Scatter(x=r, y=ratio[i], mode="markers", name=f"seed {s}",
                                  marker=dict(color=CELL_COLORS["rnn"], size=8, opacity=0.5),
                                  showlegend=i == 0, legendgroup="seeds"))
-    with np.errstate(divide="ignore"):
-        mean = np.exp(np.nanmean(np.log(np.where(ratio > 0, ratio, np.nan)), axis=0))
+    positive = np.where(ratio > 0, ratio, np.nan)
+    # a radius where every seed's ratio is 0 (underflow) has no mean: NaN, a gap, no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "Mean of empty slice"
+        mean = np.exp(np.nanmean(np.log(positive), axis=0))
     fig.add_trace(go.Scatter(x=r, y=mean, mode="lines", name="geometric mean over seeds",
                              line=dict(color=CELL_COLORS["rnn"])))
     fig.add_trace(go.Scatter(x=[r.min(), r.max()], y=[1, 1], mode="lines", name="ratio 1",
