@@ -73,6 +73,10 @@ def test_live_figure_mimebundle_has_widget_and_static_snapshot():
     html = bundle["text/html"]
     assert "n = 3" in html and "static snapshot" in html and "Plotly.newPlot" in html
     assert bundle["text/plain"] == "Doubler({'n': 3})"
+    # a fragment that uses the page's plotly.js (embedding it would add ~4 MB per chart)
+    assert len(html) < 50_000 and "<html" not in html and html.startswith("<div>n = 3</div>")
+    w.status.value = ""
+    assert w._repr_mimebundle_()["text/html"].startswith("<div style=")  # the chart, no status
     snap = w.snapshot()
     assert isinstance(snap, go.Figure) and not isinstance(snap, go.FigureWidget)
     np.testing.assert_array_equal(snap.data[0].y, [0, 2, 4])
