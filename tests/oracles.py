@@ -1,4 +1,5 @@
-"""Independent references the tests compare the package with (kept out of ``helpers``)."""
+"""Independent references the tests compare the package with, and the helpers several test
+modules share (kept out of ``helpers``)."""
 
 import numpy as np
 
@@ -40,3 +41,11 @@ def tiny_gradient_chain(in_features: int, depth: int = 100, width: int = 16, std
             p.normal_(0.0, std) if p.ndim == 2 else p.zero_()
     return model
 
+
+
+def params_equal(a, b) -> bool:
+    """Two modules hold the same parameters and buffers, bit for bit."""
+    import torch
+
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)

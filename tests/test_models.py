@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from oracles import params_equal
 from torch import nn
 
 from helpers.activations import ACTIVATIONS
@@ -18,11 +19,6 @@ from helpers.models import (
     layer_names,
     linear_layers,
 )
-
-
-def params_equal(a: nn.Module, b: nn.Module) -> bool:
-    sa, sb = a.state_dict(), b.state_dict()
-    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
 
 
 @pytest.mark.parametrize("init", INITS)

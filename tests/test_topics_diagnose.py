@@ -5,6 +5,7 @@ import copy
 import numpy as np
 import pytest
 import torch
+from oracles import params_equal
 from torch import nn
 
 from helpers.diagnose import diagnose
@@ -213,17 +214,12 @@ def test_digits_images_are_the_split_digits_as_one_channel_images():
     assert not torch.equal(model[0].weight, digits_cnn(seed=5)[0].weight)
 
 
-def _same_parameters(a, b):
-    sa, sb = a.state_dict(), b.state_dict()
-    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
-
-
 def test_lesson_10_builders_default_to_seed_0():
     from helpers.topics.diagnose import digits_cnn, digits_images, mystery_data, sequence_task
 
-    assert _same_parameters(digits_cnn(), digits_cnn(0))
-    assert not _same_parameters(digits_cnn(), digits_cnn(1))
-    assert _same_parameters(transformer_stack(2, True), transformer_stack(2, True, seed=0))
+    assert params_equal(digits_cnn(), digits_cnn(0))
+    assert not params_equal(digits_cnn(), digits_cnn(1))
+    assert params_equal(transformer_stack(2, True), transformer_stack(2, True, seed=0))
     for got, want in ((digits_images(), digits_images(0)), (sequence_task(), sequence_task(64, 0)),
                       (mystery_data("A"), mystery_data("A", 0)),
                       (mystery_data("C"), mystery_data("C", 0))):
@@ -233,7 +229,7 @@ def test_lesson_10_builders_default_to_seed_0():
     assert sequence_task()[0].shape == (64, 8, 32)
     default, zero = mystery_models(), mystery_models(0)
     for k in "ABC":
-        assert _same_parameters(default[k].model, zero[k].model)
+        assert params_equal(default[k].model, zero[k].model)
         assert torch.equal(default[k].inputs, zero[k].inputs)
 
 
@@ -265,7 +261,7 @@ def test_train_briefly_defaults_and_train_digits_cnn_recipe(monkeypatch):
     assert acc == accuracy(trained, data[2], data[3])
     by_hand = topic.digits_cnn(3)
     real(by_hand, data[0], data[1], steps=2, lr=3e-3, batch_size=64, seed=3)
-    assert _same_parameters(trained, by_hand)
+    assert params_equal(trained, by_hand)
 
 
 def test_lesson_10_size_limits_word_for_word():
