@@ -18,6 +18,7 @@ from helpers.models import (
     init_weights,
     layer_names,
     linear_layers,
+    trace_layers,
 )
 
 
@@ -336,7 +337,6 @@ def test_memory_guard_refuses_more_than_4_gib_and_counts_bytes_per_dtype():
     assert _message({**edge, "in_features": 1793}) == "this network would need 4.0 GiB" + tail
     # float64 takes 8 bytes a parameter: 738,328,578 parameters are 2.75 GiB, or 5.5 GiB
     assert MLPConfig(depth=12, width=8192).parameter_count() == 738_328_578
-    MLPConfig(depth=12, width=8192)
     assert _message({"depth": 12, "width": 8192, "dtype": "float64"}) == (
         "this network would need 5.5 GiB" + tail)
     assert _message({"depth": 1000, "width": 8192}) == "this network would need 249.8 GiB" + tail
@@ -351,8 +351,6 @@ def test_block_is_inside_by_default():
 @pytest.mark.parametrize("position", ["inside", "pre", "post"])
 def test_trace_layers_keeps_each_layers_values(position):
     """trace_layers against the blocks' layers applied by hand, for every norm position."""
-    from helpers.models import trace_layers
-
     cfg = MLPConfig(depth=3, width=4, in_features=4, out_features=3, norm="layer",
                     residual=True, norm_position=position, activation="tanh", dtype="float64")
     model = build_mlp(cfg)
@@ -389,8 +387,6 @@ def test_trace_layers_keeps_each_layers_values(position):
 
 
 def test_trace_layers_refuses_other_models():
-    from helpers.models import trace_layers
-
     with pytest.raises(TypeError) as info:
         trace_layers(nn.Sequential(nn.Linear(2, 2)), torch.zeros(1, 2))
     assert str(info.value) == "expected an MLP made by build_mlp, got Sequential"
