@@ -67,6 +67,14 @@ def test_a_cached_fixtures_calls_are_credited_to_every_test_using_it(tmp_path, w
     else:  # mutmut alone: the first test is the only one tried, and every mutant survives
         assert credited == {"test_first_reads_nothing"}
         assert set(statuses) == {"survived"}
+        # --show-survivors prints each one's diff, all from one process
+        from tools.mutation import show
+
+        names = [f"pkg.calc.x_double__mutmut_{i}" for i in range(1, len(statuses) + 1)]
+        diffs = show(tmp_path, {}, Path("pkg/calc.py"), names)
+        assert diffs.count(": survived\n") == len(names), diffs
+        assert diffs.count("\n-    return 2 * x\n") == len(names), diffs
+        assert "Traceback" not in diffs
 
 
 def test_prepare_drops_the_record_of_which_tests_call_what(tmp_path):

@@ -43,9 +43,14 @@ def _toml_value(value) -> str:
     return "[" + ", ".join(_toml_value(v) for v in value) + "]"
 
 
+def module_path(module: str) -> Path:
+    """``helpers/figures/chain.py`` for ``figures.chain``."""
+    return Path("helpers", *module.split(".")).with_suffix(".py")
+
+
 def prepare(module: str, tests: list[str], workdir: Path, deselect=()) -> None:
     """Copy the project into ``workdir`` with a pyproject restricted to ``module``."""
-    path = Path("helpers", *module.split(".")).with_suffix(".py")
+    path = module_path(module)
     if not (ROOT / path).is_file():
         sys.exit(f"no module {path} under {ROOT}")
     for test in tests:
@@ -120,10 +125,29 @@ def main(argv=None) -> int:
           f"{tested} mutants tested")
     for name in survivors:
         print(f"survived: {name}")
-        if args.show_survivors:
-            print(subprocess.run([*mutmut, "show", name], cwd=workdir, env=env,
-                                 capture_output=True, text=True, check=False).stdout)
+    if args.show_survivors and survivors:
+        print(show(workdir, env, module_path(args.module), survivors), flush=True)
     return 0
+
+
+# One process prints every diff: ``mutmut show NAME`` per survivor starts Python and
+# searches every mutated file each time, minutes for a module with hundreds of survivors.
+_SHOW = """
+import sys
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+path = sys.argv[1]
+for name in sys.argv[2:]:
+    print(f"# {name}: survived")
+    print(get_diff_for_mutant(name, path=path))
+    print()
+"""
+
+
+def show(workdir: Path, env: dict, path: Path, names: list[str]) -> str:
+    """The diff of each named mutant of the module at ``path`` (mutmut's own diff)."""
+    done = subprocess.run([sys.executable, "-c", _SHOW, path.as_posix(), *names], cwd=workdir,
+                          env=env, capture_output=True, text=True, check=False)
+    return done.stdout + done.stderr
 
 
 if __name__ == "__main__":
