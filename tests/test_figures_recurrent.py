@@ -391,3 +391,80 @@ def test_cell_labels():
     assert cell_label(SimpleNamespace(cell="rnn", nonlinearity="relu")) == "RNN (relu)"
     assert cell_label(SimpleNamespace(cell="lstm", nonlinearity="tanh")) == "LSTM"
     assert cell_label(SimpleNamespace(cell="gru", nonlinearity="tanh")) == "GRU"
+
+
+def test_through_time_five_series_of_one_cell_cycle_four_dashes():
+    profiles = {f"rnn {i}": profile("rnn", [1.0, 0.5]) for i in range(5)}
+    fig = through_time_figure(profiles)
+    assert [t.line.dash for t in fig.data[::3]] == [None, "dot", "dashdot", "longdash", None]
+    assert {t.line.color for t in fig.data[::3]} == {CELL_COLORS["rnn"]}
+
+
+def test_through_time_notes_of_two_series_are_joined_and_objects_are_checked():
+    fig = through_time_figure({"a": profile("rnn", [0.0, 1.0]),
+                               "b": profile("lstm", [1.0, np.inf])})
+    overflow = "1 step overflowed to infinity: drawn as a triangle at the top"
+    assert fig.layout.title.text == f"Gradient through time<br><sup>{ZERO_NOTE}; {overflow}</sup>"
+    no_config = SimpleNamespace(h_grad_norm=np.ones(2))
+    with pytest.raises(TypeError, match=r"\.config, got SimpleNamespace"):
+        through_time_figure({"a": no_config})
+    # no positive value to scale by: one label per decade
+    assert through_time_figure({"a": profile("rnn", [0.0, 0.0])}).layout.yaxis.dtick == 1
+
+
+def test_cell_path_five_profiles_cycle_four_colours_and_keep_every_note():
+    profiles = {f"p{i}": profile("lstm", [1.0], c=[0.0 if i == 0 else 1.0], path=[1.0])
+                for i in range(5)}
+    fig = cell_path_figure(profiles)
+    colors = [OKABE_ITO[k] for k in ("green", "purple", "sky_blue", "black", "green")]
+    assert [t.line.color for t in fig.data[::6]] == colors  # each profile's total
+    assert [t.line.color for t in fig.data[3::6]] == colors  # ... and its path, same colour
+    assert ZERO_NOTE in fig.layout.title.text  # the first profile's note is kept
+    with pytest.raises(TypeError, match=r"\.cell_path_norm"):
+        cell_path_figure({"x": SimpleNamespace(c_grad_norm=np.ones(1))})
+
+
+def test_radius_sweep_mean_and_reference_line_colours_and_modes():
+    fig = radius_sweep_figure({"radius": [0.5, 1.0], "ratio": [[0.5, 2.0]], "seeds": [0]})
+    seeds, mean, one = fig.data
+    assert mean.line.color == seeds.marker.color == CELL_COLORS["rnn"]
+    assert one.line.color == ROLE_COLORS["theory"] and one.mode == "lines"
+
+
+def test_training_curves_four_lengths_four_dashes_and_label_spacing():
+    def run(metric):
+        return SimpleNamespace(eval_at=np.array([0, 10]), test_metric=np.array(metric),
+                               metric_name="test MSE", task="adding")
+
+    runs = {("rnn", T, 0): run([1.0, 1e-9]) for T in (64, 8, 32, 16)}
+    fig = training_curves_figure(runs)
+    assert [t.line.dash for t in fig.data] == ["dashdot", None, "dot", "dash"]
+    assert fig.layout.yaxis.dtick == 2  # 9 decades of test MSE: a label every 2
+
+
+def test_clipping_panels_side_by_side_five_runs_and_one_loss_title():
+    runs = {f"r{i}": SimpleNamespace(loss=np.array([1.0, 0.5]), grad_norm=np.array([1.0, 2.0]))
+            for i in range(5)}
+    fig = clipping_figure(runs)
+    colors = [OKABE_ITO[k] for k in ("blue", "green", "orange", "purple", "blue")]
+    assert [t.line.color for t in fig.data[::2]] == colors
+    lay = fig.layout
+    assert lay.xaxis.domain[0] == 0 and lay.xaxis2.domain[1] == 1  # one row of two panels
+    assert lay.xaxis.domain[1] < lay.xaxis2.domain[0] and tuple(lay.yaxis.domain) == (0, 1)
+    assert tuple(lay.yaxis2.domain) == (0, 1) and "xaxis3" not in lay
+    assert lay.yaxis.title.text == "loss (log scale)" and not lay.yaxis2.title.text
+
+
+def test_explorer_titles_axes_and_the_bounds_note():
+    fig = go.FigureWidget(through_time_explorer_figure())
+    lay = fig.layout
+    assert lay.title.text == "Gradient through time"
+    assert lay.xaxis.title.text == "time step t (loss at the last step T)"
+    assert lay.yaxis.title.text == "gradient norm (log scale)"
+    assert lay.yaxis.exponentformat == "power"
+    rnn = SimpleNamespace(profile=profile("rnn", [1.0, 1.0]), bound=[0.0, 1.0])
+    update_through_time_explorer_figure(fig, rnn, title="RNN")
+    assert fig.layout.title.text == f"RNN<br><sup>{ZERO_NOTE}</sup>"  # no "cell state:"
+    for missing in (SimpleNamespace(bound=None), SimpleNamespace(profile=rnn.profile)):
+        with pytest.raises(TypeError, match="ThroughTimeProfile-like"):
+            update_through_time_explorer_figure(fig, missing)
