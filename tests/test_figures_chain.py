@@ -1,15 +1,18 @@
 """helpers.figures.chain: traces, axes and log-safe handling of zeros and overflow."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
+from trace_oracles import assert_log_triple
 
 from helpers.figures.chain import (
     chain_gradient_figure,
     jacobian_depth_figure,
     update_chain_gradient_figure,
 )
-from helpers.figures.style import ACTIVATION_COLORS
-from helpers.topics.chain import jacobian_norms, scalar_chain
+from helpers.figures.style import ACTIVATION_COLORS, ROLE_COLORS
+from helpers.topics.chain import JacobianNorms, jacobian_norms, scalar_chain
 
 
 def test_chain_gradient_figure_traces_and_axes():
@@ -187,3 +190,108 @@ def test_chain_gradient_figure_flags_both_series_at_the_floor_of_both(chain):
         np.testing.assert_allclose(np.asarray(zeros.y, float), np.full(zero.sum(), floor),
                                    rtol=1e-12)
     assert (grad == 0).any()
+
+
+def _chain(grad, bound, activation="tanh"):
+    grad = np.asarray(grad, float)
+    return SimpleNamespace(grad=grad, bound=np.asarray(bound, float), activation=activation,
+                           depth=grad.size - 1)
+
+
+def test_chain_gradient_figure_series_roles_legend_and_axis():
+    """Measured (in the activation's colour, lines and markers) and the bound (theory colour,
+    dashed, lines only), each with its own legend group for its zero and overflow markers."""
+    fig = chain_gradient_figure(_chain([0.25, 0.5, 1.0], [0.5, 1.0, 1.0]))
+    d = fig.data
+    assert [t.name for t in d] == [
+        "measured |d a_L / d a_k|", "measured |d a_L / d a_k|: exactly 0 / NaN",
+        "measured |d a_L / d a_k|: overflow (inf)", "bound: prod |w_j| max phi'",
+        "bound: prod |w_j| max phi': exactly 0 / NaN", "bound: prod |w_j| max phi': overflow (inf)"]
+    assert [t.legendgroup for t in d] == ["measured"] * 3 + ["bound"] * 3
+    assert [t.mode for t in d] == ["lines+markers", "markers", "markers", "lines", "markers",
+                                   "markers"]
+    assert d[0].line.color == ACTIVATION_COLORS["tanh"]
+    assert d[3].line.color == ROLE_COLORS["theory"] != d[0].line.color
+    assert d[0].line.dash is None and d[3].line.dash == "dash"
+    assert {t.marker.color for t in (d[1], d[2], d[4], d[5])} == {ROLE_COLORS["warning"]}
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.exponentformat == "power"
+    assert fig.layout.xaxis.type in (None, "-", "linear")
+
+
+def test_update_chain_gradient_figure_draws_negative_gradients_by_their_size():
+    """A negative weight makes d a_L / d a_k negative: the log chart shows |grad|, not a zero."""
+    fig = chain_gradient_figure()
+    note = update_chain_gradient_figure(fig, _chain([-0.125, 0.25, -0.5, 1.0],
+                                                    [0.5, 0.5, 0.5, 1.0]))
+    assert_log_triple(fig.data[0:3], [0.125, 0.25, 0.5, 1.0], x=np.arange(4))
+    assert_log_triple(fig.data[3:6], [0.5, 0.5, 0.5, 1.0], x=np.arange(4))
+    assert note == "" and "<br>" not in fig.layout.title.text
+
+
+def test_update_chain_gradient_figure_names_flagged_layers_under_the_callers_title():
+    """Zeros and NaN at the floor, +inf at the ceiling, and the count of each under the
+    caller's title; the note is returned too."""
+    grad = [0.0, np.nan, 1e-3, np.inf, 1.0]
+    bound = [1e-2, 1e-1, 0.5, 1.0, 1.0]  # inside grad's positive range: the same floor
+    fig = chain_gradient_figure(_chain(grad, bound), title="Deep chain")
+    assert_log_triple(fig.data[0:3], grad, x=np.arange(5))
+    assert_log_triple(fig.data[3:6], bound, x=np.arange(5))
+    note = ("2 layers are exactly 0 or not a number (underflow or dead units): drawn as x at "
+            "the bottom; 1 layer overflowed to infinity: drawn as a triangle at the top")
+    assert fig.layout.title.text == f"Deep chain<br><sup>{note}</sup>"
+    assert update_chain_gradient_figure(fig, _chain(grad, bound), title="Again") == note
+    assert fig.layout.title.text == f"Again<br><sup>{note}</sup>"
+
+
+def _norms(activation, sigma_w, spectral, rms):
+    spectral, rms = np.asarray(spectral, float), np.asarray(rms, float)
+    return JacobianNorms(activation, sigma_w, 0.0, 4, spectral, rms, spectral, spectral,
+                         np.ones(spectral.size))
+
+
+def test_jacobian_depth_figure_legend_groups_and_modes():
+    """Each series is one legend entry (its flag markers hidden from the legend, in its
+    group); lines without markers; both panels on a power-format log axis."""
+    fig = jacobian_depth_figure([_norms("sigmoid", 1.0, [0.5, 0.25], [0.4, 0.2]),
+                                 _norms("relu", 2.0, [1.0, 1.5], [1.0, 1.2])])
+    series = fig.data[:12]
+    for k in range(4):
+        line, zeros, overflows = series[3 * k: 3 * k + 3]
+        assert line.mode == "lines" and zeros.mode == overflows.mode == "markers"
+        assert line.legendgroup == zeros.legendgroup == overflows.legendgroup == line.name
+        assert line.showlegend is not False
+        assert zeros.showlegend is False and overflows.showlegend is False
+    assert [t.name for t in series[::3]] == [
+        "Sigmoid, sigma_w = 1: ||J||_2", "Sigmoid, sigma_w = 1: RMS gain",
+        "ReLU, sigma_w = 2: ||J||_2", "ReLU, sigma_w = 2: RMS gain"]
+    assert [t.xaxis for t in series] == ["x"] * 6 + ["x2"] * 6
+    assert series[0].line.color != series[6].line.color  # two weight scales
+    for ax in (fig.layout.yaxis, fig.layout.yaxis2):
+        assert ax.type == "log" and ax.exponentformat == "power"
+
+
+def test_jacobian_depth_figure_reference_line_spans_the_deepest_result():
+    """The dashed line at 1 runs from depth 1 to the largest depth of all results, in every
+    panel, even where that panel's own results are shorter."""
+    fig = jacobian_depth_figure([_norms("tanh", 1.0, [1.0, 0.9, 0.8], [1.0, 0.9, 0.8]),
+                                 _norms("relu", 1.0, [1.0] * 5, [1.0] * 5)])
+    refs = fig.data[-2:]
+    for col, ref in enumerate(refs, start=1):
+        assert list(ref.x) == [1, 5] and list(ref.y) == [1.0, 1.0]
+        assert ref.xaxis == ("x" if col == 1 else "x2") and ref.mode == "lines"
+        assert ref.line.dash == "dash" and ref.line.color == ROLE_COLORS["theory"]
+        assert ref.legendgroup == "one"
+    np.testing.assert_array_equal(fig.data[0].x, [1, 2, 3])
+    np.testing.assert_array_equal(fig.data[6].x, [1, 2, 3, 4, 5])
+
+
+def test_jacobian_depth_figure_callers_title_without_flags():
+    fig = jacobian_depth_figure([_norms("relu", 1.0, [1.0, 2.0], [0.5, 1.0])], title="Gains")
+    assert fig.layout.title.text == "Gains"
+    assert [a.text for a in fig.layout.annotations] == ["ReLU"]
+    assert len(fig.data) == 6 + 1  # one panel: one reference line
+
+
+def test_jacobian_depth_figure_rejects_an_empty_list():
+    with pytest.raises(ValueError, match="at least one JacobianNorms"):
+        jacobian_depth_figure(iter([]))
