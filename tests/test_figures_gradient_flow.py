@@ -1,7 +1,10 @@
 """helpers.figures.gradient_flow: the explorer dashboard; non-finite values are flagged."""
 
+from types import SimpleNamespace
+
 import numpy as np
 from test_figures import fake_profile
+from trace_oracles import assert_log_triple, assert_xy
 
 from helpers.capture import gradient_profile
 from helpers.data import lesson_data
@@ -16,7 +19,7 @@ from helpers.figures.normalization import (
     norm_explorer_figure,
     update_norm_explorer_figure,
 )
-from helpers.figures.style import finite_or_gap, nonfinite_note
+from helpers.figures.style import ROLE_COLORS, finite_or_gap, nonfinite_note
 from helpers.models import MLPConfig, build_mlp
 
 
@@ -98,3 +101,107 @@ def test_explorer_panels_axes_and_colour_scale():
     assert [lay.xaxis.title.text, lay.xaxis2.title.text, lay.xaxis3.title.text,
             lay.xaxis4.title.text] == [layer, layer, layer, "activation value"]
     assert lay.barmode == "group" and lay.height == 640
+
+
+def hand_profile():
+    """Four layers (three hidden + the output), three histogram bins, written out by hand."""
+    return SimpleNamespace(
+        weight_grad_norm=np.array([1e-6, 0.0, np.inf, 1e-2]),
+        activation_std=np.array([0.5, np.inf, np.nan, 0.25]),
+        saturation=np.array([0.0, 0.25, 0.5, 1.0]),
+        dead_fraction=np.array([0.1, 0.0, 0.0, 0.75]),
+        hist_edges=np.array([-1.0, 0.0, 0.5, 1.0]),  # uneven bins: centres -0.5, 0.25, 0.75
+        activation_hist=np.array([[1.0, 0.0, 0.0],
+                                  [0.1, 1e-3, 1e-6],
+                                  [0.01, 0.1, 1.0],
+                                  [0.5, 0.5, 0.0]]),  # the output layer's row: not drawn
+    )
+
+
+def test_empty_explorer_traces_types_names_and_modes():
+    fig = explorer_figure()
+    assert [type(t).__name__ for t in fig.data] == ["Scatter"] * 4 + ["Bar", "Bar", "Heatmap"]
+    assert fig.data[0].name == "||dL/dW||" and fig.data[3].name == "activation std"
+    assert [t.name for t in fig.data[4:6]] == ["saturated (% of activations)",
+                                                "dead (% of units)"]
+    assert [t.mode for t in fig.data[:4]] == ["lines+markers", "markers", "markers",
+                                              "lines+markers"]
+    assert {t.legendgroup for t in fig.data[:3]} == {"||dL/dW||"}  # one legend entry toggles all
+    assert all(len(t.x) == 0 for t in fig.data[:6])
+    assert [list(r) for r in fig.data[6].z] == [[0]]
+    assert fig.layout.title.text == "Gradient flow"
+    assert explorer_figure(height=500).layout.height == 500
+
+
+def test_explorer_colours_map_to_roles():
+    fig = explorer_figure()
+    assert fig.data[0].line.color == ROLE_COLORS["measured"]
+    assert fig.data[1].marker.color == fig.data[2].marker.color == ROLE_COLORS["warning"]
+    assert fig.data[3].line.color == ROLE_COLORS["std"]
+    assert fig.data[4].marker.color == ROLE_COLORS["saturation"]
+    assert fig.data[5].marker.color == ROLE_COLORS["dead"]
+    assert fig.data[4].marker.color != fig.data[5].marker.color
+
+
+def test_explorer_axes_scales_and_percent_ticks():
+    lay = explorer_figure().layout
+    assert lay.yaxis.exponentformat == "power"
+    assert [lay[a].type for a in ("yaxis2", "yaxis3", "yaxis4", "xaxis")] == [None] * 4
+    assert (lay.yaxis3.tick0, lay.yaxis3.dtick) == (0, 20)  # 0, 20, ..., 100 %
+
+
+def test_update_draws_the_weight_gradient_norms_with_flags():
+    fig = explorer_figure()
+    update_explorer_figure(fig, hand_profile(), title="net")
+    # 1e-6 and 1e-2 on the line; the 0 a decade below 1e-6, the inf a decade above 1e-2
+    assert_log_triple(fig.data[0:3], [1e-6, 0.0, np.inf, 1e-2])
+    np.testing.assert_allclose(np.asarray(fig.data[1].y, float), [1e-7])
+    np.testing.assert_allclose(np.asarray(fig.data[2].y, float), [1e-1])
+
+
+def test_update_draws_std_as_gaps_and_shares_as_percent():
+    fig = explorer_figure()
+    update_explorer_figure(fig, hand_profile(), title="net")
+    assert_xy(fig.data[3], [1, 2, 3, 4], [0.5, np.nan, np.nan, 0.25])
+    assert_xy(fig.data[4], [1, 2, 3, 4], [0.0, 25.0, 50.0, 100.0])
+    assert_xy(fig.data[5], [1, 2, 3, 4], [10.0, 0.0, 0.0, 75.0])
+
+
+def test_update_draws_hidden_layer_histograms_as_clipped_log10():
+    fig = explorer_figure()
+    update_explorer_figure(fig, hand_profile(), title="net")
+    heat = fig.data[6]
+    np.testing.assert_allclose(np.asarray(heat.x, float), [-0.5, 0.25, 0.75])
+    np.testing.assert_array_equal(np.asarray(heat.y, float), [1, 2, 3])
+    # fractions below 1e-4 (and empty bins) sit at the bottom of the colour scale, -4
+    np.testing.assert_allclose(np.asarray(heat.z, float), [[0, -4, -4], [-1, -3, -4],
+                                                           [-2, -1, 0]], atol=1e-12)
+
+
+def test_update_keeps_the_only_histogram_row_of_a_one_layer_net():
+    p = SimpleNamespace(weight_grad_norm=np.array([1.0]), activation_std=np.array([1.0]),
+                        saturation=np.array([0.0]), dead_fraction=np.array([0.0]),
+                        hist_edges=np.array([0.0, 1.0, 2.0]),
+                        activation_hist=np.array([[0.1, 1.0]]))
+    fig = explorer_figure(p)
+    np.testing.assert_array_equal(np.asarray(fig.data[6].y, float), [1])
+    np.testing.assert_allclose(np.asarray(fig.data[6].z, float), [[-1, 0]], atol=1e-12)
+
+
+def test_update_title_names_gradient_flags_then_std_flags():
+    fig = explorer_figure()
+    update_explorer_figure(fig, hand_profile(), title="net")
+    text = fig.layout.title.text
+    assert text.startswith("net<br><sup>1 layer is exactly 0") and text.endswith("</sup>")
+    grad, huge, std = (text.index(s) for s in ("1 layer is exactly 0", "; 1 layer overflowed",
+                                               "; 2 layers have an infinite or NaN activation std"))
+    assert grad < huge < std
+    update_explorer_figure(fig, fake_profile(4))
+    assert fig.layout.title.text == "net"
+
+
+def test_explorer_built_with_a_profile_draws_it_under_the_default_title():
+    fig = explorer_figure(hand_profile())
+    assert_log_triple(fig.data[0:3], [1e-6, 0.0, np.inf, 1e-2])
+    assert_xy(fig.data[5], [1, 2, 3, 4], [10.0, 0.0, 0.0, 75.0])
+    assert fig.layout.title.text.startswith("Gradient flow<br><sup>1 layer is exactly 0")
