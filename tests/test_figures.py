@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from plotly.subplots import make_subplots
 
 from helpers.activations import activation_fn, derivative
 from helpers.figures import compare, curves, gradient_flow, profiles, style
@@ -315,3 +316,186 @@ def test_slide_layout_reads_arrays_of_a_figure_rebuilt_from_saved_output():
     small = go.Figure(json.loads(go.Figure(go.Scatter(y=[1e-3, 1e2])).to_json()))
     small.update_yaxes(type="log")
     assert style.slide_layout(small).layout.yaxis.dtick == 1
+
+
+# -- style: placement on a log axis, notes, slide sizing ------------------------------------
+def test_log_safe_without_positive_values_uses_fixed_floor_and_ceiling():
+    y, ok, zero, huge, floor, ceiling = style.log_safe([0.0, np.nan, np.inf])
+    assert (floor, ceiling) == (1e-30, 1.0)
+    np.testing.assert_array_equal(y, [1e-30, 1e-30, 1.0])
+
+
+def test_log_safe_negative_infinity_goes_to_the_floor_not_the_ceiling():
+    y, ok, zero, huge, floor, ceiling = style.log_safe([-np.inf, 1.0, 100.0])
+    np.testing.assert_array_equal(zero, [True, False, False])
+    assert not huge.any()
+    assert floor == pytest.approx(0.1) and ceiling == pytest.approx(1000.0)
+    np.testing.assert_allclose(y, [0.1, 1.0, 100.0])
+
+
+def test_log_safe_subnormal_minimum_keeps_the_floor_positive():
+    # 5e-324 / 10 underflows to 0, which a log axis cannot show: the floor is 5e-324 itself
+    y, ok, zero, huge, floor, ceiling = style.log_safe([5e-324, 0.0, 1.0])
+    assert floor == 5e-324 and ceiling == pytest.approx(10.0)
+    np.testing.assert_array_equal(y, [5e-324, 5e-324, 1.0])
+
+
+def test_log_safe_ceiling_stays_finite_near_the_float64_limit():
+    big = np.finfo(np.float64).max
+    y, ok, zero, huge, floor, ceiling = style.log_safe([1e308, np.inf])
+    assert ceiling == big and floor == pytest.approx(1e307)
+    np.testing.assert_array_equal(y, [1e308, big])
+
+
+def test_log_safe_flattens_a_table_of_values():
+    y, ok, zero, huge, floor, ceiling = style.log_safe(np.array([[0.0, 2.0], [-1.0, 20.0]]))
+    np.testing.assert_allclose(y, [0.2, 2.0, 0.2, 20.0])
+    np.testing.assert_array_equal(zero, [True, False, True, False])
+    assert ceiling == pytest.approx(200.0)
+
+
+def test_flagged_note_counts_nouns_and_order():
+    one = style.flagged_note(np.array([True, False]), np.array([False, True]))
+    assert one.startswith("1 value is exactly 0")  # default noun, singular
+    assert "; 1 value overflowed to infinity" in one  # zeros first, then overflows
+    many = style.flagged_note(np.array([True, True, True, False, False]),
+                              np.array([False, False, False, True, True]), "blocks")
+    assert many.startswith("3 blocks are exactly 0") and "; 2 blocks overflowed" in many
+    only_huge = style.flagged_note(np.zeros(2, bool), np.ones(2, bool), "layers")
+    assert only_huge.startswith("2 layers overflowed") and "exactly 0" not in only_huge
+    assert ";" not in only_huge
+    assert style.flagged_note(np.array([True]), np.zeros(1, bool), "data").startswith(
+        "1 data is exactly 0")  # a noun without a plural s stays as it is
+
+
+def test_title_with_notes_joins_the_non_empty_notes_on_one_line():
+    assert style.title_with_notes("T", ["a", "", "b"]) == "T<br><sup>a; b</sup>"
+    assert style.title_with_notes("T", "a") == "T<br><sup>a</sup>"
+    assert style.title_with_notes("T", (n for n in ["a"])) == "T<br><sup>a</sup>"
+    assert style.title_with_notes("T", "") == "T"
+    assert style.title_with_notes("T", ["", ""]) == "T"
+
+
+def test_set_title_notes_keeps_the_head_or_replaces_it():
+    fig = go.Figure(layout={"title_text": "Old<br><sup>stale</sup>"})
+    style.set_title_notes(fig, ["n1", "n2"])
+    assert fig.layout.title.text == "Old<br><sup>n1; n2</sup>"
+    style.set_title_notes(fig, "", title="New")
+    assert fig.layout.title.text == "New"
+    untitled = go.Figure()
+    style.set_title_notes(untitled, "n")
+    assert untitled.layout.title.text == "<br><sup>n</sup>"
+
+
+def test_finite_or_gap_keeps_shape_and_negative_values():
+    out = style.finite_or_gap([[1, -np.inf], [np.nan, -3]])
+    assert out.dtype == np.float64 and out.shape == (2, 2)
+    np.testing.assert_array_equal(out, [[1.0, np.nan], [np.nan, -3.0]])
+
+
+def test_nonfinite_note_counts_kinds_and_nouns():
+    assert style.nonfinite_note([np.inf, -np.inf, 1.0], "std").startswith(
+        "2 layers have an infinite std")
+    assert style.nonfinite_note([[np.inf], [np.nan]], "std", "blocks").startswith(
+        "2 blocks have an infinite or NaN std")
+    assert style.nonfinite_note([1.0, np.inf], "grad", "blocks").startswith(
+        "1 block has an infinite grad")
+    assert style.nonfinite_note([np.nan, np.nan], "std").startswith("2 layers have a NaN std")
+    assert style.nonfinite_note([], "std") == ""
+
+
+def _log_panels(left, right):
+    fig = make_subplots(rows=1, cols=2)
+    fig.add_trace(go.Scatter(x=[1, 2], y=left), row=1, col=1)
+    fig.add_trace(go.Scatter(x=[1, 2], y=right), row=1, col=2)
+    fig.update_yaxes(type="log")
+    return style.slide_layout(fig)
+
+
+def test_slide_layout_labels_each_power_of_ten_up_to_six_decades():
+    fig = _log_panels([1.0, 1e6], [1.0, 1.5e6])  # exactly 6 decades | 6.2 decades
+    assert fig.layout.yaxis.dtick == 1
+    assert fig.layout.yaxis2.dtick is None  # wider: Plotly's own spacing
+    assert fig.layout.yaxis.nticks == fig.layout.yaxis2.nticks == 8
+
+
+def test_slide_layout_counts_decades_per_axis_from_that_axis_data_only():
+    fig = _log_panels([1e-3, 1e-1], [1e-12, 1.0])  # 2 decades | 12 decades
+    assert fig.layout.yaxis.dtick == 1 and fig.layout.yaxis2.dtick is None
+    fig = _log_panels([1e-12, 1.0], [1e-3, 1e-1])
+    assert fig.layout.yaxis.dtick is None and fig.layout.yaxis2.dtick == 1
+
+
+def test_slide_layout_decades_ignore_zeros_negatives_and_non_finite_values():
+    # the drawable values span 1e-3 .. 10: 4 decades
+    fig = go.Figure(go.Scatter(y=[0.0, -1e9, 1e-3, np.inf, np.nan, 10.0]))
+    fig.update_yaxes(type="log")
+    assert style.slide_layout(fig).layout.yaxis.dtick == 1
+
+
+def test_slide_layout_spaces_a_log_x_axis_from_the_x_data():
+    wide = go.Figure(go.Scatter(x=[1.0, 1e9], y=[1.0, 2.0]))
+    wide.update_xaxes(type="log")
+    style.slide_layout(wide)
+    assert wide.layout.xaxis.dtick is None and wide.layout.xaxis.nticks == 8
+    assert wide.layout.yaxis.dtick is None and wide.layout.yaxis.nticks is None  # linear
+    narrow = go.Figure(go.Scatter(x=[1.0, 100.0], y=[1.0, 1e12]))
+    narrow.update_xaxes(type="log")
+    assert style.slide_layout(narrow).layout.xaxis.dtick == 1
+    labels = go.Figure(go.Scatter(x=["a", "b"], y=[1.0, 1e3]))  # categories: no decades
+    labels.update_xaxes(type="log")
+    assert style.slide_layout(labels).layout.xaxis.dtick == 1
+
+
+def test_slide_layout_keeps_ticks_the_chart_set_itself():
+    fig = go.Figure(go.Scatter(y=[1.0, 1e3]))
+    fig.update_yaxes(type="log", dtick=2)
+    style.slide_layout(fig)
+    assert fig.layout.yaxis.dtick == 2 and fig.layout.yaxis.nticks is None
+    fig = go.Figure(go.Scatter(y=[1.0, 1e3]))
+    fig.update_yaxes(type="log", tickvals=[1, 1000])
+    style.slide_layout(fig)
+    assert fig.layout.yaxis.dtick is None and fig.layout.yaxis.nticks is None
+
+
+def test_slide_layout_height_rule():
+    assert style.slide_layout(go.Figure()).layout.height == 400  # no height: the slide's
+    assert style.slide_layout(go.Figure(layout={"height": 640}), height=350).layout.height == 350
+    stacked = make_subplots(rows=2, cols=1)
+    assert style.slide_layout(stacked).layout.height == 520  # two rows of panels
+    stacked = make_subplots(rows=2, cols=1)
+    stacked.update_layout(height=300)
+    assert style.slide_layout(stacked).layout.height == 300  # never made taller
+    stacked = make_subplots(rows=2, cols=1)
+    stacked.update_layout(height=640)
+    assert style.slide_layout(stacked, height=600).layout.height == 600
+    side_by_side = make_subplots(rows=1, cols=2)
+    side_by_side.update_layout(height=640)
+    assert style.slide_layout(side_by_side).layout.height == 400  # one row: not a dashboard
+
+
+def test_slide_layout_raises_small_text_and_keeps_large_text():
+    fig = go.Figure(go.Heatmap(z=[[1]], colorbar=dict(tickfont_size=10)))
+    fig.add_trace(go.Heatmap(z=[[1]], colorbar=dict(tickfont_size=30)))
+    fig.update_layout(title_text="t", legend_font_size=20)
+    fig.update_xaxes(tickfont_size=24, title_font_size=10)
+    fig.add_annotation(text="a", font_size=20)
+    fig.add_annotation(text="b")
+    style.slide_layout(fig)
+    assert fig.layout.title.font.size == 20  # no note: 4 px above the text
+    assert fig.layout.legend.font.size == 20
+    assert fig.layout.xaxis.tickfont.size == 24 and fig.layout.xaxis.title.font.size == 16
+    assert fig.layout.yaxis.tickfont.size == 16
+    assert [a.font.size for a in fig.layout.annotations] == [20, 16]
+    assert [t.colorbar.tickfont.size for t in fig.data] == [16, 30]
+    noted = go.Figure(layout={"title_text": "t<br><sup>n</sup>"})
+    assert style.slide_layout(noted, font_size=18).layout.title.font.size == 25  # 18 + 7
+    big = go.Figure(layout={"title_text": "t", "title_font_size": 30})
+    assert style.slide_layout(big).layout.title.font.size == 30
+
+
+def test_base_layout_height_and_every_panel_axis_title():
+    fig = style.base_layout(make_subplots(rows=1, cols=2), "T", "x", "y")
+    assert fig.layout.height == 380
+    assert fig.layout.xaxis2.title.text == "x" and fig.layout.yaxis2.title.text == "y"
+    assert style.base_layout(go.Figure(), "T", "x", "y", height=500).layout.height == 500
