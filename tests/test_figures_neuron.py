@@ -320,3 +320,60 @@ def test_update_neuron_figure_activation_that_never_saturates():
     assert np.all(np.isnan(np.asarray(d[fn.DPHI_SAT].y, float)))
     assert_xy(d[fn.THRESHOLD], [-2.0, 2.0], [0.1, 0.1])
     assert d[fn.PHI].name == "ReLU phi(z)"
+
+
+def test_neuron_figure_legend_names_colours_lines_and_axis_titles():
+    """What a reader of the explorer sees besides the numbers: every legend name, colour,
+    line style and width, the three panel titles and every axis title, word for word."""
+    fig = fn.neuron_figure(height=450)
+    d = fig.data
+    blue, green, vermillion, black, grey = "#0072B2", "#009E73", "#D55E00", "#000000", "#444444"
+    assert [t.name for t in d] == [
+        "phi(z)", "saturated region", "the neuron at input x",
+        "phi'(z)", "saturated region", "10% of max phi' (saturation threshold)",
+        "the neuron at input x",
+        "sampled z (Monte Carlo)", "density of z, exact N(b, w^2)", "saturated inputs",
+        "z at input x"]
+    assert d[fn.PHI].line.color == blue and d[fn.DPHI].line.color == green
+    assert d[fn.PHI_SAT].line.width == d[fn.DPHI_SAT].line.width == 6
+    assert d[fn.PHI_SAT].line.color == vermillion
+    assert d[fn.PHI_POINT].marker.size == d[fn.DPHI_POINT].marker.size == 13
+    assert d[fn.PHI_POINT].marker.color == black
+    assert d[fn.PHI_POINT].textposition == "bottom right"
+    assert d[fn.DPHI_POINT].textposition == "top right"
+    assert d[fn.THRESHOLD].line.color == grey and d[fn.THRESHOLD].line.dash == "dot"
+    assert d[fn.HIST].marker.color == blue and d[fn.HIST].opacity == 0.45
+    assert d[fn.DENSITY].line.color == grey
+    assert d[fn.DENSITY_SAT].line.width == 1 and d[fn.DENSITY_SAT].connectgaps is False
+    assert d[fn.Z_LINE].line.width == 2
+    assert [a.text for a in fig.layout.annotations] == [
+        "a = phi(z)", "slope phi'(z)", "z = w x + b for inputs x ~ N(0, 1)"]
+    lay = fig.layout
+    assert lay.height == 450 and fn.neuron_figure().layout.height == 430
+    assert lay.bargap == 0.0
+    assert lay.xaxis.title.text == lay.xaxis2.title.text == lay.xaxis3.title.text == (
+        "pre-activation z")
+    assert lay.yaxis.title.text == "a = phi(z)"
+    assert lay.yaxis2.title.text == "slope phi'(z)"
+    assert lay.yaxis3.title.text == "probability density"
+    assert "yaxis4" not in lay and "xaxis4" not in lay  # one row of three panels
+    assert lay.xaxis.domain[1] + 0.08 == pytest.approx(lay.xaxis2.domain[0])
+
+
+def test_activation_derivatives_and_saturation_charts_default_text_and_marks():
+    fig = fn.activation_derivatives_figure(["tanh"])
+    assert fig.layout.title.text == "Activation functions and their derivatives"
+    assert fig.layout.height == 420
+    assert [a.text for a in fig.layout.annotations][:2] == ["activation phi(z)",
+                                                            "derivative phi'(z)"]
+    phi, dphi, peak, bound = fig.data
+    assert (phi.name, dphi.name, peak.name) == ("Tanh", "Tanh'", "Tanh': maximum")
+    assert dphi.line.width == 3 and phi.line.width is None  # the derivative is the point
+    assert peak.marker.symbol == "diamond" and peak.marker.size == 10
+    assert peak.textposition == "middle right"
+    assert bound.line.dash == "dash" and bound.line.width == 1
+    sat = fn.saturated_fraction_figure(_hand_curve())
+    assert sat.data[0].line.width == sat.data[2].line.width == 3
+    assert all(t.marker.symbol == "circle-open" and t.marker.size == 8 for t in sat.data[1::2])
+    assert sat.layout.xaxis.title.text == "weight w"
+    assert sat.layout.yaxis.title.text == "saturated fraction of inputs"
